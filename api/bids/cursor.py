@@ -1,0 +1,24 @@
+"""Opaque cursors for the bid list: the position (occurred_at, id) of the last item."""
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+
+
+def encode(occurred_at: datetime, bid_id: uuid.UUID) -> str:
+    raw = json.dumps([occurred_at.isoformat(), str(bid_id)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode(cursor: str) -> tuple[datetime, uuid.UUID] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        occurred_at, bid_id = json.loads(raw)
+        position = datetime.fromisoformat(occurred_at), uuid.UUID(bid_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        return None
+    if position[0].tzinfo is None:
+        return None
+    return position

@@ -1,0 +1,173 @@
+"""`/couples/{couple_id}/bids`: log, list, read, change, delete bids, and perceptions."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from api.bids import service
+from api.bids.service import ResponseFilter
+from api.couples.access import CouplePartners
+from api.db import Conn
+from api.deps import CallerDep
+from api.errors import problems
+from models.bid import BidCreate, BidPage, BidPublic, BidUpdate, Perception
+from models.vocabulary import BidKind
+
+router = APIRouter(prefix="/couples/{couple_id}/bids", tags=["bids"])
+
+IfMatch = Annotated[
+    str | None,
+    Header(description="The bid's `ETag`; when given and stale, the change is refused with 412."),
+]
+
+
+def _with_etag(bid: BidPublic, row_version: int, response: Response) -> BidPublic:
+    response.headers["ETag"] = service.etag(row_version)
+    return bid
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BidPublic,
+    responses={
+        200: {"model": BidPublic, "description": "A replay of an earlier create: the stored bid, nothing new written"},
+        **problems(401, 404, 409, 422),
+    },
+    description="Log a bid. Send a client-chosen `id` to make the create safe to retry: "
+    "the same caller sending the same `id` and the same body once parsed (defaults "
+    "spelled out or left out, the same instant in any offset) gets 200 and the stored bid; "
+    "any other create with an existing `id`, a deleted bid's included, is a 409. "
+    "`response` and `style` are the caller's own perception. A couple whose second "
+    "partner has not joined yet cannot log bids (409).",
+)
+async def create_bid(
+    couple_id: uuid.UUID, body: BidCreate, caller: CallerDep, partners: CouplePartners, conn: Conn
+) -> JSONResponse:
+    bid, created = await service.create_bid(conn, couple_id, caller.id, partners, body)
+    return JSONResponse(
+        bid.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        headers={"ETag": service.etag(1)} if created else None,
+    )
+
+
+@router.get(
+    "",
+    responses=problems(401, 404, 422),
+    description="Bids newest `occurred_at` first (ties broken by id). `since` is inclusive "
+    "and `until` exclusive; `response` filters on the effective response, `pending` "
+    "meaning no perception yet. Pass `next_cursor` back as `cursor` for the next page; "
+    "it is null on the last page. Keep the same filters while paging.",
+)
+async def list_bids(
+    couple_id: uuid.UUID,
+    caller: CallerDep,
+    _partners: CouplePartners,
+    conn: Conn,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    bidder_id: uuid.UUID | None = None,
+    response: ResponseFilter | None = None,
+    kind: BidKind | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> BidPage:
+    items, next_cursor = await service.list_bids(
+        conn,
+        couple_id,
+        caller.id,
+        since=since,
+        until=until,
+        bidder_id=bidder_id,
+        response=response,
+        kind=kind,
+        cursor=cursor,
+        limit=limit,
+    )
+    return BidPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{bid_id}",
+    response_model=BidPublic,
+    responses={304: {"description": "Not modified since the `If-None-Match` ETag"}, **problems(401, 404, 422)},
+    description="One bid, with its `ETag`. `If-None-Match` with the current ETag gives 304.",
+)
+async def read_bid(
+    couple_id: uuid.UUID,
+    bid_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    _partners: CouplePartners,
+    conn: Conn,
+) -> BidPublic | Response:
+    row = await service.get_bid_row(conn, couple_id, bid_id)
+    if request.headers.get("if-none-match") == service.etag(row.version):
+        return Response(status_code=304, headers={"ETag": service.etag(row.version)})
+    return _with_etag(service.to_public(row, caller.id), row.version, response)
+
+
+@router.patch(
+    "/{bid_id}",
+    responses=problems(401, 403, 404, 412, 422),
+    description="Change kind, channel, note, occurred_at, private or repair. Only the "
+    "partner who logged the bid may (the other gets 403). Send `If-Match` with the ETag "
+    "you read to refuse the change (412) if the bid changed since; without it the change "
+    "is unconditional. Null clears `channel` and `note`.",
+)
+async def update_bid(
+    couple_id: uuid.UUID,
+    bid_id: uuid.UUID,
+    body: BidUpdate,
+    response: Response,
+    caller: CallerDep,
+    _partners: CouplePartners,
+    conn: Conn,
+    if_match: IfMatch = None,
+) -> BidPublic:
+    row = await service.update_bid(conn, couple_id, bid_id, caller.id, body, if_match)
+    return _with_etag(service.to_public(row, caller.id), row.version, response)
+
+
+@router.delete(
+    "/{bid_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 404, 412, 422),
+    description="Delete a bid the caller logged (the other partner gets 403). Its id stays "
+    "taken: creating it again is a 409.",
+)
+async def delete_bid(
+    couple_id: uuid.UUID,
+    bid_id: uuid.UUID,
+    caller: CallerDep,
+    _partners: CouplePartners,
+    conn: Conn,
+    if_match: IfMatch = None,
+) -> Response:
+    await service.delete_bid(conn, couple_id, bid_id, caller.id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/{bid_id}/perception",
+    responses=problems(401, 404, 412, 422),
+    description="Record the caller's own view of how the bid was answered; either partner "
+    "may, each for themselves. `response: null` withdraws the caller's view.",
+)
+async def set_perception(
+    couple_id: uuid.UUID,
+    bid_id: uuid.UUID,
+    body: Perception,
+    response: Response,
+    caller: CallerDep,
+    _partners: CouplePartners,
+    conn: Conn,
+    if_match: IfMatch = None,
+) -> BidPublic:
+    row = await service.set_perception(conn, couple_id, bid_id, caller.id, body, if_match)
+    return _with_etag(service.to_public(row, caller.id), row.version, response)

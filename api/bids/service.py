@@ -1,0 +1,299 @@
+"""Bids: idempotent creation, listing, changes, deletion as tombstones, perceptions."""
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.bids import cursor as bid_cursor
+from api.db import insert_or_skip
+from api.errors import FieldError, Problem, not_found
+from models.base import utcnow
+from models.bid import Bid, BidCreate, BidPublic, BidUpdate, Perception, PerceptionPublic
+from models.vocabulary import BidKind
+
+_bids = Bid.__table__  # type: ignore[attr-defined]
+
+MAX_FUTURE = timedelta(minutes=5)
+
+
+class ResponseFilter(StrEnum):
+    toward = "toward"
+    away = "away"
+    against = "against"
+    pending = "pending"
+
+
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(
+        422,
+        f"The request is not valid: {field}.",
+        code="validation",
+        errors=[FieldError(field=field, message=message)],
+    )
+
+
+def _check_not_future(occurred_at: datetime, now: datetime) -> None:
+    if occurred_at > now + MAX_FUTURE:
+        raise _invalid("occurred_at", "may not be more than 5 minutes in the future")
+
+
+def to_public(row: Any, viewer_id: uuid.UUID) -> BidPublic:
+    perceptions = []
+    if row.bidder_response is not None:
+        perceptions.append(
+            PerceptionPublic(partner_id=row.bidder_id, response=row.bidder_response, style=row.bidder_style)
+        )
+    if row.responder_response is not None:
+        perceptions.append(
+            PerceptionPublic(
+                partner_id=row.responder_id, response=row.responder_response, style=row.responder_style
+            )
+        )
+    both = row.bidder_response is not None and row.responder_response is not None
+    hidden = row.private and row.logged_by != viewer_id
+    return BidPublic(
+        id=row.id,
+        couple_id=row.couple_id,
+        bidder_id=row.bidder_id,
+        responder_id=row.responder_id,
+        logged_by=row.logged_by,
+        occurred_at=row.occurred_at,
+        kind=row.kind,
+        channel=row.channel,
+        note=None if hidden else row.note,
+        private=row.private,
+        repair=row.repair,
+        perceptions=perceptions,
+        response=row.bidder_response or row.responder_response,
+        agreement=(row.bidder_response == row.responder_response) if both else None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def request_digest(body: BidCreate, bidder_id: uuid.UUID) -> str:
+    """The create request once parsed: the same instant in any offset, and defaults
+    written or left out, give the same digest."""
+    parsed = body.model_dump(mode="json")
+    parsed["bidder_id"] = str(bidder_id)
+    if body.occurred_at is not None:
+        parsed["occurred_at"] = body.occurred_at.astimezone(UTC).isoformat()
+    return hashlib.sha256(json.dumps(parsed, sort_keys=True).encode()).hexdigest()
+
+
+async def create_bid(
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    caller_id: uuid.UUID,
+    partners: list[uuid.UUID],
+    body: BidCreate,
+) -> tuple[BidPublic, bool]:
+    """The bid, and whether it was created now (False: a replay of the same create)."""
+    if len(partners) < 2:
+        raise Problem(
+            409, "Bids need both partners: share the invite code first.", code="couple-incomplete"
+        )
+    bidder_id = body.bidder_id or caller_id
+    if bidder_id not in partners:
+        raise _invalid("bidder_id", "must be a partner of this couple")
+    responder_id = partners[1] if bidder_id == partners[0] else partners[0]
+    now = utcnow()
+    occurred_at = body.occurred_at or now
+    _check_not_future(occurred_at, now)
+    role = "bidder" if caller_id == bidder_id else "responder"
+    bid_id = body.id or uuid.uuid4()
+    digest = request_digest(body, bidder_id)
+    values: dict[str, Any] = {
+        "id": bid_id,
+        "couple_id": couple_id,
+        "bidder_id": bidder_id,
+        "responder_id": responder_id,
+        "logged_by": caller_id,
+        "occurred_at": occurred_at,
+        "kind": body.kind.value,
+        "channel": body.channel.value if body.channel else None,
+        "note": body.note,
+        "private": body.private,
+        "repair": body.repair,
+        f"{role}_response": body.response.value if body.response else None,
+        f"{role}_style": body.style.value if body.style else None,
+        "version": 1,
+        "request_digest": digest,
+        "created_at": now,
+        "updated_at": now,
+    }
+    row = (await conn.execute(insert_or_skip(conn, _bids).values(values).returning(_bids))).first()
+    if row is not None:
+        return to_public(row, caller_id), True
+    existing = (await conn.execute(sa.select(_bids).where(_bids.c.id == bid_id))).first()
+    if (
+        existing is not None
+        and existing.couple_id == couple_id
+        and existing.logged_by == caller_id
+        and existing.request_digest == digest
+        and existing.deleted_at is None
+    ):
+        return to_public(existing, caller_id), False
+    raise Problem(
+        409,
+        "A bid with this id exists already, created with another body or deleted.",
+        code="id-conflict",
+    )
+
+
+async def list_bids(
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    viewer_id: uuid.UUID,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    bidder_id: uuid.UUID | None,
+    response: ResponseFilter | None,
+    kind: BidKind | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[BidPublic], str | None]:
+    query = sa.select(_bids).where(_bids.c.couple_id == couple_id, _bids.c.deleted_at.is_(None))
+    if since is not None:
+        query = query.where(_bids.c.occurred_at >= since)
+    if until is not None:
+        query = query.where(_bids.c.occurred_at < until)
+    if bidder_id is not None:
+        query = query.where(_bids.c.bidder_id == bidder_id)
+    if kind is not None:
+        query = query.where(_bids.c.kind == kind.value)
+    if response == ResponseFilter.pending:
+        query = query.where(_bids.c.bidder_response.is_(None), _bids.c.responder_response.is_(None))
+    elif response is not None:
+        effective = sa.func.coalesce(_bids.c.bidder_response, _bids.c.responder_response)
+        query = query.where(effective == response.value)
+    if cursor is not None:
+        position = bid_cursor.decode(cursor)
+        if position is None:
+            raise _invalid("cursor", "is not a cursor this API handed out")
+        after = sa.tuple_(
+            sa.literal(position[0], type_=_bids.c.occurred_at.type),
+            sa.literal(position[1], type_=_bids.c.id.type),
+        )
+        query = query.where(sa.tuple_(_bids.c.occurred_at, _bids.c.id) < after)
+    query = query.order_by(_bids.c.occurred_at.desc(), _bids.c.id.desc()).limit(limit + 1)
+    rows = (await conn.execute(query)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = bid_cursor.encode(rows[-1].occurred_at, rows[-1].id)
+    return [to_public(row, viewer_id) for row in rows], next_cursor
+
+
+async def get_bid_row(conn: AsyncConnection, couple_id: uuid.UUID, bid_id: uuid.UUID) -> Any:
+    row = (
+        await conn.execute(
+            sa.select(_bids).where(
+                _bids.c.id == bid_id, _bids.c.couple_id == couple_id, _bids.c.deleted_at.is_(None)
+            )
+        )
+    ).first()
+    if row is None:
+        raise not_found("bid")
+    return row
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """A missing `If-Match` means an unconditional change; a stale one is a 412."""
+    if if_match is None:
+        return
+    candidates = [tag.strip() for tag in if_match.split(",")]
+    if "*" in candidates or etag(version) in candidates:
+        return
+    raise Problem(
+        412,
+        f"The bid has changed since that version; its ETag is now {etag(version)}.",
+        code="stale-version",
+        headers={"ETag": etag(version)},
+    )
+
+
+async def _write(
+    conn: AsyncConnection, row: Any, changes: dict[str, Any], now: datetime
+) -> Any:
+    """Apply changes to the version that was read; a concurrent change in between is a 412."""
+    updated = (
+        await conn.execute(
+            sa.update(_bids)
+            .where(_bids.c.id == row.id, _bids.c.version == row.version)
+            .values(**changes, version=row.version + 1, updated_at=now)
+            .returning(_bids)
+        )
+    ).first()
+    if updated is None:
+        raise Problem(412, "The bid changed while this request ran; read it again.", code="stale-version")
+    return updated
+
+
+def _own(row: Any, caller_id: uuid.UUID) -> None:
+    if row.logged_by != caller_id:
+        raise Problem(403, "Only the partner who logged this bid may change or delete it.", code="not-logger")
+
+
+async def update_bid(
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    bid_id: uuid.UUID,
+    caller_id: uuid.UUID,
+    body: BidUpdate,
+    if_match: str | None,
+) -> Any:
+    row = await get_bid_row(conn, couple_id, bid_id)
+    _own(row, caller_id)
+    check_if_match(if_match, row.version)
+    changes = body.model_dump(exclude_unset=True)
+    now = utcnow()
+    if "occurred_at" in changes:
+        _check_not_future(changes["occurred_at"], now)
+    if not changes:
+        return row
+    return await _write(conn, row, changes, now)
+
+
+async def delete_bid(
+    conn: AsyncConnection, couple_id: uuid.UUID, bid_id: uuid.UUID, caller_id: uuid.UUID, if_match: str | None
+) -> None:
+    row = await get_bid_row(conn, couple_id, bid_id)
+    _own(row, caller_id)
+    check_if_match(if_match, row.version)
+    now = utcnow()
+    # The tombstone keeps what sync and the figures need, not the words.
+    await _write(conn, row, {"deleted_at": now, "note": None}, now)
+
+
+async def set_perception(
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    bid_id: uuid.UUID,
+    caller_id: uuid.UUID,
+    body: Perception,
+    if_match: str | None,
+) -> Any:
+    row = await get_bid_row(conn, couple_id, bid_id)
+    check_if_match(if_match, row.version)
+    role = "bidder" if caller_id == row.bidder_id else "responder"
+    return await _write(
+        conn,
+        row,
+        {
+            f"{role}_response": body.response.value if body.response else None,
+            f"{role}_style": body.style.value if body.style else None,
+        },
+        utcnow(),
+    )

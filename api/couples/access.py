@@ -1,0 +1,23 @@
+"""The guard of every couple path: only the couple's own partners get past it."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from api.couples.service import partner_ids
+from api.db import Conn
+from api.deps import CallerDep
+from api.errors import not_found
+
+
+async def couple_partners(couple_id: uuid.UUID, caller: CallerDep, conn: Conn) -> list[uuid.UUID]:
+    """The couple's partners in join order. Anyone else, a therapist included, gets
+    the same 404 as for a couple that does not exist."""
+    partners = await partner_ids(conn, couple_id)
+    if caller.id not in partners:
+        raise not_found("couple")
+    return partners
+
+
+CouplePartners = Annotated[list[uuid.UUID], Depends(couple_partners)]

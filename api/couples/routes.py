@@ -1,0 +1,86 @@
+"""`/couples`: create, join, read, change, invite."""
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from api.couples import service
+from api.couples.access import CouplePartners
+from api.db import Conn
+from api.deps import CallerDep, SettingsDep
+from api.errors import problems
+from models.couple import (
+    CoupleCreate,
+    CoupleList,
+    CouplePublic,
+    CoupleUpdate,
+    CoupleWithInvite,
+    InvitePublic,
+    JoinRequest,
+)
+
+router = APIRouter(prefix="/couples", tags=["couples"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 422),
+    description="Create a couple with the caller as its first partner, and an invite code "
+    "for the second (single use; it expires at `invite.expires_at`). The time zone "
+    "defaults to the caller's. Therapist accounts get 403.",
+)
+async def create_couple(
+    body: CoupleCreate, caller: CallerDep, conn: Conn, settings: SettingsDep
+) -> CoupleWithInvite:
+    couple, invite = await service.create_couple(
+        conn, caller.id, caller.account_type, body, settings.invite_hours
+    )
+    return CoupleWithInvite(**couple.model_dump(), invite=invite)
+
+
+@router.post(
+    "/join",
+    responses=problems(401, 403, 404, 409, 422),
+    description="Join a couple with its invite code (case and dashes do not matter). "
+    "An unknown, expired, used or replaced code is a 404; a couple that already has two "
+    "partners, or of which the caller is already one, is a 409.",
+)
+async def join_couple(body: JoinRequest, caller: CallerDep, conn: Conn) -> CouplePublic:
+    return await service.join(conn, caller.id, caller.account_type, body.code)
+
+
+@router.get("", responses=problems(401))
+async def list_couples(caller: CallerDep, conn: Conn) -> CoupleList:
+    return CoupleList(items=await service.list_couples(conn, caller.id))
+
+
+@router.get("/{couple_id}", responses=problems(401, 404, 422))
+async def read_couple(couple_id: uuid.UUID, _partners: CouplePartners, conn: Conn) -> CouplePublic:
+    return await service.get_couple(conn, couple_id)
+
+
+@router.patch(
+    "/{couple_id}",
+    responses=problems(401, 404, 422),
+    description="Change `name` (null clears it), `timezone` (IANA), `week_starts` "
+    "(`monday` or `sunday`) or `weights`. Weights may be given in part; `toward` is "
+    "1 to 20 and `away`, `against` are -20 to -1. Either partner may change them.",
+)
+async def update_couple(
+    couple_id: uuid.UUID, body: CoupleUpdate, _partners: CouplePartners, conn: Conn
+) -> CouplePublic:
+    return await service.update_couple(conn, couple_id, body)
+
+
+@router.post(
+    "/{couple_id}/invite",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 404, 409, 422),
+    description="A new invite code for the second partner; codes handed out before stop "
+    "working. A couple that already has two partners is a 409.",
+)
+async def new_invite(
+    couple_id: uuid.UUID, caller: CallerDep, partners: CouplePartners, conn: Conn, settings: SettingsDep
+) -> InvitePublic:
+    return await service.new_invite(conn, couple_id, caller.id, partners, settings.invite_hours)

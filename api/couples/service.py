@@ -1,0 +1,192 @@
+"""Couples: creation with an invite, joining, reading and settings."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.db import insert_or_skip
+from api.errors import Problem, not_found
+from api.security import digest, new_invite_code, normalise_invite_code
+from models.base import utcnow
+from models.couple import (
+    Couple,
+    CoupleCreate,
+    CoupleInvite,
+    CoupleMember,
+    CouplePublic,
+    CoupleUpdate,
+    InvitePublic,
+    PartnerPublic,
+    Weights,
+)
+from models.user import User
+from models.vocabulary import AccountType
+
+_couples = Couple.__table__  # type: ignore[attr-defined]
+_members = CoupleMember.__table__  # type: ignore[attr-defined]
+_invites = CoupleInvite.__table__  # type: ignore[attr-defined]
+_users = User.__table__  # type: ignore[attr-defined]
+
+
+async def partner_ids(conn: AsyncConnection, couple_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await conn.execute(
+        sa.select(_members.c.user_id).where(_members.c.couple_id == couple_id).order_by(_members.c.slot)
+    )
+    return [row.user_id for row in rows]
+
+
+def _only_partners(account_type: str) -> None:
+    if account_type != AccountType.partner:
+        raise Problem(403, "Only partner accounts create or join couples.", code="partners-only")
+
+
+async def _public_couples(conn: AsyncConnection, couple_ids: Sequence[uuid.UUID]) -> list[CouplePublic]:
+    if not couple_ids:
+        return []
+    couples = (
+        await conn.execute(
+            sa.select(_couples).where(_couples.c.id.in_(couple_ids)).order_by(_couples.c.created_at, _couples.c.id)
+        )
+    ).all()
+    partner_rows = await conn.execute(
+        sa.select(_members.c.couple_id, _users.c.id, _users.c.display_name)
+        .join(_users, _users.c.id == _members.c.user_id)
+        .where(_members.c.couple_id.in_(couple_ids))
+        .order_by(_members.c.couple_id, _members.c.slot)
+    )
+    partners: dict[uuid.UUID, list[PartnerPublic]] = defaultdict(list)
+    for row in partner_rows:
+        partners[row.couple_id].append(PartnerPublic(id=row.id, display_name=row.display_name))
+    return [_public(row, partners[row.id]) for row in couples]
+
+
+def _public(row: Any, partners: list[PartnerPublic]) -> CouplePublic:
+    return CouplePublic(
+        id=row.id,
+        name=row.name,
+        timezone=row.timezone,
+        week_starts=row.week_starts,
+        partners=partners,
+        weights=Weights(toward=row.weight_toward, away=row.weight_away, against=row.weight_against),
+        created_at=row.created_at,
+    )
+
+
+async def get_couple(conn: AsyncConnection, couple_id: uuid.UUID) -> CouplePublic:
+    found = await _public_couples(conn, [couple_id])
+    if not found:
+        raise not_found("couple")
+    return found[0]
+
+
+async def list_couples(conn: AsyncConnection, user_id: uuid.UUID) -> list[CouplePublic]:
+    ids = (await conn.scalars(sa.select(_members.c.couple_id).where(_members.c.user_id == user_id))).all()
+    return await _public_couples(conn, ids)
+
+
+async def create_couple(
+    conn: AsyncConnection, user_id: uuid.UUID, account_type: str, data: CoupleCreate, invite_hours: int
+) -> tuple[CouplePublic, InvitePublic]:
+    _only_partners(account_type)
+    user_timezone = await conn.scalar(sa.select(_users.c.timezone).where(_users.c.id == user_id))
+    if user_timezone is None:
+        raise Problem(401, "The account of this token no longer exists.", code="unauthenticated")
+    couple_id = uuid.uuid4()
+    now = utcnow()
+    await conn.execute(
+        sa.insert(_couples).values(
+            id=couple_id,
+            name=data.name,
+            timezone=data.timezone or user_timezone,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await conn.execute(sa.insert(_members).values(couple_id=couple_id, user_id=user_id, slot=1))
+    invite = await _new_invite(conn, couple_id, user_id, invite_hours)
+    return await get_couple(conn, couple_id), invite
+
+
+async def _new_invite(
+    conn: AsyncConnection, couple_id: uuid.UUID, user_id: uuid.UUID, invite_hours: int
+) -> InvitePublic:
+    now = utcnow()
+    # One live code per couple: a new one retires the ones handed out before.
+    await conn.execute(
+        sa.update(_invites)
+        .where(_invites.c.couple_id == couple_id, _invites.c.used_at.is_(None), _invites.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    code = new_invite_code()
+    expires_at = now + timedelta(hours=invite_hours)
+    await conn.execute(
+        sa.insert(_invites).values(
+            couple_id=couple_id,
+            code_hash=digest(normalise_invite_code(code)),
+            created_by=user_id,
+            expires_at=expires_at,
+        )
+    )
+    return InvitePublic(code=code, expires_at=expires_at)
+
+
+async def new_invite(
+    conn: AsyncConnection, couple_id: uuid.UUID, user_id: uuid.UUID, partners: list[uuid.UUID], invite_hours: int
+) -> InvitePublic:
+    if len(partners) >= 2:
+        raise Problem(409, "This couple already has two partners.", code="couple-full")
+    return await _new_invite(conn, couple_id, user_id, invite_hours)
+
+
+async def join(conn: AsyncConnection, user_id: uuid.UUID, account_type: str, code: str) -> CouplePublic:
+    _only_partners(account_type)
+    now = utcnow()
+    invite = (
+        await conn.execute(
+            sa.select(_invites.c.id, _invites.c.couple_id).where(
+                _invites.c.code_hash == digest(normalise_invite_code(code)),
+                _invites.c.used_at.is_(None),
+                _invites.c.revoked_at.is_(None),
+                _invites.c.expires_at > now,
+            )
+        )
+    ).first()
+    if invite is None:
+        raise Problem(404, "No such invite code, or it has expired or been used.", code="not-found")
+    partners = await partner_ids(conn, invite.couple_id)
+    if user_id in partners:
+        raise Problem(409, "You are already a partner of this couple.", code="already-partner")
+    if len(partners) >= 2:
+        raise Problem(409, "This couple already has two partners.", code="couple-full")
+    claimed = await conn.execute(
+        sa.update(_invites)
+        .where(_invites.c.id == invite.id, _invites.c.used_at.is_(None))
+        .values(used_at=now)
+    )
+    joined = await conn.execute(
+        insert_or_skip(conn, _members)
+        .values(couple_id=invite.couple_id, user_id=user_id, slot=2, joined_at=now)
+        .returning(_members.c.user_id)
+    )
+    # Both guards lose only to a concurrent join of the same couple.
+    if claimed.rowcount != 1 or joined.first() is None:
+        raise Problem(409, "This couple already has two partners.", code="couple-full")
+    return await get_couple(conn, invite.couple_id)
+
+
+async def update_couple(conn: AsyncConnection, couple_id: uuid.UUID, data: CoupleUpdate) -> CouplePublic:
+    changes: dict[str, Any] = data.model_dump(mode="json", exclude_unset=True, exclude={"weights"})
+    if data.weights is not None:
+        changes.update(
+            {f"weight_{name}": value for name, value in data.weights.model_dump(exclude_unset=True).items()}
+        )
+    if changes:
+        await conn.execute(
+            sa.update(_couples).where(_couples.c.id == couple_id).values(**changes, updated_at=utcnow())
+        )
+    return await get_couple(conn, couple_id)

@@ -1,0 +1,107 @@
+"""The database engine (built in the app's lifespan) and the request's transaction."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncTransaction,
+    create_async_engine,
+)
+
+from api.errors import Problem
+
+
+def async_url(database_url: str) -> str:
+    """Accept plain `sqlite:///…` and `postgresql://…` URLs and choose the async driver."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported DATABASE_URL backend: {backend!r}")
+
+
+def create_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
+    url = async_url(database_url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if "poolclass" not in kwargs:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+    return create_async_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Foreign keys on, WAL, and `BEGIN IMMEDIATE`: a deferred transaction that reads
+    and then writes fails at once when another writer got there first."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_or_skip(conn: AsyncConnection, table: sa.Table) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` in the connection's dialect: with `RETURNING`,
+    no row back means a unique key was already taken, and nothing was aborted."""
+    if conn.dialect.name == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+class Database:
+    """Where request transactions come from; built in the app's lifespan."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[tuple[AsyncConnection, AsyncTransaction]]:
+        async with self.engine.connect() as conn:
+            yield conn, await conn.begin()
+
+
+async def transaction(request: Request) -> AsyncIterator[AsyncConnection]:
+    """The request's one transaction: committed when the handler returns, rolled back
+    when it raises, except for a `Problem` that says its writes must stand (a failed
+    login is counted even though the caller gets 401)."""
+    database: Database = request.app.state.database
+    async with database.begin() as (conn, trans):
+        try:
+            yield conn
+        except Problem as problem:
+            if problem.commit:
+                await trans.commit()
+            else:
+                await trans.rollback()
+            raise
+        except BaseException:
+            await trans.rollback()
+            raise
+        else:
+            await trans.commit()
+
+
+# Function scope: the commit happens before the response is sent, so a client never
+# sees a success that was not stored.
+Conn = Annotated[AsyncConnection, Depends(transaction, scope="function")]

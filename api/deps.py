@@ -1,0 +1,42 @@
+"""Who is calling: the access token's claims and the client's address."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import Problem
+from api.security import Caller, read_access_token
+from api.settings import Settings, get_settings
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from `POST /api/v1/auth/login`.")
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def unauthenticated(detail: str = "A valid bearer access token is required.") -> Problem:
+    return Problem(401, detail, code="unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_caller(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The caller as the token states it, without a database round trip: the hot
+    paths check couple membership in the query that needs it anyway."""
+    if credentials is None:
+        raise unauthenticated()
+    caller = read_access_token(credentials.credentials, settings)
+    if caller is None:
+        raise unauthenticated("The access token is invalid or has expired.")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]

@@ -1,0 +1,156 @@
+"""RFC 9457 problem details for every error the API returns, the framework's own included."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("toward")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class Problem(Exception):
+    """An error a handler or service raises; rendered as problem details.
+
+    `commit` keeps the request's writes although the request fails (a failed login
+    must still be counted, a reused refresh token's family must stay revoked)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        errors: list[FieldError] | None = None,
+        commit: bool = False,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.code = code
+        self.headers = headers
+        self.errors = errors
+        self.commit = commit
+
+
+def not_found(what: str = "resource") -> Problem:
+    return Problem(404, f"No such {what}.", code="not-found")
+
+
+def problem_type(code: str | None) -> str:
+    return f"urn:toward:problem:{code}" if code else "about:blank"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: list[FieldError] | None = None,
+) -> JSONResponse:
+    body = ProblemDetails(
+        type=problem_type(code),
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        headers=headers,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """`("body", "love_languages", "give", 0)` -> `love_languages.give.0`."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    if not parts:
+        return "body"
+    if loc[0] == "body" and isinstance(parts[0], int):
+        return "body"  # a JSON syntax error reports a character offset
+    return ".".join(str(part) for part in parts)
+
+
+def _validation_errors(errors: Any) -> list[FieldError]:
+    return [
+        FieldError(
+            field=field_path(tuple(err["loc"])),
+            message=str(err["msg"]).removeprefix("Value error, "),
+        ) for err in errors
+    ]
+
+
+async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        exc.status, exc.detail, code=exc.code, headers=exc.headers, errors=exc.errors
+    )
+
+
+async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc.errors())
+    fields = ", ".join(dict.fromkeys(err.field for err in errors))
+    return problem_response(
+        422, f"The request is not valid: {fields}.", code="validation", errors=errors
+    )
+
+
+async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).description
+    if status == 404 and detail == "Not Found":
+        detail = "No such resource."
+    elif status == 405 and detail == "Method Not Allowed":
+        detail = "This method is not allowed on this path."
+    return problem_response(status, detail, headers=getattr(exc, "headers", None))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "Something went wrong on our side; it has been logged.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route returns."""
+    return {
+        status: {
+            "model": ProblemDetails,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for status in statuses
+    }

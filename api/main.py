@@ -1,0 +1,49 @@
+"""The ASGI app: `api.main:app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from api.auth.routes import router as auth_router
+from api.bids.routes import router as bids_router
+from api.couples.routes import router as couples_router
+from api.db import Database, create_engine
+from api.errors import install_problem_handlers
+from api.health import router as health_router
+from api.settings import get_settings
+from api.users.routes import router as me_router
+
+DESCRIPTION = """
+Toward lets couples log *bids for connection*, record whether the partner turned
+toward, away from or against each one, and see their emotional bank account.
+
+Every error is `application/problem+json` (RFC 9457); validation errors list each
+bad field in `errors` as `{field, message}` with a dotted path. A couple you are not
+a partner of is a 404, exactly like one that does not exist.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    app.state.database = Database(engine)
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Toward", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    install_problem_handlers(app)
+    v1 = APIRouter(prefix="/api/v1")
+    for router in (auth_router, me_router, couples_router, bids_router):
+        v1.include_router(router)
+    app.include_router(health_router)
+    app.include_router(v1)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,39 @@
+"""Settings from the environment. Secrets have no usable default outside development."""
+
+from functools import cache
+from typing import Literal, Self
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./toward.db"
+    secret_key: str = DEVELOPMENT_SECRET
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    invite_hours: int = 72
+    # Failed logins allowed per minute, per account and (more loosely) per address.
+    login_failures_per_email: int = 5
+    login_failures_per_client: int = 30
+    login_window_seconds: int = 60
+    db_pool_size: int = 10
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets(self) -> Self:
+        if self.environment == "production":
+            if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
+                raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
+        if not 1 <= self.access_token_minutes <= 15:
+            raise ValueError("ACCESS_TOKEN_MINUTES must be between 1 and 15")
+        return self
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,32 @@
+"""`/me`: the caller's own account."""
+
+from fastapi import APIRouter
+
+from api.db import Conn
+from api.deps import CallerDep, unauthenticated
+from api.errors import problems
+from api.users import service
+from models.user import UserPublic, UserUpdate
+
+router = APIRouter(prefix="/me", tags=["me"])
+
+
+@router.get("", responses=problems(401))
+async def read_me(caller: CallerDep, conn: Conn) -> UserPublic:
+    user = await service.get_user(conn, caller.id)
+    if user is None:
+        raise unauthenticated("The account of this token no longer exists.")
+    return user
+
+
+@router.patch(
+    "",
+    responses=problems(401, 422),
+    description="Change `display_name`, `timezone`, `love_languages` or `attachment_style` "
+    "(null clears it). Fields left out stay as they are.",
+)
+async def update_me(body: UserUpdate, caller: CallerDep, conn: Conn) -> UserPublic:
+    user = await service.update_user(conn, caller.id, body)
+    if user is None:
+        raise unauthenticated("The account of this token no longer exists.")
+    return user

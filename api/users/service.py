@@ -1,0 +1,70 @@
+"""Accounts: creation, reading and the caller's own changes."""
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.db import insert_or_skip
+from api.errors import Problem
+from models.base import utcnow
+from models.user import User, UserCreate, UserPublic, UserUpdate
+
+_users = User.__table__  # type: ignore[attr-defined]
+
+_PUBLIC_COLUMNS = (
+    _users.c.id,
+    _users.c.email,
+    _users.c.display_name,
+    _users.c.timezone,
+    _users.c.account_type,
+    _users.c.love_languages,
+    _users.c.attachment_style,
+)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _public(row: Any) -> UserPublic:
+    return UserPublic.model_validate(dict(row._mapping))
+
+
+async def create_user(conn: AsyncConnection, data: UserCreate, password_hash: str) -> UserPublic:
+    values = {
+        "id": uuid.uuid4(),
+        "email": normalise_email(data.email),
+        "password_hash": password_hash,
+        "display_name": data.display_name,
+        "timezone": data.timezone,
+        "account_type": data.account_type.value,
+        "love_languages": {"give": [], "receive": []},
+    }
+    row = (
+        await conn.execute(insert_or_skip(conn, _users).values(values).returning(*_PUBLIC_COLUMNS))
+    ).first()
+    if row is None:
+        raise Problem(409, "An account with this email already exists.", code="email-taken")
+    return _public(row)
+
+
+async def get_user(conn: AsyncConnection, user_id: uuid.UUID) -> UserPublic | None:
+    row = (await conn.execute(sa.select(*_PUBLIC_COLUMNS).where(_users.c.id == user_id))).first()
+    return _public(row) if row else None
+
+
+async def update_user(conn: AsyncConnection, user_id: uuid.UUID, data: UserUpdate) -> UserPublic | None:
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    if not changes:
+        return await get_user(conn, user_id)
+    row = (
+        await conn.execute(
+            sa.update(_users)
+            .where(_users.c.id == user_id)
+            .values(**changes, updated_at=utcnow())
+            .returning(*_PUBLIC_COLUMNS)
+        )
+    ).first()
+    return _public(row) if row else None

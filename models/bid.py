@@ -1,0 +1,149 @@
+"""Bids for connection and the two partners' perceptions of how each was answered."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import AwareDatetime, BaseModel, StringConstraints, ValidationInfo, field_validator
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, created_at_field
+from models.types import STRICT_BODY, not_null
+from models.vocabulary import STYLES_BY_RESPONSE, BidKind, Channel, Response, Style, in_list
+
+Note = Annotated[str, StringConstraints(max_length=1000)]
+
+
+class Bid(SQLModel, table=True):
+    """A bid. Each couple has exactly two partners, the bidder and the responder,
+    so each partner's perception is a pair of columns rather than a child table."""
+
+    __tablename__ = "bids"
+    __table_args__ = (
+        sa.Index("ix_bids_couple_id_occurred_at_id", "couple_id", "occurred_at", "id"),
+        sa.CheckConstraint(in_list("kind", BidKind), name="kind"),
+        sa.CheckConstraint("channel IS NULL OR " + in_list("channel", Channel), name="channel"),
+        sa.CheckConstraint(
+            "bidder_response IS NULL OR " + in_list("bidder_response", Response),
+            name="bidder_response",
+        ),
+        sa.CheckConstraint(
+            "responder_response IS NULL OR " + in_list("responder_response", Response),
+            name="responder_response",
+        ),
+        sa.CheckConstraint("bidder_id <> responder_id", name="two_partners"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE")
+    bidder_id: uuid.UUID = Field(foreign_key="users.id")
+    responder_id: uuid.UUID = Field(foreign_key="users.id")
+    logged_by: uuid.UUID = Field(foreign_key="users.id")
+    occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    kind: str = Field(max_length=32)
+    channel: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    private: bool = Field(default=False)
+    repair: bool = Field(default=False)
+    bidder_response: str | None = Field(default=None, max_length=8)
+    bidder_style: str | None = Field(default=None, max_length=16)
+    responder_response: str | None = Field(default=None, max_length=8)
+    responder_style: str | None = Field(default=None, max_length=16)
+    # Bumped by every change; the ETag is built from it.
+    version: int = Field(default=1)
+    # Digest of the create request as parsed, so a replay can be told from a clash.
+    request_digest: str = Field(max_length=64)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    # A deleted bid stays as a tombstone for offline clients' sync.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def _check_style(style: Style | None, info: ValidationInfo) -> Style | None:
+    if style is None or "response" not in info.data:
+        return style  # an invalid response is reported on its own
+    response = info.data["response"]
+    if response is None:
+        raise ValueError("a style needs a response")
+    if style not in STYLES_BY_RESPONSE[response]:
+        allowed = ", ".join(sorted(STYLES_BY_RESPONSE[response]))
+        raise ValueError(f"'{style}' is not a style of '{response}' (one of: {allowed})")
+    return style
+
+
+def style_of_response() -> Any:
+    """A validator for bodies with `response` then `style`: the style must be one of
+    that response's styles."""
+    return field_validator("style")(_check_style)
+
+
+class Perception(BaseModel):
+    """One partner's view of how a bid was answered."""
+
+    model_config = STRICT_BODY
+
+    response: Response | None
+    style: Style | None = None
+
+    _style_belongs = style_of_response()
+
+
+class BidCreate(BaseModel):
+    model_config = STRICT_BODY
+
+    id: uuid.UUID | None = None
+    bidder_id: uuid.UUID | None = None
+    occurred_at: AwareDatetime | None = None
+    kind: BidKind
+    channel: Channel | None = None
+    note: Note | None = None
+    private: bool = False
+    repair: bool = False
+    response: Response | None = None
+    style: Style | None = None
+
+    _style_belongs = style_of_response()
+
+
+class BidUpdate(BaseModel):
+    model_config = STRICT_BODY
+
+    kind: BidKind | None = None
+    channel: Channel | None = None
+    note: Note | None = None
+    occurred_at: AwareDatetime | None = None
+    private: bool | None = None
+    repair: bool | None = None
+
+    _not_null = not_null("kind", "occurred_at", "private", "repair")
+
+
+class PerceptionPublic(BaseModel):
+    partner_id: uuid.UUID
+    response: Response
+    style: Style | None
+
+
+class BidPublic(BaseModel):
+    id: uuid.UUID
+    couple_id: uuid.UUID
+    bidder_id: uuid.UUID
+    responder_id: uuid.UUID
+    logged_by: uuid.UUID
+    occurred_at: datetime
+    kind: BidKind
+    channel: Channel | None
+    note: str | None
+    private: bool
+    repair: bool
+    perceptions: list[PerceptionPublic]
+    response: Response | None
+    agreement: bool | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BidPage(BaseModel):
+    items: list[BidPublic]
+    next_cursor: str | None

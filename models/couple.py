@@ -1,0 +1,142 @@
+"""Couples, their two partners and the invite codes that join them."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field as PydanticField, StringConstraints
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, created_at_field
+from models.types import STRICT_BODY, TimeZoneName, not_null
+from models.vocabulary import WeekStart, in_list
+
+# Toward +1 against away/against -5: five turns toward balance one turn away or
+# against, Gottman's 5:1 ratio. Bounds keep a couple's own weights meaningful.
+DEFAULT_WEIGHTS = {"toward": 1, "away": -5, "against": -5}
+WEIGHT_BOUND = 20
+
+CoupleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class CoupleBase(SQLModel):
+    name: str | None = Field(default=None, max_length=100)
+    timezone: str = Field(default="UTC", max_length=64)
+    week_starts: str = Field(default=WeekStart.monday, max_length=8)
+
+
+class Couple(CoupleBase, table=True):
+    __tablename__ = "couples"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("week_starts", WeekStart), name="week_starts"),
+        sa.CheckConstraint(
+            f"weight_toward BETWEEN 1 AND {WEIGHT_BOUND}"
+            f" AND weight_away BETWEEN -{WEIGHT_BOUND} AND -1"
+            f" AND weight_against BETWEEN -{WEIGHT_BOUND} AND -1",
+            name="weights",
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    weight_toward: int = Field(default=DEFAULT_WEIGHTS["toward"])
+    weight_away: int = Field(default=DEFAULT_WEIGHTS["away"])
+    weight_against: int = Field(default=DEFAULT_WEIGHTS["against"])
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class CoupleMember(SQLModel, table=True):
+    """A partner of a couple. Two slots per couple make 'exactly two' a constraint."""
+
+    __tablename__ = "couple_members"
+    __table_args__ = (
+        sa.UniqueConstraint("couple_id", "slot"),
+        sa.CheckConstraint("slot IN (1, 2)", name="slot"),
+    )
+
+    couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE", primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True, index=True)
+    slot: int = Field(sa_type=sa.SmallInteger)
+    joined_at: datetime = created_at_field()
+
+
+class CoupleInvite(SQLModel, table=True):
+    __tablename__ = "couple_invites"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_by: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = created_at_field()
+
+
+class Weights(BaseModel):
+    toward: int
+    away: int
+    against: int
+
+
+class WeightsUpdate(BaseModel):
+    model_config = STRICT_BODY
+
+    toward: int | None = PydanticField(default=None, ge=1, le=WEIGHT_BOUND)
+    away: int | None = PydanticField(default=None, ge=-WEIGHT_BOUND, le=-1)
+    against: int | None = PydanticField(default=None, ge=-WEIGHT_BOUND, le=-1)
+
+    _not_null = not_null("toward", "away", "against")
+
+
+class CoupleCreate(SQLModel):
+    model_config = STRICT_BODY
+
+    name: CoupleName | None = None
+    timezone: TimeZoneName | None = None
+
+
+class CoupleUpdate(SQLModel):
+    model_config = STRICT_BODY
+
+    name: CoupleName | None = None
+    timezone: TimeZoneName | None = None
+    week_starts: WeekStart | None = None
+    weights: WeightsUpdate | None = None
+
+    _not_null = not_null("timezone", "week_starts", "weights")
+
+
+class JoinRequest(BaseModel):
+    model_config = STRICT_BODY
+
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class PartnerPublic(BaseModel):
+    id: uuid.UUID
+    display_name: str
+
+
+class InvitePublic(BaseModel):
+    code: str
+    expires_at: datetime
+
+
+class CouplePublic(SQLModel):
+    id: uuid.UUID
+    name: str | None
+    timezone: str
+    week_starts: WeekStart
+    partners: list[PartnerPublic]
+    weights: Weights
+    created_at: datetime
+
+
+class CoupleWithInvite(CouplePublic):
+    invite: InvitePublic
+
+
+class CoupleList(BaseModel):
+    items: list[CouplePublic]

@@ -1,0 +1,58 @@
+"""Refresh tokens (stored hashed) and the failed logins that rate limiting counts."""
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, created_at_field
+from models.types import STRICT_BODY
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    # One family per login: rotation keeps it, reuse of a spent token revokes it whole.
+    family_id: uuid.UUID = Field(index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = created_at_field()
+
+
+class LoginFailure(SQLModel, table=True):
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        sa.Index("ix_login_failures_email_at", "email", "at"),
+        sa.Index("ix_login_failures_client_at", "client", "at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=320)
+    client: str = Field(max_length=64)
+    at: datetime = created_at_field()
+
+
+class LoginRequest(BaseModel):
+    model_config = STRICT_BODY
+
+    email: str
+    password: str
+
+
+class RefreshRequest(BaseModel):
+    model_config = STRICT_BODY
+
+    refresh_token: str
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int

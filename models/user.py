@@ -1,0 +1,82 @@
+"""Accounts: a partner or a therapist."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, EmailStr, Field as PydanticField, StringConstraints
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, created_at_field
+from models.types import STRICT_BODY, DisplayName, TimeZoneName, not_null
+from models.vocabulary import AccountType, AttachmentStyle, LoveLanguage, in_list
+
+Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
+
+
+class LoveLanguages(BaseModel):
+    model_config = STRICT_BODY
+
+    give: list[LoveLanguage] = PydanticField(default_factory=list, max_length=5)
+    receive: list[LoveLanguage] = PydanticField(default_factory=list, max_length=5)
+
+
+class UserBase(SQLModel):
+    display_name: str = Field(max_length=100)
+    timezone: str = Field(default="UTC", max_length=64)
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("account_type", AccountType), name="account_type"),
+        sa.CheckConstraint(
+            "attachment_style IS NULL OR " + in_list("attachment_style", AttachmentStyle),
+            name="attachment_style",
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    password_hash: str = Field(max_length=255)
+    account_type: str = Field(default=AccountType.partner, max_length=16)
+    love_languages: dict[str, Any] = Field(
+        default_factory=dict, sa_type=sa.JSON, nullable=False
+    )
+    attachment_style: str | None = Field(default=None, max_length=16)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class UserCreate(SQLModel):
+    model_config = STRICT_BODY
+
+    email: EmailStr
+    password: Password
+    display_name: DisplayName
+    timezone: TimeZoneName = "UTC"
+    account_type: AccountType = AccountType.partner
+
+
+class UserUpdate(SQLModel):
+    """What `PATCH /me` may change; email, password and role are not among them."""
+
+    model_config = STRICT_BODY
+
+    display_name: DisplayName | None = None
+    timezone: TimeZoneName | None = None
+    love_languages: LoveLanguages | None = None
+    attachment_style: AttachmentStyle | None = None
+
+    _not_null = not_null("display_name", "timezone", "love_languages")
+
+
+class UserPublic(SQLModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    timezone: str
+    account_type: AccountType
+    love_languages: LoveLanguages
+    attachment_style: AttachmentStyle | None

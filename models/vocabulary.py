@@ -1,0 +1,97 @@
+"""The product's words (DESIGN.md, *Vocabulary*) as enumerations shared by tables and schemas."""
+
+from enum import StrEnum
+
+
+class AccountType(StrEnum):
+    partner = "partner"
+    therapist = "therapist"
+
+
+class Response(StrEnum):
+    toward = "toward"
+    away = "away"
+    against = "against"
+
+
+class BidKind(StrEnum):
+    attention = "attention"
+    affection = "affection"
+    humor = "humor"
+    support = "support"
+    conversation = "conversation"
+    interest = "interest"
+    play = "play"
+    self_disclosure = "self_disclosure"
+    help = "help"
+    intimacy = "intimacy"
+    other = "other"
+
+
+class Channel(StrEnum):
+    verbal = "verbal"
+    nonverbal = "nonverbal"
+    written = "written"
+
+
+class Style(StrEnum):
+    # toward
+    passive = "passive"
+    low_energy = "low_energy"
+    attentive = "attentive"
+    high_energy = "high_energy"
+    # away
+    preoccupied = "preoccupied"
+    disregarding = "disregarding"
+    interrupting = "interrupting"
+    # against
+    contemptuous = "contemptuous"
+    belligerent = "belligerent"
+    contradictory = "contradictory"
+    domineering = "domineering"
+    critical = "critical"
+    defensive = "defensive"
+
+
+STYLES_BY_RESPONSE: dict[Response, frozenset[Style]] = {
+    Response.toward: frozenset(
+        {Style.passive, Style.low_energy, Style.attentive, Style.high_energy}
+    ),
+    Response.away: frozenset({Style.preoccupied, Style.disregarding, Style.interrupting}),
+    Response.against: frozenset(
+        {
+            Style.contemptuous,
+            Style.belligerent,
+            Style.contradictory,
+            Style.domineering,
+            Style.critical,
+            Style.defensive,
+        }
+    ),
+}
+
+
+class WeekStart(StrEnum):
+    monday = "monday"
+    sunday = "sunday"
+
+
+class LoveLanguage(StrEnum):
+    words = "words"
+    acts = "acts"
+    gifts = "gifts"
+    time = "time"
+    touch = "touch"
+
+
+class AttachmentStyle(StrEnum):
+    secure = "secure"
+    anxious = "anxious"
+    avoidant = "avoidant"
+    disorganized = "disorganized"
+
+
+def in_list(column: str, enum: type[StrEnum]) -> str:
+    """SQL for a check constraint that keeps a text column inside an enumeration."""
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"

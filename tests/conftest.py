@@ -1,0 +1,221 @@
+"""Tests run against a real database built by `alembic upgrade head`: a fresh
+PostgreSQL database when TEST_DATABASE_URL names a server, else a SQLite file. Each
+test runs inside one transaction that is rolled back at its end."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+
+from alembic import command
+from alembic.config import Config
+from api.db import Database, create_engine
+from api.main import create_app
+from api.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def _admin_run(server_url: str, statement: str) -> None:
+    import asyncio
+
+    async def run() -> None:
+        engine = create_engine(server_url)
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(sa.text(statement))
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new, migrated database for this test session."""
+    given = os.environ.get("TEST_DATABASE_URL", "")
+    if given.startswith("postgres"):
+        name = f"toward_test_{uuid.uuid4().hex[:12]}"
+        server = given.rsplit("/", 1)[0] + "/postgres"
+        url = given.rsplit("/", 1)[0] + f"/{name}"
+        _admin_run(server, f'CREATE DATABASE "{name}"')
+        try:
+            command.upgrade(alembic_config(url), "head")
+            yield url
+        finally:
+            _admin_run(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        command.upgrade(alembic_config(url), "head")
+        yield url
+
+
+class SavepointDatabase(Database):
+    """Every request transaction is a savepoint inside the test's own transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__(conn.engine)
+        self.conn = conn
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[tuple[AsyncConnection, AsyncTransaction]]:
+        yield self.conn, await self.conn.begin_nested()
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[AsyncConnection]:
+    engine = create_engine(database_url, poolclass=sa.pool.NullPool)
+    async with engine.connect() as connection:
+        outer = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await outer.rollback()
+    await engine.dispose()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture
+def app(conn: AsyncConnection) -> FastAPI:
+    application = create_app()
+    application.state.database = SavepointDatabase(conn)
+    return application
+
+
+def _documented_statuses(app: FastAPI) -> dict[tuple[str, str], set[str]]:
+    spec = app.openapi()
+    return {
+        (path, method.upper()): set(operation["responses"])
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+    }
+
+
+def _route_of(app: FastAPI, method: str, path: str) -> str | None:
+    for route in app.routes:
+        if isinstance(route, APIRoute) and method in route.methods and route.path_regex.match(path):
+            return route.path
+    return None
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that fails the test when the API answers with a status its own
+    OpenAPI document does not list for that operation."""
+    documented = _documented_statuses(app)
+
+    async def check_documented(response: httpx.Response) -> None:
+        method = response.request.method
+        route = _route_of(app, method, response.request.url.path)
+        if route is None or (route, method) not in documented:
+            return
+        if str(response.status_code) not in documented[(route, method)]:
+            raise AssertionError(
+                f"{method} {route} answered {response.status_code}, "
+                f"which its OpenAPI responses do not list"
+            )
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        event_hooks={"response": [check_documented]},
+    ) as http:
+        yield http
+
+
+class Person:
+    """A registered account with its token."""
+
+    def __init__(self, user: dict[str, Any], tokens: dict[str, Any]) -> None:
+        self.user = user
+        self.tokens = tokens
+        self.id: str = user["id"]
+        self.headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def register(
+    client: httpx.AsyncClient, name: str = "Sam", account_type: str = "partner", **extra: Any
+) -> Person:
+    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
+    body = {"email": email, "password": PASSWORD, "display_name": name, "account_type": account_type, **extra}
+    created = await client.post("/api/v1/auth/register", json=body)
+    assert created.status_code == 201, created.text
+    login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return Person(created.json(), login.json())
+
+
+class Couple:
+    def __init__(self, data: dict[str, Any], first: Person, second: Person | None) -> None:
+        self.data = data
+        self.id: str = data["id"]
+        self.first = first
+        self.second = second
+
+    @property
+    def bids(self) -> str:
+        return f"/api/v1/couples/{self.id}/bids"
+
+    @property
+    def path(self) -> str:
+        return f"/api/v1/couples/{self.id}"
+
+
+async def make_couple(client: httpx.AsyncClient, joined: bool = True, **body: Any) -> Couple:
+    first = await register(client, "Ana")
+    created = await client.post("/api/v1/couples", json=body, headers=first.headers)
+    assert created.status_code == 201, created.text
+    second = None
+    if joined:
+        second = await register(client, "Ben")
+        join = await client.post(
+            "/api/v1/couples/join", json={"code": created.json()["invite"]["code"]}, headers=second.headers
+        )
+        assert join.status_code == 200, join.text
+    return Couple(created.json(), first, second)
+
+
+@pytest.fixture
+async def couple(client: httpx.AsyncClient) -> Couple:
+    return await make_couple(client)
+
+
+@pytest.fixture
+async def stranger(client: httpx.AsyncClient) -> Person:
+    """A partner of another couple."""
+    other = await make_couple(client)
+    return other.first
+
+
+def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "detail"} <= set(body)
+    if field is not None:
+        fields = [error["field"] for error in body["errors"]]
+        assert field in fields, fields
+    return body
