@@ -18,8 +18,9 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> dict[str, str]:
     database: Database = request.app.state.database
     try:
-        async with database.engine.connect() as conn:
+        async with database.begin() as (conn, trans):
             await conn.execute(sa.text("SELECT 1"))
+            await trans.rollback()
     except Exception as exc:
         raise Problem(503, "The database does not answer.", code="not-ready") from exc
     return {"status": "ok"}

@@ -1,11 +1,18 @@
 """Bids for connection and the two partners' perceptions of how each was answered."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
@@ -13,6 +20,18 @@ from models.types import STRICT_BODY, not_null
 from models.vocabulary import STYLES_BY_RESPONSE, BidKind, Channel, Response, Style, in_list
 
 Note = Annotated[str, StringConstraints(max_length=1000)]
+
+
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall between the years 1 and 9999 in UTC") from None
+
+
+# An aware time, as UTC: an offset that pushes it out of datetime's range is a 422,
+# not a failure on the way to the database.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class Bid(SQLModel, table=True):
@@ -94,7 +113,7 @@ class BidCreate(BaseModel):
 
     id: uuid.UUID | None = None
     bidder_id: uuid.UUID | None = None
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Instant | None = None
     kind: BidKind
     channel: Channel | None = None
     note: Note | None = None
@@ -112,7 +131,7 @@ class BidUpdate(BaseModel):
     kind: BidKind | None = None
     channel: Channel | None = None
     note: Note | None = None
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Instant | None = None
     private: bool | None = None
     repair: bool | None = None
 

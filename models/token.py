@@ -5,6 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
@@ -41,8 +42,10 @@ class LoginFailure(SQLModel, table=True):
 class LoginRequest(BaseModel):
     model_config = STRICT_BODY
 
-    email: str
-    password: str
+    # Bounded like the stored values: a longer one can never match, and the email
+    # must fit the failure log's column.
+    email: str = PydanticField(max_length=320)
+    password: str = PydanticField(max_length=1024)
 
 
 class RefreshRequest(BaseModel):

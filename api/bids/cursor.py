@@ -4,7 +4,7 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 def encode(occurred_at: datetime, bid_id: uuid.UUID) -> str:
@@ -13,12 +13,15 @@ def encode(occurred_at: datetime, bid_id: uuid.UUID) -> str:
 
 
 def decode(cursor: str) -> tuple[datetime, uuid.UUID] | None:
+    """The position, or None for anything this module did not encode."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         occurred_at, bid_id = json.loads(raw)
-        position = datetime.fromisoformat(occurred_at), uuid.UUID(bid_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        if not isinstance(occurred_at, str) or not isinstance(bid_id, str):
+            return None
+        moment = datetime.fromisoformat(occurred_at)
+        if moment.tzinfo is None:
+            return None
+        return moment.astimezone(UTC), uuid.UUID(bid_id)
+    except (binascii.Error, ValueError, TypeError, OverflowError):
         return None
-    if position[0].tzinfo is None:
-        return None
-    return position

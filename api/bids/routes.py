@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from api.bids import service
 from api.bids.service import ResponseFilter
@@ -13,7 +12,7 @@ from api.couples.access import CouplePartners
 from api.db import Conn
 from api.deps import CallerDep
 from api.errors import problems
-from models.bid import BidCreate, BidPage, BidPublic, BidUpdate, Perception
+from models.bid import BidCreate, BidPage, BidPublic, BidUpdate, Instant, Perception
 from models.vocabulary import BidKind
 
 router = APIRouter(prefix="/couples/{couple_id}/bids", tags=["bids"])
@@ -68,8 +67,8 @@ async def list_bids(
     caller: CallerDep,
     _partners: CouplePartners,
     conn: Conn,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     bidder_id: uuid.UUID | None = None,
     response: ResponseFilter | None = None,
     kind: BidKind | None = None,

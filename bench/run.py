@@ -1,0 +1,167 @@
+"""`make bench`: the API on PostgreSQL with 2 workers, driven by wrk with 32 concurrent
+connections; every endpoint is reported beside `GET /healthz` measured in the same run,
+as a ratio, because these machines are shared and noisy.
+
+Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default the local one),
+BENCH_SECONDS per endpoint (default 15), BENCH_CONNECTIONS (default 32)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+BASE = f"http://127.0.0.1:{PORT}"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass
+class Result:
+    name: str
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    failures: int
+
+
+def _psql_url(database: str) -> str:
+    return SERVER_URL.rsplit("/", 1)[0] + f"/{database}"
+
+
+def _admin(statement: str) -> None:
+    subprocess.run(
+        [str(BIN / "python"), "-c", _ADMIN_SNIPPET, SERVER_URL, statement], check=True, cwd=ROOT
+    )
+
+
+_ADMIN_SNIPPET = """
+import asyncio, sys
+import sqlalchemy as sa
+from api.db import create_engine
+async def main():
+    engine = create_engine(sys.argv[1], poolclass=sa.pool.NullPool)
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(sa.text(sys.argv[2]))
+    await engine.dispose()
+asyncio.run(main())
+"""
+
+
+def _call(method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(BASE + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def _wait_ready(process: subprocess.Popen[bytes]) -> None:
+    for _ in range(100):
+        if process.poll() is not None:
+            raise SystemExit("the API exited while starting")
+        try:
+            _call("GET", "/readyz")
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    raise SystemExit("the API did not become ready")
+
+
+def _partner(name: str) -> str:
+    email = f"{name}-{uuid.uuid4().hex[:8]}@bench.example"
+    password = "bench-password-123"
+    _call("POST", "/api/v1/auth/register", {"email": email, "password": password, "display_name": name})
+    return str(_call("POST", "/api/v1/auth/login", {"email": email, "password": password})["access_token"])
+
+
+def _wrk(name: str, path: str, script: str, token: str | None, seconds: int) -> Result:
+    env = {**os.environ, "BENCH_TOKEN": token or ""}
+    if not token:
+        env.pop("BENCH_TOKEN")
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(HERE / script), BASE + path],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"BENCH non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)", out)
+    failures = sum(int(n) for n in errors.groups()) if errors else -1
+    return Result(name, rate, _percentile(out, "50"), _percentile(out, "99"), failures)
+
+
+def _percentile(out: str, which: str) -> float:
+    match = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+    if not match:
+        return float("nan")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def _report(baseline: Result, results: list[Result]) -> None:
+    print(f"\n{'endpoint':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'÷ healthz':>10}")
+    for result in [baseline, *results]:
+        print(
+            f"{result.name:<40} {result.rate:>9.0f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
+            f" {result.failures:>5} {result.rate / baseline.rate:>10.2f}"
+        )
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    database = f"toward_bench_{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{database}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": _psql_url(database),
+        "SECRET_KEY": uuid.uuid4().hex * 2,
+        "ENVIRONMENT": "production",
+    }
+    server = None
+    try:
+        subprocess.run([str(BIN / "alembic"), "upgrade", "head"], env=env, cwd=ROOT, check=True, capture_output=True)
+        server = subprocess.Popen(
+            [str(BIN / "uvicorn"), "api.main:app", "--port", str(PORT), "--workers", "2",
+             "--no-access-log", "--log-level", "warning"],
+            env=env,
+            cwd=ROOT,
+        )
+        _wait_ready(server)
+        first, second = _partner("ana"), _partner("ben")
+        couple = _call("POST", "/api/v1/couples", {"name": "bench"}, first)
+        _call("POST", "/api/v1/couples/join", {"code": couple["invite"]["code"]}, second)
+        bids_path = f"/api/v1/couples/{couple['id']}/bids"
+
+        _wrk("warm-up", "/healthz", "get.lua", None, 3)
+        baseline = _wrk("GET /healthz", "/healthz", "get.lua", None, SECONDS)
+        results = [_wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS)]
+        _report(baseline, results)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

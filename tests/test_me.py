@@ -1,0 +1,251 @@
+"""`GET /me`, `PATCH /me`, and what an access token must be to be accepted."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from api.settings import Settings
+from tests.conftest import PASSWORD, Person, assert_problem, register
+
+ME = "/api/v1/me"
+
+
+def access_token(
+    settings: Settings, subject: str, *, minutes: int = 5, key: str | None = None, **claims: Any
+) -> str:
+    """An access token as the API would sign it, with the given changes."""
+    payload = {
+        "sub": subject,
+        "typ": "access",
+        "role": "partner",
+        "exp": datetime.now(UTC) + timedelta(minutes=minutes),
+        **claims,
+    }
+    payload = {name: value for name, value in payload.items() if value is not None}
+    return jwt.encode(payload, key or settings.secret_key, algorithm="HS256")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_unauthenticated(response: httpx.Response) -> None:
+    body = assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert "id" not in body
+
+
+async def patch_me(
+    client: httpx.AsyncClient, person: Person, body: dict[str, Any]
+) -> httpx.Response:
+    return await client.patch(ME, json=body, headers=person.headers)
+
+
+async def read_me(client: httpx.AsyncClient, person: Person) -> dict[str, Any]:
+    response = await client.get(ME, headers=person.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# --- GET /me ----------------------------------------------------------------------
+
+
+async def test_me_is_the_caller(client):
+    person = await register(client, "Ana", timezone="Europe/Paris")
+    await register(client, "Ben")  # someone else, whom /me must not answer with
+
+    assert await read_me(client, person) == person.user
+    assert person.user["display_name"] == "Ana"
+    assert person.user["timezone"] == "Europe/Paris"
+    assert "password_hash" not in person.user and "password" not in person.user
+
+
+async def test_me_of_a_therapist(client):
+    therapist = await register(client, "Lee", account_type="therapist")
+    assert (await read_me(client, therapist))["account_type"] == "therapist"
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+async def test_me_without_a_token_is_401(client, method):
+    assert_unauthenticated(await client.request(method, ME, json={}))
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+async def test_me_with_another_scheme_is_401(client, method):
+    person = await register(client)
+    headers = {"Authorization": f"Basic {person.tokens['access_token']}"}
+    assert_unauthenticated(await client.request(method, ME, json={}, headers=headers))
+
+
+BAD_TOKENS = {
+    "expired": lambda settings, sub: access_token(settings, sub, minutes=-1),
+    "other key": lambda settings, sub: access_token(settings, sub, key="another-key-" * 4),
+    "refresh typ": lambda settings, sub: access_token(settings, sub, typ="refresh"),
+    "no typ": lambda settings, sub: access_token(settings, sub, typ=None),
+    "no exp": lambda settings, sub: jwt.encode(
+        {"sub": sub, "typ": "access", "role": "partner"}, settings.secret_key, algorithm="HS256"
+    ),
+    "unsigned": lambda settings, sub: jwt.encode(
+        {"sub": sub, "typ": "access", "role": "partner"}, key=None, algorithm="none"
+    ),
+    "sub not a uuid": lambda settings, sub: access_token(settings, "someone"),
+    "garbage": lambda settings, sub: "not.a.jwt",
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_TOKENS))
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+async def test_me_with_a_bad_token_is_401(client, settings, kind, method):
+    person = await register(client)
+    token = BAD_TOKENS[kind](settings, person.id)
+
+    response = await client.request(
+        method, ME, json={"display_name": "Hacked"}, headers=bearer(token)
+    )
+
+    assert_unauthenticated(response)
+    assert (await read_me(client, person))["display_name"] == person.user["display_name"]
+
+
+async def test_crafted_token_helper_makes_accepted_tokens(client, settings):
+    # Guards the bad-token cases above: only their one change makes them fail.
+    person = await register(client)
+    response = await client.get(ME, headers=bearer(access_token(settings, person.id)))
+    assert response.status_code == 200 and response.json()["id"] == person.id
+
+
+async def test_a_refresh_token_is_not_an_access_token(client):
+    person = await register(client)
+    assert_unauthenticated(await client.get(ME, headers=bearer(person.tokens["refresh_token"])))
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+async def test_token_of_an_account_that_does_not_exist_is_401(client, settings, method):
+    token = access_token(settings, str(uuid.uuid4()))
+    assert_unauthenticated(await client.request(method, ME, json={}, headers=bearer(token)))
+
+
+# --- PATCH /me --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"display_name": "Samira"},
+        {"timezone": "Asia/Kolkata"},
+        {"love_languages": {"give": ["acts", "time"], "receive": ["words", "touch", "gifts"]}},
+        {"attachment_style": "anxious"},
+        {"display_name": "Sam R.", "timezone": "America/Sao_Paulo", "attachment_style": "secure"},
+    ],
+)
+async def test_patch_me_changes_only_what_is_given(client, change):
+    person = await register(client)
+
+    response = await patch_me(client, person, change)
+
+    assert response.status_code == 200, response.text
+    expected = {**person.user, **change}
+    assert response.json() == expected
+    assert await read_me(client, person) == expected
+
+
+async def test_patch_me_trims_the_display_name(client):
+    person = await register(client)
+    response = await patch_me(client, person, {"display_name": "  Sam  "})
+    assert response.status_code == 200, response.text
+    assert (await read_me(client, person))["display_name"] == "Sam"
+
+
+@pytest.mark.parametrize("style", ["secure", "anxious", "avoidant", "disorganized"])
+async def test_patch_me_accepts_each_attachment_style(client, style):
+    person = await register(client)
+    response = await patch_me(client, person, {"attachment_style": style})
+    assert response.status_code == 200, response.text
+    assert (await read_me(client, person))["attachment_style"] == style
+
+
+async def test_patch_me_null_clears_the_attachment_style(client):
+    person = await register(client)
+    assert (await patch_me(client, person, {"attachment_style": "avoidant"})).status_code == 200
+
+    response = await patch_me(client, person, {"attachment_style": None})
+
+    assert response.status_code == 200, response.text
+    assert (await read_me(client, person))["attachment_style"] is None
+
+
+async def test_patch_me_can_empty_the_love_languages(client):
+    person = await register(client)
+    full = {"give": ["words", "acts", "gifts", "time", "touch"], "receive": ["time"]}
+    assert (await patch_me(client, person, {"love_languages": full})).status_code == 200
+
+    empty = {"give": [], "receive": []}
+    assert (await patch_me(client, person, {"love_languages": empty})).status_code == 200
+
+    assert (await read_me(client, person))["love_languages"] == empty
+
+
+async def test_patch_me_with_nothing_changes_nothing(client):
+    person = await register(client)
+    response = await patch_me(client, person, {})
+    assert response.status_code == 200, response.text
+    assert response.json() == person.user
+
+
+async def test_patch_me_changes_only_the_caller(client):
+    person = await register(client, "Ana")
+    partner = await register(client, "Ben")
+
+    assert (await patch_me(client, person, {"display_name": "Anna"})).status_code == 200
+
+    assert await read_me(client, partner) == partner.user
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"display_name": None}, "display_name"),
+        ({"display_name": "   "}, "display_name"),
+        ({"display_name": "x" * 101}, "display_name"),
+        ({"timezone": None}, "timezone"),
+        ({"timezone": "Europe/Atlantis"}, "timezone"),
+        ({"love_languages": None}, "love_languages"),
+        ({"love_languages": {"give": ["hugs"], "receive": []}}, "love_languages.give.0"),
+        (
+            {"love_languages": {"give": [], "receive": ["time", "money"]}},
+            "love_languages.receive.1",
+        ),
+        ({"love_languages": {"give": "words", "receive": []}}, "love_languages.give"),
+        ({"love_languages": {"give": [], "receive": [], "share": []}}, "love_languages.share"),
+        ({"attachment_style": "clingy"}, "attachment_style"),
+        # Ownership, identity and role are never taken from a body.
+        ({"email": "new@example.org"}, "email"),
+        ({"account_type": "therapist"}, "account_type"),
+        ({"id": str(uuid.uuid4())}, "id"),
+        ({"password": "a new password"}, "password"),
+        ({"password_hash": "x"}, "password_hash"),
+    ],
+)
+async def test_patch_me_rejects_a_bad_field_and_changes_nothing(client, body, field):
+    person = await register(client)
+    # A valid change beside the bad one must not be applied either.
+    response = await patch_me(client, person, {"display_name": "Changed", **body})
+
+    assert_problem(response, 422, field)
+    assert await read_me(client, person) == person.user
+
+
+async def test_patch_me_cannot_make_a_partner_a_therapist(client, settings):
+    person = await register(client)
+    assert_problem(
+        await patch_me(client, person, {"account_type": "therapist"}), 422, "account_type"
+    )
+
+    credentials = {"email": person.user["email"], "password": PASSWORD}
+    relogin = await client.post("/api/v1/auth/login", json=credentials)
+    token = relogin.json()["access_token"]
+    assert jwt.decode(token, settings.secret_key, algorithms=["HS256"])["role"] == "partner"
