@@ -9,7 +9,9 @@ from api.errors import Problem
 from api.security import Caller, read_access_token
 from api.settings import Settings, get_settings
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from `POST /api/v1/auth/login`.")
+_bearer = HTTPBearer(
+    auto_error=False, description="An access token from `POST /api/v1/auth/login`."
+)
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -101,7 +101,8 @@ def _validation_errors(errors: Any) -> list[FieldError]:
         FieldError(
             field=field_path(tuple(err["loc"])),
             message=str(err["msg"]).removeprefix("Value error, "),
-        ) for err in errors
+        )
+        for err in errors
     ]
 
 

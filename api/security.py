@@ -5,30 +5,47 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from api.settings import Settings
+from api.settings import Settings, get_settings
 
-_password_hash = PasswordHash((Argon2Hasher(),))
-# Verifying against this when the email is unknown costs the same time as a real check.
-_DUMMY_HASH = _password_hash.hash("not-a-real-password-0000")
+
+@cache
+def _hasher() -> PasswordHash:
+    settings = get_settings()
+    return PasswordHash(
+        (
+            Argon2Hasher(
+                time_cost=settings.password_hash_time_cost,
+                memory_cost=settings.password_hash_memory_kib,
+            ),
+        )
+    )
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so that costs as long as a real check."""
+    return _hasher().hash("not-a-real-password-0000")
+
 
 ALGORITHM = "HS256"
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
 def hash_password(password: str) -> str:
-    return _password_hash.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     if password_hash is None:
-        _password_hash.verify(password, _DUMMY_HASH)
+        _hasher().verify(password, _dummy_hash())
         return False
-    return _password_hash.verify(password, password_hash)
+    return _hasher().verify(password, password_hash)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,15 @@ class Settings(BaseSettings):
     login_failures_per_client: int = 30
     login_window_seconds: int = 60
     db_pool_size: int = 10
+    # Argon2id cost; the defaults are argon2-cffi's (64 MiB, 3 passes). Tests lower them.
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Self:
-        if self.environment == "production":
-            if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
-                raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
+        weak = self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32
+        if self.environment == "production" and weak:
+            raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
         if not 1 <= self.access_token_minutes <= 15:
             raise ValueError("ACCESS_TOKEN_MINUTES must be between 1 and 15")
         return self

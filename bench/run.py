@@ -88,8 +88,14 @@ def _wait_ready(process: subprocess.Popen[bytes]) -> None:
 def _partner(name: str) -> str:
     email = f"{name}-{uuid.uuid4().hex[:8]}@bench.example"
     password = "bench-password-123"
-    _call("POST", "/api/v1/auth/register", {"email": email, "password": password, "display_name": name})
-    return str(_call("POST", "/api/v1/auth/login", {"email": email, "password": password})["access_token"])
+    _call(
+        "POST",
+        "/api/v1/auth/register",
+        {"email": email, "password": password, "display_name": name},
+    )
+    return str(
+        _call("POST", "/api/v1/auth/login", {"email": email, "password": password})["access_token"]
+    )
 
 
 def _wrk(name: str, path: str, script: str, token: str | None, seconds: int) -> Result:
@@ -97,14 +103,25 @@ def _wrk(name: str, path: str, script: str, token: str | None, seconds: int) -> 
     if not token:
         env.pop("BENCH_TOKEN")
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(HERE / script), BASE + path],
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(HERE / script),
+            BASE + path,
+        ],
         capture_output=True,
         text=True,
         env=env,
         check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"BENCH non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)", out)
+    errors = re.search(
+        r"BENCH non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)", out
+    )
     failures = sum(int(n) for n in errors.groups()) if errors else -1
     return Result(name, rate, _percentile(out, "50"), _percentile(out, "99"), failures)
 
@@ -118,7 +135,9 @@ def _percentile(out: str, which: str) -> float:
 
 
 def _report(baseline: Result, results: list[Result]) -> None:
-    print(f"\n{'endpoint':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'÷ healthz':>10}")
+    print(
+        f"\n{'endpoint':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'÷ healthz':>10}"
+    )
     for result in [baseline, *results]:
         print(
             f"{result.name:<40} {result.rate:>9.0f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
@@ -139,10 +158,25 @@ def main() -> None:
     }
     server = None
     try:
-        subprocess.run([str(BIN / "alembic"), "upgrade", "head"], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "alembic"), "upgrade", "head"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         server = subprocess.Popen(
-            [str(BIN / "uvicorn"), "api.main:app", "--port", str(PORT), "--workers", "2",
-             "--no-access-log", "--log-level", "warning"],
+            [
+                str(BIN / "uvicorn"),
+                "api.main:app",
+                "--port",
+                str(PORT),
+                "--workers",
+                "2",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
             env=env,
             cwd=ROOT,
         )

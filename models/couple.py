@@ -5,7 +5,8 @@ from datetime import datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field as PydanticField, StringConstraints
+from pydantic import BaseModel, StringConstraints
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
@@ -56,7 +57,9 @@ class CoupleMember(SQLModel, table=True):
     )
 
     couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE", primary_key=True)
-    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True, index=True)
+    user_id: uuid.UUID = Field(
+        foreign_key="users.id", ondelete="CASCADE", primary_key=True, index=True
+    )
     slot: int = Field(sa_type=sa.SmallInteger)
     joined_at: datetime = created_at_field()
 
@@ -90,14 +93,14 @@ class WeightsUpdate(BaseModel):
     _not_null = not_null("toward", "away", "against")
 
 
-class CoupleCreate(SQLModel):
+class CoupleCreate(BaseModel):
     model_config = STRICT_BODY
 
     name: CoupleName | None = None
     timezone: TimeZoneName | None = None
 
 
-class CoupleUpdate(SQLModel):
+class CoupleUpdate(BaseModel):
     model_config = STRICT_BODY
 
     name: CoupleName | None = None
@@ -124,7 +127,7 @@ class InvitePublic(BaseModel):
     expires_at: datetime
 
 
-class CouplePublic(SQLModel):
+class CouplePublic(BaseModel):
     id: uuid.UUID
     name: str | None
     timezone: str

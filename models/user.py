@@ -5,10 +5,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, EmailStr, Field as PydanticField, StringConstraints
+from pydantic import BaseModel, EmailStr, StringConstraints
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from models.base import UTCDateTime, created_at_field
+from models.base import created_at_field
 from models.types import STRICT_BODY, DisplayName, TimeZoneName, not_null
 from models.vocabulary import AccountType, AttachmentStyle, LoveLanguage, in_list
 
@@ -41,15 +42,13 @@ class User(UserBase, table=True):
     email: str = Field(max_length=320, unique=True)
     password_hash: str = Field(max_length=255)
     account_type: str = Field(default=AccountType.partner, max_length=16)
-    love_languages: dict[str, Any] = Field(
-        default_factory=dict, sa_type=sa.JSON, nullable=False
-    )
+    love_languages: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     attachment_style: str | None = Field(default=None, max_length=16)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
 
-class UserCreate(SQLModel):
+class UserCreate(BaseModel):
     model_config = STRICT_BODY
 
     email: EmailStr
@@ -59,7 +58,7 @@ class UserCreate(SQLModel):
     account_type: AccountType = AccountType.partner
 
 
-class UserUpdate(SQLModel):
+class UserUpdate(BaseModel):
     """What `PATCH /me` may change; email, password and role are not among them."""
 
     model_config = STRICT_BODY
@@ -72,7 +71,7 @@ class UserUpdate(SQLModel):
     _not_null = not_null("display_name", "timezone", "love_languages")
 
 
-class UserPublic(SQLModel):
+class UserPublic(BaseModel):
     id: uuid.UUID
     email: str
     display_name: str

@@ -12,15 +12,20 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from alembic import command
-from alembic.config import Config
 from api.db import Database, create_engine
 from api.main import create_app
 from api.settings import Settings, get_settings
+
+# Cheap Argon2id parameters: the suite hashes hundreds of passwords. Set before the
+# settings are first read.
+os.environ.setdefault("PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("PASSWORD_HASH_MEMORY_KIB", "1024")
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -159,7 +164,13 @@ async def register(
     client: httpx.AsyncClient, name: str = "Sam", account_type: str = "partner", **extra: Any
 ) -> Person:
     email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
-    body = {"email": email, "password": PASSWORD, "display_name": name, "account_type": account_type, **extra}
+    body = {
+        "email": email,
+        "password": PASSWORD,
+        "display_name": name,
+        "account_type": account_type,
+        **extra,
+    }
     created = await client.post("/api/v1/auth/register", json=body)
     assert created.status_code == 201, created.text
     login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
@@ -191,7 +202,9 @@ async def make_couple(client: httpx.AsyncClient, joined: bool = True, **body: An
     if joined:
         second = await register(client, "Ben")
         join = await client.post(
-            "/api/v1/couples/join", json={"code": created.json()["invite"]["code"]}, headers=second.headers
+            "/api/v1/couples/join",
+            json={"code": created.json()["invite"]["code"]},
+            headers=second.headers,
         )
         assert join.status_code == 200, join.text
     return Couple(created.json(), first, second)
@@ -209,7 +222,9 @@ async def stranger(client: httpx.AsyncClient) -> Person:
     return other.first
 
 
-def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
+def assert_problem(
+    response: httpx.Response, status: int, field: str | None = None
+) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()

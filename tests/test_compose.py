@@ -16,7 +16,11 @@ pytestmark = pytest.mark.skipif(
 
 
 def _config(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if key not in ("POSTGRES_PASSWORD", "SECRET_KEY")}
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("POSTGRES_PASSWORD", "SECRET_KEY")
+    }
     return subprocess.run(
         ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", *args],
         capture_output=True,

@@ -249,3 +249,14 @@ async def test_patch_me_cannot_make_a_partner_a_therapist(client, settings):
     relogin = await client.post("/api/v1/auth/login", json=credentials)
     token = relogin.json()["access_token"]
     assert jwt.decode(token, settings.secret_key, algorithms=["HS256"])["role"] == "partner"
+
+
+async def test_patch_of_one_love_language_list_keeps_the_other(client):
+    person = await register(client, "Lia")
+    both = {"love_languages": {"give": ["acts"], "receive": ["touch", "time"]}}
+    assert (await client.patch("/api/v1/me", json=both, headers=person.headers)).status_code == 200
+    response = await client.patch(
+        "/api/v1/me", json={"love_languages": {"give": ["words"]}}, headers=person.headers
+    )
+    assert response.status_code == 200
+    assert response.json()["love_languages"] == {"give": ["words"], "receive": ["touch", "time"]}

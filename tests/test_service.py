@@ -22,9 +22,7 @@ async def test_readyz_when_the_database_answers(client: httpx.AsyncClient) -> No
 
 
 async def test_readyz_when_the_database_does_not(app: FastAPI, client: httpx.AsyncClient) -> None:
-    unreachable = create_engine(
-        "postgresql://nobody@127.0.0.1:1/none", poolclass=sa.pool.NullPool
-    )
+    unreachable = create_engine("postgresql://nobody@127.0.0.1:1/none", poolclass=sa.pool.NullPool)
     app.state.database = Database(unreachable)
     response = await client.get("/readyz")
     body = assert_problem(response, 503)
@@ -58,7 +56,9 @@ async def test_validation_problem_names_every_bad_field(client: httpx.AsyncClien
     assert body["type"] == "urn:toward:problem:validation"
 
 
-async def test_unexpected_error_is_a_500_problem_without_a_trace(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_unexpected_error_is_a_500_problem_without_a_trace(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("secret internals: /etc/passwd line 42")

@@ -124,7 +124,9 @@ async def refresh(conn: AsyncConnection, refresh_token: str, settings: Settings)
             code="refresh-token-reused",
             commit=True,
         )
-    raise Problem(401, "The refresh token is invalid, expired or revoked.", code="bad-refresh-token")
+    raise Problem(
+        401, "The refresh token is invalid, expired or revoked.", code="bad-refresh-token"
+    )
 
 
 async def revoke_family(conn: AsyncConnection, family_id: uuid.UUID) -> None:

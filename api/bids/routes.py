@@ -33,7 +33,10 @@ def _with_etag(bid: BidPublic, row_version: int, response: Response) -> BidPubli
     status_code=status.HTTP_201_CREATED,
     response_model=BidPublic,
     responses={
-        200: {"model": BidPublic, "description": "A replay of an earlier create: the stored bid, nothing new written"},
+        200: {
+            "model": BidPublic,
+            "description": "A replay of an earlier create: the stored bid, nothing new written",
+        },
         **problems(401, 404, 409, 422),
     },
     description="Log a bid. Send a client-chosen `id` to make the create safe to retry: "
@@ -93,7 +96,10 @@ async def list_bids(
 @router.get(
     "/{bid_id}",
     response_model=BidPublic,
-    responses={304: {"description": "Not modified since the `If-None-Match` ETag"}, **problems(401, 404, 422)},
+    responses={
+        304: {"description": "Not modified since the `If-None-Match` ETag"},
+        **problems(401, 404, 422),
+    },
     description="One bid, with its `ETag`. `If-None-Match` with the current ETag gives 304.",
 )
 async def read_bid(

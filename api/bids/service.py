@@ -47,12 +47,16 @@ def to_public(row: Any, viewer_id: uuid.UUID) -> BidPublic:
     perceptions = []
     if row.bidder_response is not None:
         perceptions.append(
-            PerceptionPublic(partner_id=row.bidder_id, response=row.bidder_response, style=row.bidder_style)
+            PerceptionPublic(
+                partner_id=row.bidder_id, response=row.bidder_response, style=row.bidder_style
+            )
         )
     if row.responder_response is not None:
         perceptions.append(
             PerceptionPublic(
-                partner_id=row.responder_id, response=row.responder_response, style=row.responder_style
+                partner_id=row.responder_id,
+                response=row.responder_response,
+                style=row.responder_style,
             )
         )
     both = row.bidder_response is not None and row.responder_response is not None
@@ -224,9 +228,7 @@ def check_if_match(if_match: str | None, version: int) -> None:
     )
 
 
-async def _write(
-    conn: AsyncConnection, row: Any, changes: dict[str, Any], now: datetime
-) -> Any:
+async def _write(conn: AsyncConnection, row: Any, changes: dict[str, Any], now: datetime) -> Any:
     """Apply changes to the version that was read; a concurrent change in between is a 412."""
     updated = (
         await conn.execute(
@@ -237,13 +239,17 @@ async def _write(
         )
     ).first()
     if updated is None:
-        raise Problem(412, "The bid changed while this request ran; read it again.", code="stale-version")
+        raise Problem(
+            412, "The bid changed while this request ran; read it again.", code="stale-version"
+        )
     return updated
 
 
 def _own(row: Any, caller_id: uuid.UUID) -> None:
     if row.logged_by != caller_id:
-        raise Problem(403, "Only the partner who logged this bid may change or delete it.", code="not-logger")
+        raise Problem(
+            403, "Only the partner who logged this bid may change or delete it.", code="not-logger"
+        )
 
 
 async def update_bid(
@@ -267,7 +273,11 @@ async def update_bid(
 
 
 async def delete_bid(
-    conn: AsyncConnection, couple_id: uuid.UUID, bid_id: uuid.UUID, caller_id: uuid.UUID, if_match: str | None
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    bid_id: uuid.UUID,
+    caller_id: uuid.UUID,
+    if_match: str | None,
 ) -> None:
     row = await get_bid_row(conn, couple_id, bid_id)
     _own(row, caller_id)

@@ -81,6 +81,10 @@ async def update_couple(
     "working. A couple that already has two partners is a 409.",
 )
 async def new_invite(
-    couple_id: uuid.UUID, caller: CallerDep, partners: CouplePartners, conn: Conn, settings: SettingsDep
+    couple_id: uuid.UUID,
+    caller: CallerDep,
+    partners: CouplePartners,
+    conn: Conn,
+    settings: SettingsDep,
 ) -> InvitePublic:
     return await service.new_invite(conn, couple_id, caller.id, partners, settings.invite_hours)

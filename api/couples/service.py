@@ -35,7 +35,9 @@ _users = User.__table__  # type: ignore[attr-defined]
 
 async def partner_ids(conn: AsyncConnection, couple_id: uuid.UUID) -> list[uuid.UUID]:
     rows = await conn.execute(
-        sa.select(_members.c.user_id).where(_members.c.couple_id == couple_id).order_by(_members.c.slot)
+        sa.select(_members.c.user_id)
+        .where(_members.c.couple_id == couple_id)
+        .order_by(_members.c.slot)
     )
     return [row.user_id for row in rows]
 
@@ -45,12 +47,16 @@ def _only_partners(account_type: str) -> None:
         raise Problem(403, "Only partner accounts create or join couples.", code="partners-only")
 
 
-async def _public_couples(conn: AsyncConnection, couple_ids: Sequence[uuid.UUID]) -> list[CouplePublic]:
+async def _public_couples(
+    conn: AsyncConnection, couple_ids: Sequence[uuid.UUID]
+) -> list[CouplePublic]:
     if not couple_ids:
         return []
     couples = (
         await conn.execute(
-            sa.select(_couples).where(_couples.c.id.in_(couple_ids)).order_by(_couples.c.created_at, _couples.c.id)
+            sa.select(_couples)
+            .where(_couples.c.id.in_(couple_ids))
+            .order_by(_couples.c.created_at, _couples.c.id)
         )
     ).all()
     partner_rows = await conn.execute(
@@ -85,12 +91,18 @@ async def get_couple(conn: AsyncConnection, couple_id: uuid.UUID) -> CouplePubli
 
 
 async def list_couples(conn: AsyncConnection, user_id: uuid.UUID) -> list[CouplePublic]:
-    ids = (await conn.scalars(sa.select(_members.c.couple_id).where(_members.c.user_id == user_id))).all()
+    ids = (
+        await conn.scalars(sa.select(_members.c.couple_id).where(_members.c.user_id == user_id))
+    ).all()
     return await _public_couples(conn, ids)
 
 
 async def create_couple(
-    conn: AsyncConnection, user_id: uuid.UUID, account_type: str, data: CoupleCreate, invite_hours: int
+    conn: AsyncConnection,
+    user_id: uuid.UUID,
+    account_type: str,
+    data: CoupleCreate,
+    invite_hours: int,
 ) -> tuple[CouplePublic, InvitePublic]:
     _only_partners(account_type)
     user_timezone = await conn.scalar(sa.select(_users.c.timezone).where(_users.c.id == user_id))
@@ -119,7 +131,11 @@ async def _new_invite(
     # One live code per couple: a new one retires the ones handed out before.
     await conn.execute(
         sa.update(_invites)
-        .where(_invites.c.couple_id == couple_id, _invites.c.used_at.is_(None), _invites.c.revoked_at.is_(None))
+        .where(
+            _invites.c.couple_id == couple_id,
+            _invites.c.used_at.is_(None),
+            _invites.c.revoked_at.is_(None),
+        )
         .values(revoked_at=now)
     )
     code = new_invite_code()
@@ -136,14 +152,20 @@ async def _new_invite(
 
 
 async def new_invite(
-    conn: AsyncConnection, couple_id: uuid.UUID, user_id: uuid.UUID, partners: list[uuid.UUID], invite_hours: int
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    user_id: uuid.UUID,
+    partners: list[uuid.UUID],
+    invite_hours: int,
 ) -> InvitePublic:
     if len(partners) >= 2:
         raise Problem(409, "This couple already has two partners.", code="couple-full")
     return await _new_invite(conn, couple_id, user_id, invite_hours)
 
 
-async def join(conn: AsyncConnection, user_id: uuid.UUID, account_type: str, code: str) -> CouplePublic:
+async def join(
+    conn: AsyncConnection, user_id: uuid.UUID, account_type: str, code: str
+) -> CouplePublic:
     _only_partners(account_type)
     now = utcnow()
     invite = (
@@ -179,14 +201,21 @@ async def join(conn: AsyncConnection, user_id: uuid.UUID, account_type: str, cod
     return await get_couple(conn, invite.couple_id)
 
 
-async def update_couple(conn: AsyncConnection, couple_id: uuid.UUID, data: CoupleUpdate) -> CouplePublic:
+async def update_couple(
+    conn: AsyncConnection, couple_id: uuid.UUID, data: CoupleUpdate
+) -> CouplePublic:
     changes: dict[str, Any] = data.model_dump(mode="json", exclude_unset=True, exclude={"weights"})
     if data.weights is not None:
         changes.update(
-            {f"weight_{name}": value for name, value in data.weights.model_dump(exclude_unset=True).items()}
+            {
+                f"weight_{name}": value
+                for name, value in data.weights.model_dump(exclude_unset=True).items()
+            }
         )
     if changes:
         await conn.execute(
-            sa.update(_couples).where(_couples.c.id == couple_id).values(**changes, updated_at=utcnow())
+            sa.update(_couples)
+            .where(_couples.c.id == couple_id)
+            .values(**changes, updated_at=utcnow())
         )
     return await get_couple(conn, couple_id)

@@ -23,7 +23,8 @@ async def read_me(caller: CallerDep, conn: Conn) -> UserPublic:
     "",
     responses=problems(401, 422),
     description="Change `display_name`, `timezone`, `love_languages` or `attachment_style` "
-    "(null clears it). Fields left out stay as they are.",
+    "(null clears it). Fields left out stay as they are; in `love_languages`, a list "
+    "given (`give` or `receive`) replaces that list and one left out stays.",
 )
 async def update_me(body: UserUpdate, caller: CallerDep, conn: Conn) -> UserPublic:
     user = await service.update_user(conn, caller.id, body)

@@ -55,8 +55,15 @@ async def get_user(conn: AsyncConnection, user_id: uuid.UUID) -> UserPublic | No
     return _public(row) if row else None
 
 
-async def update_user(conn: AsyncConnection, user_id: uuid.UUID, data: UserUpdate) -> UserPublic | None:
+async def update_user(
+    conn: AsyncConnection, user_id: uuid.UUID, data: UserUpdate
+) -> UserPublic | None:
     changes = data.model_dump(mode="json", exclude_unset=True)
+    if data.love_languages is not None:
+        # Each list given replaces that list; the one left out stays as it was.
+        stored = await conn.scalar(sa.select(_users.c.love_languages).where(_users.c.id == user_id))
+        given = data.love_languages.model_dump(mode="json", exclude_unset=True)
+        changes["love_languages"] = {"give": [], "receive": [], **(stored or {}), **given}
     if not changes:
         return await get_user(conn, user_id)
     row = (
