@@ -31,14 +31,15 @@ def async_url(database_url: str) -> str:
     raise ValueError(f"unsupported DATABASE_URL backend: {backend!r}")
 
 
-def create_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
+def create_engine(database_url: str, pool_size: int = 20, **kwargs: Any) -> AsyncEngine:
     url = async_url(database_url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
     if "poolclass" not in kwargs:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        # No overflow: connections opened and closed under load cost more than a wait.
+        kwargs.update(pool_size=pool_size, max_overflow=0)
     return create_async_engine(url, **kwargs)
 
 

@@ -13,14 +13,20 @@ _bearer = HTTPBearer(
     auto_error=False, description="An access token from `POST /api/v1/auth/login`."
 )
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+async def settings() -> Settings:
+    # async: a plain `def` dependency would cost a thread hop on every request.
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
 
 
 def unauthenticated(detail: str = "A valid bearer access token is required.") -> Problem:
     return Problem(401, detail, code="unauthenticated", headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_caller(
+async def current_caller(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -37,7 +43,7 @@ def current_caller(
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     login_failures_per_email: int = 5
     login_failures_per_client: int = 30
     login_window_seconds: int = 60
-    db_pool_size: int = 10
+    db_pool_size: int = 20
     # Argon2id cost; the defaults are argon2-cffi's (64 MiB, 3 passes). Tests lower them.
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536

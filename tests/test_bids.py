@@ -291,7 +291,7 @@ async def test_create_refuses_a_style_without_a_response(client, couple):
         pytest.param(lambda: iso(from_now(minutes=4)), id="4-minutes-ahead"),
         pytest.param(lambda: "1990-02-03T04:05:06Z", id="long-ago"),
         pytest.param(lambda: iso(from_now(days=-400)), id="last-year"),
-        pytest.param(lambda: "0001-01-01T00:00:00Z", id="year-1"),
+        pytest.param(lambda: "1900-01-01T00:00:00Z", id="earliest"),
         pytest.param(
             lambda: iso(from_now(minutes=4).astimezone(timezone(timedelta(hours=5, minutes=30)))),
             id="4-minutes-ahead-in-India",
@@ -322,6 +322,8 @@ async def test_create_accepts_a_note_of_1000_characters(client, couple):
         pytest.param(
             {"occurred_at": "0001-01-01T00:00:00+01:00"}, "occurred_at", id="before-year-1-in-utc"
         ),
+        pytest.param({"occurred_at": "0001-01-01T00:00:00Z"}, "occurred_at", id="year-1"),
+        pytest.param({"occurred_at": "1899-12-31T23:59:59Z"}, "occurred_at", id="before-1900"),
         pytest.param({"note": "n" * 1001}, "note", id="long-note"),
         pytest.param({"id": "not-a-uuid"}, "id", id="bad-id"),
         pytest.param({"bidder_id": "not-a-uuid"}, "bidder_id", id="bad-bidder-id"),

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.token import LoginFailure
 
-_failures = LoginFailure.__table__  # type: ignore[attr-defined]
+_failures: sa.Table = LoginFailure.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from models.base import utcnow
 from models.token import RefreshToken, TokenPair
 from models.user import User
 
-_users = User.__table__  # type: ignore[attr-defined]
-_tokens = RefreshToken.__table__  # type: ignore[attr-defined]
+_users: sa.Table = User.__table__  # type: ignore[attr-defined]
+_tokens: sa.Table = RefreshToken.__table__  # type: ignore[attr-defined]
 
 
 def _bad_credentials() -> Problem:

@@ -4,7 +4,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 
 from api.bids import service
 from api.bids.service import ResponseFilter
@@ -43,17 +42,20 @@ def _with_etag(bid: BidPublic, row_version: int, response: Response) -> BidPubli
     "the same caller sending the same `id` and the same body once parsed (defaults "
     "spelled out or left out, the same instant in any offset) gets 200 and the stored bid; "
     "any other create with an existing `id`, a deleted bid's included, is a 409. "
-    "`response` and `style` are the caller's own perception. A couple whose second "
+    "`occurred_at` defaults to now; it may be any time from 1900 on, up to 5 minutes "
+    "ahead. `response` and `style` are the caller's own perception. A couple whose second "
     "partner has not joined yet cannot log bids (409).",
 )
 async def create_bid(
     couple_id: uuid.UUID, body: BidCreate, caller: CallerDep, partners: CouplePartners, conn: Conn
-) -> JSONResponse:
-    bid, created = await service.create_bid(conn, couple_id, caller.id, partners, body)
-    return JSONResponse(
-        bid.model_dump(mode="json"),
+) -> Response:
+    row, created = await service.create_bid(conn, couple_id, caller.id, partners, body)
+    # Serialised here, once, by pydantic-core: this is the hot path.
+    return Response(
+        service.to_public(row, caller.id).model_dump_json(),
         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        headers={"ETag": service.etag(1)} if created else None,
+        headers={"ETag": service.etag(row["version"])},
+        media_type="application/json",
     )
 
 
@@ -112,9 +114,10 @@ async def read_bid(
     conn: Conn,
 ) -> BidPublic | Response:
     row = await service.get_bid_row(conn, couple_id, bid_id)
-    if request.headers.get("if-none-match") == service.etag(row.version):
-        return Response(status_code=304, headers={"ETag": service.etag(row.version)})
-    return _with_etag(service.to_public(row, caller.id), row.version, response)
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and service.etag_listed(if_none_match, row["version"], weak=True):
+        return Response(status_code=304, headers={"ETag": service.etag(row["version"])})
+    return _with_etag(service.to_public(row, caller.id), row["version"], response)
 
 
 @router.patch(
@@ -136,7 +139,7 @@ async def update_bid(
     if_match: IfMatch = None,
 ) -> BidPublic:
     row = await service.update_bid(conn, couple_id, bid_id, caller.id, body, if_match)
-    return _with_etag(service.to_public(row, caller.id), row.version, response)
+    return _with_etag(service.to_public(row, caller.id), row["version"], response)
 
 
 @router.delete(
@@ -175,4 +178,4 @@ async def set_perception(
     if_match: IfMatch = None,
 ) -> BidPublic:
     row = await service.set_perception(conn, couple_id, bid_id, caller.id, body, if_match)
-    return _with_etag(service.to_public(row, caller.id), row.version, response)
+    return _with_etag(service.to_public(row, caller.id), row["version"], response)

@@ -11,15 +11,28 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.bids import cursor as bid_cursor
-from api.db import insert_or_skip
 from api.errors import FieldError, Problem, not_found
+from api.sql import Record, Statement
 from models.base import utcnow
 from models.bid import Bid, BidCreate, BidPublic, BidUpdate, Perception, PerceptionPublic
 from models.vocabulary import BidKind
 
-_bids = Bid.__table__  # type: ignore[attr-defined]
+_bids: sa.Table = Bid.__table__  # type: ignore[attr-defined]
 
 MAX_FUTURE = timedelta(minutes=5)
+# Backfilling any real history fits; the driver would read year 1 as -infinity.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+_COLUMNS = [column.name for column in _bids.c]
+# The hot path: one statement, on the driver (api/sql.py). A taken id inserts nothing.
+_INSERT = Statement(
+    f"INSERT INTO bids ({', '.join(_COLUMNS)})"
+    f" VALUES ({', '.join(':' + name for name in _COLUMNS)})"
+    f" ON CONFLICT (id) DO NOTHING RETURNING {', '.join(_COLUMNS)}",
+    {column.name: column.type for column in _bids.c},
+    list(_bids.c),
+)
+_UNSET: dict[str, Any] = dict.fromkeys(_COLUMNS)
 
 
 class ResponseFilter(StrEnum):
@@ -38,46 +51,50 @@ def _invalid(field: str, message: str) -> Problem:
     )
 
 
-def _check_not_future(occurred_at: datetime, now: datetime) -> None:
+def _check_occurred_at(occurred_at: datetime, now: datetime) -> None:
     if occurred_at > now + MAX_FUTURE:
         raise _invalid("occurred_at", "may not be more than 5 minutes in the future")
+    if occurred_at < EARLIEST:
+        raise _invalid("occurred_at", "may not be before 1900-01-01T00:00:00Z")
 
 
-def to_public(row: Any, viewer_id: uuid.UUID) -> BidPublic:
+def to_public(row: Record, viewer_id: uuid.UUID) -> BidPublic:
     perceptions = []
-    if row.bidder_response is not None:
+    if row["bidder_response"] is not None:
         perceptions.append(
             PerceptionPublic(
-                partner_id=row.bidder_id, response=row.bidder_response, style=row.bidder_style
+                partner_id=row["bidder_id"],
+                response=row["bidder_response"],
+                style=row["bidder_style"],
             )
         )
-    if row.responder_response is not None:
+    if row["responder_response"] is not None:
         perceptions.append(
             PerceptionPublic(
-                partner_id=row.responder_id,
-                response=row.responder_response,
-                style=row.responder_style,
+                partner_id=row["responder_id"],
+                response=row["responder_response"],
+                style=row["responder_style"],
             )
         )
-    both = row.bidder_response is not None and row.responder_response is not None
-    hidden = row.private and row.logged_by != viewer_id
+    both = row["bidder_response"] is not None and row["responder_response"] is not None
+    hidden = row["private"] and row["logged_by"] != viewer_id
     return BidPublic(
-        id=row.id,
-        couple_id=row.couple_id,
-        bidder_id=row.bidder_id,
-        responder_id=row.responder_id,
-        logged_by=row.logged_by,
-        occurred_at=row.occurred_at,
-        kind=row.kind,
-        channel=row.channel,
-        note=None if hidden else row.note,
-        private=row.private,
-        repair=row.repair,
+        id=row["id"],
+        couple_id=row["couple_id"],
+        bidder_id=row["bidder_id"],
+        responder_id=row["responder_id"],
+        logged_by=row["logged_by"],
+        occurred_at=row["occurred_at"],
+        kind=row["kind"],
+        channel=row["channel"],
+        note=None if hidden else row["note"],
+        private=row["private"],
+        repair=row["repair"],
         perceptions=perceptions,
-        response=row.bidder_response or row.responder_response,
-        agreement=(row.bidder_response == row.responder_response) if both else None,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        response=row["bidder_response"] or row["responder_response"],
+        agreement=(row["bidder_response"] == row["responder_response"]) if both else None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -97,8 +114,8 @@ async def create_bid(
     caller_id: uuid.UUID,
     partners: list[uuid.UUID],
     body: BidCreate,
-) -> tuple[BidPublic, bool]:
-    """The bid, and whether it was created now (False: a replay of the same create)."""
+) -> tuple[Record, bool]:
+    """The stored bid, and whether it was created now (False: a replay of the same create)."""
     if len(partners) < 2:
         raise Problem(
             409, "Bids need both partners: share the invite code first.", code="couple-incomplete"
@@ -109,7 +126,7 @@ async def create_bid(
     responder_id = partners[1] if bidder_id == partners[0] else partners[0]
     now = utcnow()
     occurred_at = body.occurred_at or now
-    _check_not_future(occurred_at, now)
+    _check_occurred_at(occurred_at, now)
     role = "bidder" if caller_id == bidder_id else "responder"
     bid_id = body.id or uuid.uuid4()
     digest = request_digest(body, bidder_id)
@@ -132,9 +149,9 @@ async def create_bid(
         "created_at": now,
         "updated_at": now,
     }
-    row = (await conn.execute(insert_or_skip(conn, _bids).values(values).returning(_bids))).first()
+    row = await _INSERT.first(conn, **{**_UNSET, **values})
     if row is not None:
-        return to_public(row, caller_id), True
+        return row, True
     existing = (await conn.execute(sa.select(_bids).where(_bids.c.id == bid_id))).first()
     if (
         existing is not None
@@ -143,7 +160,7 @@ async def create_bid(
         and existing.request_digest == digest
         and existing.deleted_at is None
     ):
-        return to_public(existing, caller_id), False
+        return existing._mapping, False
     raise Problem(
         409,
         "A bid with this id exists already, created with another body or deleted.",
@@ -193,10 +210,10 @@ async def list_bids(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = bid_cursor.encode(rows[-1].occurred_at, rows[-1].id)
-    return [to_public(row, viewer_id) for row in rows], next_cursor
+    return [to_public(row._mapping, viewer_id) for row in rows], next_cursor
 
 
-async def get_bid_row(conn: AsyncConnection, couple_id: uuid.UUID, bid_id: uuid.UUID) -> Any:
+async def get_bid_row(conn: AsyncConnection, couple_id: uuid.UUID, bid_id: uuid.UUID) -> Record:
     row = (
         await conn.execute(
             sa.select(_bids).where(
@@ -206,19 +223,26 @@ async def get_bid_row(conn: AsyncConnection, couple_id: uuid.UUID, bid_id: uuid.
     ).first()
     if row is None:
         raise not_found("bid")
-    return row
+    return row._mapping
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def etag_listed(header: str, version: int, *, weak: bool) -> bool:
+    """Whether an `If-Match` (strong comparison) or `If-None-Match` (weak) list names
+    this version (RFC 9110, 13.1)."""
+    current = etag(version)
+    for tag in (tag.strip() for tag in header.split(",")):
+        if tag == "*" or tag == current or (weak and tag.removeprefix("W/") == current):
+            return True
+    return False
+
+
 def check_if_match(if_match: str | None, version: int) -> None:
     """A missing `If-Match` means an unconditional change; a stale one is a 412."""
-    if if_match is None:
-        return
-    candidates = [tag.strip() for tag in if_match.split(",")]
-    if "*" in candidates or etag(version) in candidates:
+    if if_match is None or etag_listed(if_match, version, weak=False):
         return
     raise Problem(
         412,
@@ -228,13 +252,15 @@ def check_if_match(if_match: str | None, version: int) -> None:
     )
 
 
-async def _write(conn: AsyncConnection, row: Any, changes: dict[str, Any], now: datetime) -> Any:
+async def _write(
+    conn: AsyncConnection, row: Record, changes: dict[str, Any], now: datetime
+) -> Record:
     """Apply changes to the version that was read; a concurrent change in between is a 412."""
     updated = (
         await conn.execute(
             sa.update(_bids)
-            .where(_bids.c.id == row.id, _bids.c.version == row.version)
-            .values(**changes, version=row.version + 1, updated_at=now)
+            .where(_bids.c.id == row["id"], _bids.c.version == row["version"])
+            .values(**changes, version=row["version"] + 1, updated_at=now)
             .returning(_bids)
         )
     ).first()
@@ -242,11 +268,12 @@ async def _write(conn: AsyncConnection, row: Any, changes: dict[str, Any], now: 
         raise Problem(
             412, "The bid changed while this request ran; read it again.", code="stale-version"
         )
-    return updated
+    changed: Record = updated._mapping
+    return changed
 
 
-def _own(row: Any, caller_id: uuid.UUID) -> None:
-    if row.logged_by != caller_id:
+def _own(row: Record, caller_id: uuid.UUID) -> None:
+    if row["logged_by"] != caller_id:
         raise Problem(
             403, "Only the partner who logged this bid may change or delete it.", code="not-logger"
         )
@@ -259,14 +286,14 @@ async def update_bid(
     caller_id: uuid.UUID,
     body: BidUpdate,
     if_match: str | None,
-) -> Any:
+) -> Record:
     row = await get_bid_row(conn, couple_id, bid_id)
     _own(row, caller_id)
-    check_if_match(if_match, row.version)
+    check_if_match(if_match, row["version"])
     changes = body.model_dump(exclude_unset=True)
     now = utcnow()
     if "occurred_at" in changes:
-        _check_not_future(changes["occurred_at"], now)
+        _check_occurred_at(changes["occurred_at"], now)
     if not changes:
         return row
     return await _write(conn, row, changes, now)
@@ -281,7 +308,7 @@ async def delete_bid(
 ) -> None:
     row = await get_bid_row(conn, couple_id, bid_id)
     _own(row, caller_id)
-    check_if_match(if_match, row.version)
+    check_if_match(if_match, row["version"])
     now = utcnow()
     # The tombstone keeps what sync and the figures need, not the words.
     await _write(conn, row, {"deleted_at": now, "note": None}, now)
@@ -294,10 +321,10 @@ async def set_perception(
     caller_id: uuid.UUID,
     body: Perception,
     if_match: str | None,
-) -> Any:
+) -> Record:
     row = await get_bid_row(conn, couple_id, bid_id)
-    check_if_match(if_match, row.version)
-    role = "bidder" if caller_id == row.bidder_id else "responder"
+    check_if_match(if_match, row["version"])
+    role = "bidder" if caller_id == row["bidder_id"] else "responder"
     return await _write(
         conn,
         row,

@@ -27,10 +27,10 @@ from models.couple import (
 from models.user import User
 from models.vocabulary import AccountType
 
-_couples = Couple.__table__  # type: ignore[attr-defined]
-_members = CoupleMember.__table__  # type: ignore[attr-defined]
-_invites = CoupleInvite.__table__  # type: ignore[attr-defined]
-_users = User.__table__  # type: ignore[attr-defined]
+_couples: sa.Table = Couple.__table__  # type: ignore[attr-defined]
+_members: sa.Table = CoupleMember.__table__  # type: ignore[attr-defined]
+_invites: sa.Table = CoupleInvite.__table__  # type: ignore[attr-defined]
+_users: sa.Table = User.__table__  # type: ignore[attr-defined]
 
 
 async def partner_ids(conn: AsyncConnection, couple_id: uuid.UUID) -> list[uuid.UUID]:

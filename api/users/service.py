@@ -11,7 +11,7 @@ from api.errors import Problem
 from models.base import utcnow
 from models.user import User, UserCreate, UserPublic, UserUpdate
 
-_users = User.__table__  # type: ignore[attr-defined]
+_users: sa.Table = User.__table__  # type: ignore[attr-defined]
 
 _PUBLIC_COLUMNS = (
     _users.c.id,
