@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import asyncpg
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy import event
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from api.errors import Problem
+from api.sql import Record, Statement
 
 
 def async_url(database_url: str) -> str:
@@ -31,7 +33,7 @@ def async_url(database_url: str) -> str:
     raise ValueError(f"unsupported DATABASE_URL backend: {backend!r}")
 
 
-def create_engine(database_url: str, pool_size: int = 20, **kwargs: Any) -> AsyncEngine:
+def create_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
     url = async_url(database_url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
@@ -71,15 +73,47 @@ def insert_or_skip(conn: AsyncConnection, table: sa.Table) -> Any:
 
 
 class Database:
-    """Where request transactions come from; built in the app's lifespan."""
+    """Where request transactions come from; built in the app's lifespan. On
+    PostgreSQL it also keeps a pool of asyncpg's own connections for single
+    statements on the hot path (api/sql.py)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, driver_pool: asyncpg.Pool | None = None) -> None:
         self.engine = engine
+        self.driver_pool = driver_pool
+
+    @classmethod
+    async def open(cls, database_url: str, pool_size: int) -> "Database":
+        engine = create_engine(database_url, pool_size=pool_size)
+        driver_pool = None
+        if engine.dialect.name == "postgresql":
+            dsn = make_url(database_url).set(drivername="postgresql")
+            driver_pool = await asyncpg.create_pool(
+                dsn.render_as_string(hide_password=False), min_size=1, max_size=pool_size
+            )
+        return cls(engine, driver_pool)
+
+    async def close(self) -> None:
+        if self.driver_pool is not None:
+            await self.driver_pool.close()
+        await self.engine.dispose()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[tuple[AsyncConnection, AsyncTransaction]]:
         async with self.engine.connect() as conn:
             yield conn, await conn.begin()
+
+    async def run(self, statement: Statement, **values: Any) -> list[Record]:
+        """One statement as a transaction of its own: on PostgreSQL a single round trip
+        on a driver connection, with no BEGIN and COMMIT around it."""
+        if self.driver_pool is not None:
+            records = await self.driver_pool.fetch(
+                statement.postgresql, *statement.arguments(values)
+            )
+            return list(records)
+        async with self.begin() as (conn, trans):
+            rows = await statement.fetch(conn, **values)
+            await trans.commit()
+            return rows
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncConnection]:
@@ -106,3 +140,12 @@ async def transaction(request: Request) -> AsyncIterator[AsyncConnection]:
 # Function scope: the commit happens before the response is sent, so a client never
 # sees a success that was not stored.
 Conn = Annotated[AsyncConnection, Depends(transaction, scope="function")]
+
+
+async def database(request: Request) -> Database:
+    return request.app.state.database  # type: ignore[no-any-return]
+
+
+# For a route whose whole write is one statement (`Database.run`): it opens no
+# transaction of its own.
+DatabaseDep = Annotated[Database, Depends(database)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from api.auth.routes import router as auth_router
 from api.bids.routes import router as bids_router
 from api.couples.routes import router as couples_router
-from api.db import Database, create_engine
+from api.db import Database
 from api.errors import install_problem_handlers
 from api.health import router as health_router
 from api.settings import get_settings
@@ -27,12 +27,11 @@ a partner of is a 404, exactly like one that does not exist.
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    app.state.database = Database(engine)
+    app.state.database = await Database.open(settings.database_url, settings.db_pool_size)
     try:
         yield
     finally:
-        await engine.dispose()
+        await app.state.database.close()
 
 
 def create_app() -> FastAPI:

@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     login_failures_per_email: int = 5
     login_failures_per_client: int = 30
     login_window_seconds: int = 60
-    db_pool_size: int = 20
+    # Per worker, for each of the two pools on PostgreSQL (SQLAlchemy's, asyncpg's).
+    db_pool_size: int = 10
     # Argon2id cost; the defaults are argon2-cffi's (64 MiB, 3 passes). Tests lower them.
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from api.bids import service
 from api.bids.service import ResponseFilter
 from api.couples.access import CouplePartners
-from api.db import Conn
+from api.db import Conn, DatabaseDep
 from api.deps import CallerDep
 from api.errors import problems
 from models.bid import BidCreate, BidPage, BidPublic, BidUpdate, Instant, Perception
@@ -47,9 +47,9 @@ def _with_etag(bid: BidPublic, row_version: int, response: Response) -> BidPubli
     "partner has not joined yet cannot log bids (409).",
 )
 async def create_bid(
-    couple_id: uuid.UUID, body: BidCreate, caller: CallerDep, partners: CouplePartners, conn: Conn
+    couple_id: uuid.UUID, body: BidCreate, caller: CallerDep, database: DatabaseDep
 ) -> Response:
-    row, created = await service.create_bid(conn, couple_id, caller.id, partners, body)
+    row, created = await service.create_bid(database, couple_id, caller.id, body)
     # Serialised here, once, by pydantic-core: this is the hot path.
     return Response(
         service.to_public(row, caller.id).model_dump_json(),

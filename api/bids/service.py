@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.bids import cursor as bid_cursor
+from api.couples.service import partner_ids
+from api.db import Database
 from api.errors import FieldError, Problem, not_found
 from api.sql import Record, Statement
 from models.base import utcnow
@@ -23,16 +25,35 @@ MAX_FUTURE = timedelta(minutes=5)
 # Backfilling any real history fits; the driver would read year 1 as -infinity.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
-_COLUMNS = [column.name for column in _bids.c]
-# The hot path: one statement, on the driver (api/sql.py). A taken id inserts nothing.
+_COLUMNS = ", ".join(column.name for column in _bids.c)
+_PERCEPTION_COLUMNS = ("bidder_response", "bidder_style", "responder_response", "responder_style")
+# The hot path, one statement (api/sql.py): the couple's membership check, the
+# responder (the bidder's partner) and the insert. No row back means: not a partner,
+# no second partner yet, a bidder outside the couple, or a taken id; `create_bid`
+# then finds out which.
 _INSERT = Statement(
-    f"INSERT INTO bids ({', '.join(_COLUMNS)})"
-    f" VALUES ({', '.join(':' + name for name in _COLUMNS)})"
-    f" ON CONFLICT (id) DO NOTHING RETURNING {', '.join(_COLUMNS)}",
-    {column.name: column.type for column in _bids.c},
+    f"""
+    INSERT INTO bids ({_COLUMNS})
+    SELECT :id, caller.couple_id, :bidder_id,
+           CASE WHEN other.user_id = :bidder_id THEN caller.user_id ELSE other.user_id END,
+           caller.user_id, :occurred_at, :kind, :channel, :note, :private, :repair,
+           :bidder_response, :bidder_style, :responder_response, :responder_style,
+           1, :request_digest, :now, :now, NULL
+    FROM couple_members AS caller
+    JOIN couple_members AS other
+      ON other.couple_id = caller.couple_id AND other.user_id <> caller.user_id
+    WHERE caller.couple_id = :couple_id AND caller.user_id = :caller_id
+      AND :bidder_id IN (caller.user_id, other.user_id)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING {_COLUMNS}
+    """,
+    {
+        **{column.name: column.type for column in _bids.c},
+        "caller_id": _bids.c.logged_by.type,
+        "now": _bids.c.created_at.type,
+    },
     list(_bids.c),
 )
-_UNSET: dict[str, Any] = dict.fromkeys(_COLUMNS)
 
 
 class ResponseFilter(StrEnum):
@@ -109,21 +130,10 @@ def request_digest(body: BidCreate, bidder_id: uuid.UUID) -> str:
 
 
 async def create_bid(
-    conn: AsyncConnection,
-    couple_id: uuid.UUID,
-    caller_id: uuid.UUID,
-    partners: list[uuid.UUID],
-    body: BidCreate,
+    database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID, body: BidCreate
 ) -> tuple[Record, bool]:
     """The stored bid, and whether it was created now (False: a replay of the same create)."""
-    if len(partners) < 2:
-        raise Problem(
-            409, "Bids need both partners: share the invite code first.", code="couple-incomplete"
-        )
     bidder_id = body.bidder_id or caller_id
-    if bidder_id not in partners:
-        raise _invalid("bidder_id", "must be a partner of this couple")
-    responder_id = partners[1] if bidder_id == partners[0] else partners[0]
     now = utcnow()
     occurred_at = body.occurred_at or now
     _check_occurred_at(occurred_at, now)
@@ -131,11 +141,11 @@ async def create_bid(
     bid_id = body.id or uuid.uuid4()
     digest = request_digest(body, bidder_id)
     values: dict[str, Any] = {
+        **dict.fromkeys(_PERCEPTION_COLUMNS),
         "id": bid_id,
         "couple_id": couple_id,
+        "caller_id": caller_id,
         "bidder_id": bidder_id,
-        "responder_id": responder_id,
-        "logged_by": caller_id,
         "occurred_at": occurred_at,
         "kind": body.kind.value,
         "channel": body.channel.value if body.channel else None,
@@ -144,14 +154,38 @@ async def create_bid(
         "repair": body.repair,
         f"{role}_response": body.response.value if body.response else None,
         f"{role}_style": body.style.value if body.style else None,
-        "version": 1,
         "request_digest": digest,
-        "created_at": now,
-        "updated_at": now,
+        "now": now,
     }
-    row = await _INSERT.first(conn, **{**_UNSET, **values})
-    if row is not None:
-        return row, True
+    rows = await database.run(_INSERT, **values)
+    if rows:
+        return rows[0], True
+    async with database.begin() as (conn, trans):
+        try:
+            return await _not_inserted(conn, couple_id, caller_id, bidder_id, bid_id, digest), False
+        finally:
+            await trans.rollback()  # it only read
+
+
+async def _not_inserted(
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    caller_id: uuid.UUID,
+    bidder_id: uuid.UUID,
+    bid_id: uuid.UUID,
+    digest: str,
+) -> Record:
+    """Why the insert wrote nothing, as the problem to answer; or the stored bid when
+    the create was a replay of the same request."""
+    partners = await partner_ids(conn, couple_id)
+    if caller_id not in partners:
+        raise not_found("couple")
+    if len(partners) < 2:
+        raise Problem(
+            409, "Bids need both partners: share the invite code first.", code="couple-incomplete"
+        )
+    if bidder_id not in partners:
+        raise _invalid("bidder_id", "must be a partner of this couple")
     existing = (await conn.execute(sa.select(_bids).where(_bids.c.id == bid_id))).first()
     if (
         existing is not None
@@ -160,7 +194,8 @@ async def create_bid(
         and existing.request_digest == digest
         and existing.deleted_at is None
     ):
-        return existing._mapping, False
+        replayed: Record = existing._mapping
+        return replayed
     raise Problem(
         409,
         "A bid with this id exists already, created with another body or deleted.",

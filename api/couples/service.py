@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.db import insert_or_skip
 from api.errors import Problem, not_found
 from api.security import digest, new_invite_code, normalise_invite_code
+from api.sql import Statement
 from models.base import utcnow
 from models.couple import (
     Couple,
@@ -33,13 +34,16 @@ _invites: sa.Table = CoupleInvite.__table__  # type: ignore[attr-defined]
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 
 
+# Every couple path asks this first: a driver statement (api/sql.py).
+_PARTNERS = Statement(
+    "SELECT user_id FROM couple_members WHERE couple_id = :couple_id ORDER BY slot",
+    {"couple_id": _members.c.couple_id.type},
+    [_members.c.user_id],
+)
+
+
 async def partner_ids(conn: AsyncConnection, couple_id: uuid.UUID) -> list[uuid.UUID]:
-    rows = await conn.execute(
-        sa.select(_members.c.user_id)
-        .where(_members.c.couple_id == couple_id)
-        .order_by(_members.c.slot)
-    )
-    return [row.user_id for row in rows]
+    return [row["user_id"] for row in await _PARTNERS.fetch(conn, couple_id=couple_id)]
 
 
 def _only_partners(account_type: str) -> None:
