@@ -72,6 +72,12 @@ def insert_or_skip(conn: AsyncConnection, table: sa.Table) -> Any:
     return sqlite_insert(table).on_conflict_do_nothing()
 
 
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """asyncpg's default reset costs a round trip per release (RESET ALL, UNLISTEN *,
+    ...). These connections only ever run single auto-committed statements: no session
+    state, listeners, locks or cursors are left to reset."""
+
+
 class Database:
     """Where request transactions come from; built in the app's lifespan. On
     PostgreSQL it also keeps a pool of asyncpg's own connections for single
@@ -88,7 +94,10 @@ class Database:
         if engine.dialect.name == "postgresql":
             dsn = make_url(database_url).set(drivername="postgresql")
             driver_pool = await asyncpg.create_pool(
-                dsn.render_as_string(hide_password=False), min_size=1, max_size=pool_size
+                dsn.render_as_string(hide_password=False),
+                min_size=1,
+                max_size=pool_size,
+                reset=_keep_session,
             )
         return cls(engine, driver_pool)
 
