@@ -29,6 +29,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: install
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.run
 
 clean:

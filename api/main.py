@@ -21,6 +21,13 @@ toward, away from or against each one, and see their emotional bank account.
 Every error is `application/problem+json` (RFC 9457); validation errors list each
 bad field in `errors` as `{field, message}` with a dotted path. A couple you are not
 a partner of is a 404, exactly like one that does not exist.
+
+A problem's `type` is `about:blank` for plain HTTP errors, or
+`urn:toward:problem:<code>` where a client may want to tell cases apart. The codes:
+`validation`, `unauthenticated`, `bad-credentials`, `too-many-logins`,
+`bad-refresh-token`, `refresh-token-reused`, `email-taken`, `not-found`,
+`partners-only`, `already-partner`, `couple-full`, `couple-incomplete`, `id-conflict`,
+`not-logger`, `stale-version`, `not-ready`.
 """
 
 

@@ -82,3 +82,18 @@ def test_every_operation_documents_its_errors_as_problems(app: FastAPI) -> None:
 @pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
 async def test_docs_are_served(client: httpx.AsyncClient, path: str) -> None:
     assert (await client.get(path)).status_code == 200
+
+
+def test_every_problem_code_in_use_is_listed_in_the_api_description(app: FastAPI) -> None:
+    import re
+
+    from tests.conftest import ROOT
+
+    used = {
+        code
+        for path in (ROOT / "api").rglob("*.py")
+        for code in re.findall(r'code="([a-z-]+)"', path.read_text())
+    }
+    description = app.openapi()["info"]["description"]
+    assert used, "no problem codes found"
+    assert {code for code in used if f"`{code}`" not in description} == set()
