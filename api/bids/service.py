@@ -45,14 +45,14 @@ _INSERT = Statement(
     WHERE caller.couple_id = :couple_id AND caller.user_id = :caller_id
       AND :bidder_id IN (caller.user_id, other.user_id)
     ON CONFLICT (id) DO NOTHING
-    RETURNING {_COLUMNS}
+    RETURNING responder_id
     """,
     {
         **{column.name: column.type for column in _bids.c},
         "caller_id": _bids.c.logged_by.type,
         "now": _bids.c.created_at.type,
     },
-    list(_bids.c),
+    [_bids.c.responder_id],
 )
 
 
@@ -159,7 +159,17 @@ async def create_bid(
     }
     rows = await database.run(_INSERT, **values)
     if rows:
-        return rows[0], True
+        # Everything but the responder was sent, so only that comes back.
+        created = {
+            **values,
+            "responder_id": rows[0]["responder_id"],
+            "logged_by": caller_id,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "deleted_at": None,
+        }
+        return created, True
     async with database.begin() as (conn, trans):
         try:
             return await _not_inserted(conn, couple_id, caller_id, bidder_id, bid_id, digest), False
