@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from api.auth.routes import router as auth_router
 from api.bids.routes import router as bids_router
@@ -44,11 +44,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Toward", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
-    v1 = APIRouter(prefix="/api/v1")
-    for router in (auth_router, me_router, couples_router, bids_router):
-        v1.include_router(router)
     app.include_router(health_router)
-    app.include_router(v1)
+    for router in (auth_router, me_router, couples_router, bids_router):
+        app.include_router(router, prefix="/api/v1")
     return app
 
 
