@@ -41,7 +41,8 @@ def create_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> Asyn
         return engine
     if "poolclass" not in kwargs:
         # No overflow: connections opened and closed under load cost more than a wait.
-        kwargs.update(pool_size=pool_size, max_overflow=0)
+        # Pre-ping: after a database restart, stale connections are replaced, not used.
+        kwargs.update(pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
     return create_async_engine(url, **kwargs)
 
 
@@ -93,9 +94,10 @@ class Database:
         driver_pool = None
         if engine.dialect.name == "postgresql":
             dsn = make_url(database_url).set(drivername="postgresql")
+            # min_size 0: the app starts (and /readyz answers 503) while the database is down.
             driver_pool = await asyncpg.create_pool(
                 dsn.render_as_string(hide_password=False),
-                min_size=1,
+                min_size=0,
                 max_size=pool_size,
                 reset=_keep_session,
             )

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.sql import DISCONNECTS
+
 logger = logging.getLogger("toward")
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,13 +99,15 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _validation_errors(errors: Any) -> list[FieldError]:
-    return [
+    found = [
         FieldError(
             field=field_path(tuple(err["loc"])),
             message=str(err["msg"]).removeprefix("Value error, "),
         )
         for err in errors
     ]
+    # A path parameter that a dependency also reads is reported once per reader.
+    return list({(error.field, error.message): error for error in found}.values())
 
 
 async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
@@ -133,6 +137,16 @@ async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(status, detail, headers=getattr(exc, "headers", None))
 
 
+async def _on_database_lost(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return problem_response(
+        503,
+        "The database is unavailable; try again shortly.",
+        code="database-unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "Something went wrong on our side; it has been logged.")
@@ -142,6 +156,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    for disconnect in DISCONNECTS:
+        app.add_exception_handler(disconnect, _on_database_lost)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

@@ -27,7 +27,9 @@ A problem's `type` is `about:blank` for plain HTTP errors, or
 `validation`, `unauthenticated`, `bad-credentials`, `too-many-logins`,
 `bad-refresh-token`, `refresh-token-reused`, `email-taken`, `not-found`,
 `partners-only`, `already-partner`, `couple-full`, `couple-incomplete`, `id-conflict`,
-`not-logger`, `stale-version`, `not-ready`.
+`not-logger`, `stale-version`, `not-ready`, `database-unavailable`.
+Any request may get 503 `database-unavailable` (with `Retry-After`) while the database
+is out of reach.
 """
 
 

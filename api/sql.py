@@ -11,12 +11,24 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 # A result row by column name: asyncpg's Record or SQLAlchemy's RowMapping.
 Record = Mapping[Any, Any]
+
+# What a lost or refused database connection raises, from the driver or from SQLAlchemy.
+DISCONNECTS: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+)
 
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 _POSTGRESQL = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
@@ -54,6 +66,10 @@ class Statement:
             raw = await conn.get_raw_connection()
             driver = raw.driver_connection
             assert driver is not None
-            return list(await driver.fetch(self.postgresql, *self.arguments(values)))
+            try:
+                return list(await driver.fetch(self.postgresql, *self.arguments(values)))
+            except DISCONNECTS:
+                await conn.invalidate()  # SQLAlchemy did not see it fail: no reuse
+                raise
         result = await conn.execute(self.clause, values)
         return [row._mapping for row in result]

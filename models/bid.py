@@ -1,5 +1,6 @@
 """Bids for connection and the two partners' perceptions of how each was answered."""
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -9,6 +10,8 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -16,7 +19,7 @@ from pydantic import (
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
-from models.types import STRICT_BODY, not_null
+from models.types import RequestBody, not_null
 from models.vocabulary import STYLES_BY_RESPONSE, BidKind, Channel, Response, Style, in_list
 
 Note = Annotated[str, StringConstraints(max_length=1000)]
@@ -31,7 +34,19 @@ def _in_utc(moment: datetime) -> datetime:
 
 # An aware time, as UTC: an offset that pushes it out of datetime's range is a 422,
 # not a failure on the way to the database.
-Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _rfc3339_text(value: Any) -> Any:
+    # pydantic would also take Unix timestamps; the contract says RFC 3339.
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError(
+            "must be an RFC 3339 time with an offset, such as 2026-05-01T18:30:00+02:00"
+        )
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_in_utc)]
 
 
 class Bid(SQLModel, table=True):
@@ -97,10 +112,8 @@ def style_of_response() -> Any:
     return field_validator("style")(_check_style)
 
 
-class Perception(BaseModel):
+class Perception(RequestBody):
     """One partner's view of how a bid was answered."""
-
-    model_config = STRICT_BODY
 
     response: Response | None
     style: Style | None = None
@@ -108,32 +121,28 @@ class Perception(BaseModel):
     _style_belongs = style_of_response()
 
 
-class BidCreate(BaseModel):
-    model_config = STRICT_BODY
-
+class BidCreate(RequestBody):
     id: uuid.UUID | None = None
     bidder_id: uuid.UUID | None = None
     occurred_at: Instant | None = None
     kind: BidKind
     channel: Channel | None = None
     note: Note | None = None
-    private: bool = False
-    repair: bool = False
+    private: StrictBool = False
+    repair: StrictBool = False
     response: Response | None = None
     style: Style | None = None
 
     _style_belongs = style_of_response()
 
 
-class BidUpdate(BaseModel):
-    model_config = STRICT_BODY
-
+class BidUpdate(RequestBody):
     kind: BidKind | None = None
     channel: Channel | None = None
     note: Note | None = None
     occurred_at: Instant | None = None
-    private: bool | None = None
-    repair: bool | None = None
+    private: StrictBool | None = None
+    repair: StrictBool | None = None
 
     _not_null = not_null("kind", "occurred_at", "private", "repair")
 

@@ -5,12 +5,12 @@ from datetime import datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, StrictInt, StringConstraints
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
-from models.types import STRICT_BODY, TimeZoneName, not_null
+from models.types import RequestBody, TimeZoneName, not_null
 from models.vocabulary import WeekStart, in_list
 
 # Toward +1 against away/against -5: five turns toward balance one turn away or
@@ -83,26 +83,20 @@ class Weights(BaseModel):
     against: int
 
 
-class WeightsUpdate(BaseModel):
-    model_config = STRICT_BODY
-
-    toward: int | None = PydanticField(default=None, ge=1, le=WEIGHT_BOUND)
-    away: int | None = PydanticField(default=None, ge=-WEIGHT_BOUND, le=-1)
-    against: int | None = PydanticField(default=None, ge=-WEIGHT_BOUND, le=-1)
+class WeightsUpdate(RequestBody):
+    toward: StrictInt | None = PydanticField(default=None, ge=1, le=WEIGHT_BOUND)
+    away: StrictInt | None = PydanticField(default=None, ge=-WEIGHT_BOUND, le=-1)
+    against: StrictInt | None = PydanticField(default=None, ge=-WEIGHT_BOUND, le=-1)
 
     _not_null = not_null("toward", "away", "against")
 
 
-class CoupleCreate(BaseModel):
-    model_config = STRICT_BODY
-
+class CoupleCreate(RequestBody):
     name: CoupleName | None = None
     timezone: TimeZoneName | None = None
 
 
-class CoupleUpdate(BaseModel):
-    model_config = STRICT_BODY
-
+class CoupleUpdate(RequestBody):
     name: CoupleName | None = None
     timezone: TimeZoneName | None = None
     week_starts: WeekStart | None = None
@@ -111,9 +105,7 @@ class CoupleUpdate(BaseModel):
     _not_null = not_null("timezone", "week_starts", "weights")
 
 
-class JoinRequest(BaseModel):
-    model_config = STRICT_BODY
-
+class JoinRequest(RequestBody):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 

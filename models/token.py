@@ -9,7 +9,7 @@ from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
-from models.types import STRICT_BODY
+from models.types import RequestBody
 
 
 class RefreshToken(SQLModel, table=True):
@@ -39,18 +39,14 @@ class LoginFailure(SQLModel, table=True):
     at: datetime = created_at_field()
 
 
-class LoginRequest(BaseModel):
-    model_config = STRICT_BODY
-
+class LoginRequest(RequestBody):
     # Bounded like the stored values: a longer one can never match, and the email
     # must fit the failure log's column.
     email: str = PydanticField(max_length=320)
     password: str = PydanticField(max_length=1024)
 
 
-class RefreshRequest(BaseModel):
-    model_config = STRICT_BODY
-
+class RefreshRequest(RequestBody):
     refresh_token: str
 
 

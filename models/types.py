@@ -4,15 +4,29 @@ import zoneinfo
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
 
-# Request bodies refuse unknown fields (OWASP API3: no mass assignment).
-STRICT_BODY = ConfigDict(extra="forbid")
+# Names in the time zone database that are not places: their meaning is the server's.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+class RequestBody(BaseModel):
+    """A request body: unknown fields are refused (OWASP API3: no mass assignment),
+    and so is the NUL character, which PostgreSQL cannot store in text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("may not contain the NUL character (\\u0000)")
+        return value
 
 
 @cache
 def _zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - _NOT_ZONES
 
 
 def _check_zone(name: str) -> str:

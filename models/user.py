@@ -10,15 +10,13 @@ from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field
-from models.types import STRICT_BODY, DisplayName, TimeZoneName, not_null
+from models.types import DisplayName, RequestBody, TimeZoneName, not_null
 from models.vocabulary import AccountType, AttachmentStyle, LoveLanguage, in_list
 
 Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
 
 
-class LoveLanguages(BaseModel):
-    model_config = STRICT_BODY
-
+class LoveLanguages(RequestBody):
     give: list[LoveLanguage] = PydanticField(default_factory=list, max_length=5)
     receive: list[LoveLanguage] = PydanticField(default_factory=list, max_length=5)
 
@@ -48,9 +46,7 @@ class User(UserBase, table=True):
     updated_at: datetime = created_at_field()
 
 
-class UserCreate(BaseModel):
-    model_config = STRICT_BODY
-
+class UserCreate(RequestBody):
     email: EmailStr
     password: Password
     display_name: DisplayName
@@ -58,10 +54,8 @@ class UserCreate(BaseModel):
     account_type: AccountType = AccountType.partner
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestBody):
     """What `PATCH /me` may change; email, password and role are not among them."""
-
-    model_config = STRICT_BODY
 
     display_name: DisplayName | None = None
     timezone: TimeZoneName | None = None

@@ -59,3 +59,89 @@ async def test_bids_are_written_and_replayed_through_the_production_pools(
     assert outsider.status_code == 404
     listed = (await live_client.get(bids, headers=ben)).json()["items"]
     assert [bid["id"] for bid in listed] == [body["id"]]
+
+
+async def test_after_the_database_drops_its_connections_requests_recover(
+    live_client: httpx.AsyncClient, database_url: str
+) -> None:
+    if not database_url.startswith("postgres"):
+        pytest.skip("a PostgreSQL server restart is what this simulates")
+    import asyncpg
+
+    ana, ben = await _login(live_client, "Ana"), await _login(live_client, "Ben")
+    couple = (await live_client.post("/api/v1/couples", json={}, headers=ana)).json()
+    code = couple["invite"]["code"]
+    await live_client.post("/api/v1/couples/join", json={"code": code}, headers=ben)
+    bids = f"/api/v1/couples/{couple['id']}/bids"
+    assert (await live_client.post(bids, json={"kind": "humor"}, headers=ana)).status_code == 201
+
+    admin = await asyncpg.connect(database_url)
+    await admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    await admin.close()
+
+    statuses = [
+        (await live_client.get(f"/api/v1/couples/{couple['id']}", headers=ana)).status_code,
+        (await live_client.post(bids, json={"kind": "humor"}, headers=ana)).status_code,
+        (await live_client.get(bids, headers=ben)).status_code,
+    ]
+    assert set(statuses) <= {200, 201, 503}, statuses  # never a 500
+    assert (
+        await live_client.get(f"/api/v1/couples/{couple['id']}", headers=ana)
+    ).status_code == 200
+    assert (await live_client.post(bids, json={"kind": "play"}, headers=ana)).status_code == 201
+
+
+async def _couple(client: httpx.AsyncClient) -> tuple[dict[str, str], dict[str, str], str]:
+    ana, ben = await _login(client, "Ana"), await _login(client, "Ben")
+    couple = (await client.post("/api/v1/couples", json={}, headers=ana)).json()
+    code = couple["invite"]["code"]
+    await client.post("/api/v1/couples/join", json={"code": code}, headers=ben)
+    return ana, ben, f"/api/v1/couples/{couple['id']}/bids"
+
+
+async def test_racing_changes_without_if_match_all_apply(live_client: httpx.AsyncClient) -> None:
+    import asyncio
+
+    ana, ben, bids = await _couple(live_client)
+    bid = (await live_client.post(bids, json={"kind": "humor"}, headers=ana)).json()
+    url = f"{bids}/{bid['id']}"
+    views = ["toward", "away", "against"]
+    answers = await asyncio.gather(
+        *(
+            live_client.put(
+                f"{url}/perception",
+                json={"response": views[i % 3]},
+                headers=ana if i % 2 else ben,
+            )
+            for i in range(12)
+        ),
+        *(live_client.patch(url, json={"note": f"n{i}"}, headers=ana) for i in range(6)),
+    )
+    assert [answer.status_code for answer in answers] == [200] * 18
+    final = (await live_client.get(url, headers=ana)).json()
+    assert len(final["perceptions"]) == 2
+    assert final["note"] in {f"n{i}" for i in range(6)}
+
+
+async def test_parallel_failed_logins_are_counted_like_sequential_ones(
+    live_client: httpx.AsyncClient,
+) -> None:
+    import asyncio
+
+    email = f"target-{uuid.uuid4().hex[:8]}@example.org"
+    body = {"email": email, "password": PASSWORD, "display_name": "T"}
+    await live_client.post("/api/v1/auth/register", json=body)
+    limit = get_settings().login_failures_per_email
+    answers = await asyncio.gather(
+        *(
+            live_client.post(
+                "/api/v1/auth/login", json={"email": email, "password": "wrong-guess!"}
+            )
+            for _ in range(limit + 6)
+        )
+    )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [401] * limit + [429] * 6

@@ -97,3 +97,21 @@ def test_every_problem_code_in_use_is_listed_in_the_api_description(app: FastAPI
     description = app.openapi()["info"]["description"]
     assert used, "no problem codes found"
     assert {code for code in used if f"`{code}`" not in description} == set()
+
+
+async def test_a_database_out_of_reach_is_a_503_to_retry(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from tests.conftest import make_couple
+
+    couple = await make_couple(client)
+    unreachable = create_engine("postgresql://nobody@127.0.0.1:1/none", poolclass=sa.pool.NullPool)
+    app.state.database = Database(unreachable)
+    for response in [
+        await client.get(couple.path, headers=couple.first.headers),
+        await client.post(couple.bids, json={"kind": "humor"}, headers=couple.first.headers),
+        await client.get("/api/v1/me", headers=couple.first.headers),
+    ]:
+        body = assert_problem(response, 503)
+        assert body["type"] == "urn:toward:problem:database-unavailable"
+        assert response.headers["retry-after"] == "1"

@@ -20,6 +20,17 @@ class Limit:
     allowed: int
 
 
+async def serialise(conn: AsyncConnection, email: str) -> None:
+    """Make concurrent logins for one account take turns, so that a burst of parallel
+    guesses is counted like the same guesses one after another. SQLite transactions
+    here begin IMMEDIATE and already take turns; PostgreSQL takes an advisory lock until
+    the transaction ends."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(email, 0)))
+        )
+
+
 async def retry_after(
     conn: AsyncConnection, limits: list[Limit], now: datetime, window: timedelta
 ) -> int | None:

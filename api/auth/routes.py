@@ -12,7 +12,7 @@ from api.users.service import create_user
 from models.token import LoginRequest, RefreshRequest, TokenPair
 from models.user import UserCreate, UserPublic
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(503))
 
 
 @router.post(

@@ -29,6 +29,7 @@ async def login(
     conn: AsyncConnection, email: str, password: str, client: str, settings: Settings
 ) -> TokenPair:
     email = normalise_email(email)
+    await ratelimit.serialise(conn, email)
     now = utcnow()
     window = timedelta(seconds=settings.login_window_seconds)
     wait = await ratelimit.retry_after(

@@ -11,10 +11,11 @@ from api.couples.access import CouplePartners
 from api.db import Conn, DatabaseDep
 from api.deps import CallerDep
 from api.errors import problems
+from api.sql import Record
 from models.bid import BidCreate, BidPage, BidPublic, BidUpdate, Instant, Perception
 from models.vocabulary import BidKind
 
-router = APIRouter(prefix="/couples/{couple_id}/bids", tags=["bids"])
+router = APIRouter(prefix="/couples/{couple_id}/bids", tags=["bids"], responses=problems(503))
 
 IfMatch = Annotated[
     str | None,
@@ -22,9 +23,19 @@ IfMatch = Annotated[
 ]
 
 
-def _with_etag(bid: BidPublic, row_version: int, response: Response) -> BidPublic:
-    response.headers["ETag"] = service.etag(row_version)
-    return bid
+def _validators(row: Record, viewer_id: uuid.UUID) -> dict[str, str]:
+    """ETag and caching headers: a bid is one partner's view; no shared cache may keep
+    it, and a private cache keeps one copy per login."""
+    return {
+        "ETag": service.etag(row, viewer_id),
+        "Cache-Control": "private, no-cache",
+        "Vary": "Authorization",
+    }
+
+
+def _viewed(row: Record, viewer_id: uuid.UUID, response: Response) -> BidPublic:
+    response.headers.update(_validators(row, viewer_id))
+    return service.to_public(row, viewer_id)
 
 
 @router.post(
@@ -54,7 +65,7 @@ async def create_bid(
     return Response(
         service.to_public(row, caller.id).model_dump_json(),
         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        headers={"ETag": service.etag(row["version"])},
+        headers=_validators(row, caller.id),
         media_type="application/json",
     )
 
@@ -115,9 +126,11 @@ async def read_bid(
 ) -> BidPublic | Response:
     row = await service.get_bid_row(conn, couple_id, bid_id)
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match and service.etag_listed(if_none_match, row["version"], weak=True):
-        return Response(status_code=304, headers={"ETag": service.etag(row["version"])})
-    return _with_etag(service.to_public(row, caller.id), row["version"], response)
+    if if_none_match and service.etag_listed(
+        if_none_match, service.etag(row, caller.id), weak=True
+    ):
+        return Response(status_code=304, headers=_validators(row, caller.id))
+    return _viewed(row, caller.id, response)
 
 
 @router.patch(
@@ -139,7 +152,7 @@ async def update_bid(
     if_match: IfMatch = None,
 ) -> BidPublic:
     row = await service.update_bid(conn, couple_id, bid_id, caller.id, body, if_match)
-    return _with_etag(service.to_public(row, caller.id), row["version"], response)
+    return _viewed(row, caller.id, response)
 
 
 @router.delete(
@@ -178,4 +191,4 @@ async def set_perception(
     if_match: IfMatch = None,
 ) -> BidPublic:
     row = await service.set_perception(conn, couple_id, bid_id, caller.id, body, if_match)
-    return _with_etag(service.to_public(row, caller.id), row["version"], response)
+    return _viewed(row, caller.id, response)

@@ -271,48 +271,62 @@ async def get_bid_row(conn: AsyncConnection, couple_id: uuid.UUID, bid_id: uuid.
     return row._mapping
 
 
-def etag(version: int) -> str:
-    return f'"{version}"'
+def etag(row: Record, viewer_id: uuid.UUID) -> str:
+    """The ETag of the representation this viewer gets: the partner who cannot see a
+    private note gets a tag of their own, so no cache can mix the two."""
+    shared = row["private"] and row["logged_by"] != viewer_id
+    return f'"{row["version"]}{"-shared" if shared else ""}"'
 
 
-def etag_listed(header: str, version: int, *, weak: bool) -> bool:
+def etag_listed(header: str, current: str, *, weak: bool) -> bool:
     """Whether an `If-Match` (strong comparison) or `If-None-Match` (weak) list names
-    this version (RFC 9110, 13.1)."""
-    current = etag(version)
+    the current ETag (RFC 9110, 13.1)."""
     for tag in (tag.strip() for tag in header.split(",")):
         if tag == "*" or tag == current or (weak and tag.removeprefix("W/") == current):
             return True
     return False
 
 
-def check_if_match(if_match: str | None, version: int) -> None:
+def check_if_match(if_match: str | None, row: Record, viewer_id: uuid.UUID) -> None:
     """A missing `If-Match` means an unconditional change; a stale one is a 412."""
-    if if_match is None or etag_listed(if_match, version, weak=False):
+    current = etag(row, viewer_id)
+    if if_match is None or etag_listed(if_match, current, weak=False):
         return
     raise Problem(
         412,
-        f"The bid has changed since that version; its ETag is now {etag(version)}.",
+        f"The bid has changed since that version; its ETag is now {current}.",
         code="stale-version",
-        headers={"ETag": etag(version)},
+        headers={"ETag": current},
     )
 
 
 async def _write(
-    conn: AsyncConnection, row: Record, changes: dict[str, Any], now: datetime
+    conn: AsyncConnection,
+    row: Record,
+    changes: dict[str, Any],
+    now: datetime,
+    *,
+    conditional: bool,
 ) -> Record:
-    """Apply changes to the version that was read; a concurrent change in between is a 412."""
+    """Apply changes. A conditional change (`If-Match` given) applies only to the
+    version that was read, else 412; an unconditional one to whatever is current."""
+    where = [_bids.c.id == row["id"], _bids.c.deleted_at.is_(None)]
+    if conditional:
+        where.append(_bids.c.version == row["version"])
     updated = (
         await conn.execute(
             sa.update(_bids)
-            .where(_bids.c.id == row["id"], _bids.c.version == row["version"])
-            .values(**changes, version=row["version"] + 1, updated_at=now)
+            .where(*where)
+            .values(**changes, version=_bids.c.version + 1, updated_at=now)
             .returning(_bids)
         )
     ).first()
-    if updated is None:
+    if updated is None and conditional:
         raise Problem(
             412, "The bid changed while this request ran; read it again.", code="stale-version"
         )
+    if updated is None:
+        raise not_found("bid")  # deleted while this request ran
     changed: Record = updated._mapping
     return changed
 
@@ -334,14 +348,14 @@ async def update_bid(
 ) -> Record:
     row = await get_bid_row(conn, couple_id, bid_id)
     _own(row, caller_id)
-    check_if_match(if_match, row["version"])
+    check_if_match(if_match, row, caller_id)
     changes = body.model_dump(exclude_unset=True)
     now = utcnow()
     if "occurred_at" in changes:
         _check_occurred_at(changes["occurred_at"], now)
     if not changes:
         return row
-    return await _write(conn, row, changes, now)
+    return await _write(conn, row, changes, now, conditional=if_match is not None)
 
 
 async def delete_bid(
@@ -353,10 +367,12 @@ async def delete_bid(
 ) -> None:
     row = await get_bid_row(conn, couple_id, bid_id)
     _own(row, caller_id)
-    check_if_match(if_match, row["version"])
+    check_if_match(if_match, row, caller_id)
     now = utcnow()
     # The tombstone keeps what sync and the figures need, not the words.
-    await _write(conn, row, {"deleted_at": now, "note": None}, now)
+    await _write(
+        conn, row, {"deleted_at": now, "note": None}, now, conditional=if_match is not None
+    )
 
 
 async def set_perception(
@@ -368,7 +384,7 @@ async def set_perception(
     if_match: str | None,
 ) -> Record:
     row = await get_bid_row(conn, couple_id, bid_id)
-    check_if_match(if_match, row["version"])
+    check_if_match(if_match, row, caller_id)
     role = "bidder" if caller_id == row["bidder_id"] else "responder"
     return await _write(
         conn,
@@ -378,4 +394,5 @@ async def set_perception(
             f"{role}_style": body.style.value if body.style else None,
         },
         utcnow(),
+        conditional=if_match is not None,
     )

@@ -19,7 +19,7 @@ from models.couple import (
     JoinRequest,
 )
 
-router = APIRouter(prefix="/couples", tags=["couples"])
+router = APIRouter(prefix="/couples", tags=["couples"], responses=problems(503))
 
 
 @router.post(

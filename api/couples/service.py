@@ -174,19 +174,18 @@ async def join(
     now = utcnow()
     invite = (
         await conn.execute(
-            sa.select(_invites.c.id, _invites.c.couple_id).where(
-                _invites.c.code_hash == digest(normalise_invite_code(code)),
-                _invites.c.used_at.is_(None),
-                _invites.c.revoked_at.is_(None),
-                _invites.c.expires_at > now,
-            )
+            sa.select(_invites).where(_invites.c.code_hash == digest(normalise_invite_code(code)))
         )
     ).first()
+    unknown = Problem(404, "No such invite code, or it has expired or been used.", code="not-found")
     if invite is None:
-        raise Problem(404, "No such invite code, or it has expired or been used.", code="not-found")
+        raise unknown
     partners = await partner_ids(conn, invite.couple_id)
+    # Before the code's own state: a retried join (its answer lost) says what happened.
     if user_id in partners:
         raise Problem(409, "You are already a partner of this couple.", code="already-partner")
+    if invite.used_at is not None or invite.revoked_at is not None or invite.expires_at <= now:
+        raise unknown
     if len(partners) >= 2:
         raise Problem(409, "This couple already has two partners.", code="couple-full")
     claimed = await conn.execute(

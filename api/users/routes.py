@@ -8,7 +8,7 @@ from api.errors import problems
 from api.users import service
 from models.user import UserPublic, UserUpdate
 
-router = APIRouter(prefix="/me", tags=["me"])
+router = APIRouter(prefix="/me", tags=["me"], responses=problems(503))
 
 
 @router.get("", responses=problems(401))
