@@ -134,3 +134,16 @@ async def test_each_view_of_a_private_bid_has_its_own_etag(
         headers={**couple.second.headers, "If-Match": partner.headers["etag"]},
     )
     assert perception.status_code == 200
+
+
+async def test_login_matches_an_email_typed_in_decomposed_unicode(
+    client: httpx.AsyncClient,
+) -> None:
+    composed, decomposed = "caf\u00e9@example.org", "cafe\u0301@example.org"
+    body = {"email": decomposed, "password": "a long password", "display_name": "Zoé"}
+    assert (await client.post("/api/v1/auth/register", json=body)).status_code == 201
+    for typed in (decomposed, composed):
+        login = await client.post(
+            "/api/v1/auth/login", json={"email": typed, "password": "a long password"}
+        )
+        assert login.status_code == 200, typed

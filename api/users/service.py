@@ -1,5 +1,6 @@
 """Accounts: creation, reading and the caller's own changes."""
 
+import unicodedata
 import uuid
 from typing import Any
 
@@ -25,7 +26,8 @@ _PUBLIC_COLUMNS = (
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    # NFC as registration stores it (email-validator), so a decomposed é still matches.
+    return unicodedata.normalize("NFC", email.strip()).lower()
 
 
 def _public(row: Any) -> UserPublic:
