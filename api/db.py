@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from api.errors import Problem
-from api.sql import Record, Statement
+from api.sql import Batcher, Record, RowsStatement, Statement
 
 
 def async_url(database_url: str) -> str:
@@ -87,6 +87,7 @@ class Database:
     def __init__(self, engine: AsyncEngine, driver_pool: asyncpg.Pool | None = None) -> None:
         self.engine = engine
         self.driver_pool = driver_pool
+        self._batchers: dict[int, Batcher] = {}
 
     @classmethod
     async def open(cls, database_url: str, pool_size: int) -> "Database":
@@ -104,6 +105,8 @@ class Database:
         return cls(engine, driver_pool)
 
     async def close(self) -> None:
+        for batcher in self._batchers.values():
+            await batcher.close()
         if self.driver_pool is not None:
             await self.driver_pool.close()
         await self.engine.dispose()
@@ -125,6 +128,18 @@ class Database:
             rows = await statement.fetch(conn, **values)
             await trans.commit()
             return rows
+
+    async def run_row(self, statement: RowsStatement, **values: Any) -> Record | None:
+        """One request's row through a `RowsStatement`, as a transaction of its own. On
+        PostgreSQL it joins the rows of concurrent requests: one round trip and one
+        commit for all of them (measured in bench/: the bid write's rate doubles)."""
+        if self.driver_pool is None:
+            rows = await self.run(statement.single, **values)
+            return rows[0] if rows else None
+        batcher = self._batchers.get(id(statement))
+        if batcher is None:
+            batcher = self._batchers[id(statement)] = Batcher(self.driver_pool, statement)
+        return await batcher.submit(values)
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncConnection]:

@@ -7,6 +7,7 @@ asyncpg directly, its parameters cast to their columns' types; on SQLite it runs
 through SQLAlchemy with the same types. `Database.run` runs one as a transaction of its
 own; `Statement.fetch` runs one inside the caller's transaction."""
 
+import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -73,3 +74,113 @@ class Statement:
                 raise
         result = await conn.execute(self.clause, values)
         return [row._mapping for row in result]
+
+
+class RowsStatement:
+    """A statement that reads its input rows from `{rows}`, a relation named `rows_`
+    with the columns given. One request's row goes in as a single-row `Statement` (any engine); on
+    PostgreSQL, the rows of concurrent requests can also go in together, as arrays
+    through `unnest`, in one round trip and one commit (`Batcher`)."""
+
+    def __init__(
+        self,
+        template: str,
+        columns: Mapping[str, sa.types.TypeEngine[Any]],
+        result_columns: Sequence[sa.ColumnElement[Any]],
+        key: str,
+    ) -> None:
+        self.names = list(columns)
+        self.key = key
+        one_row = ", ".join(f":{name} AS {name}" for name in self.names)
+        self.single = Statement(
+            template.format(rows=f"(SELECT {one_row}) AS rows_"), columns, result_columns
+        )
+        arrays = ", ".join(
+            f"${position}::{columns[name].compile(dialect=_POSTGRESQL)}[]"
+            for position, name in enumerate(self.names, start=1)
+        )
+        self.batched = template.format(rows=f"unnest({arrays}) AS rows_({', '.join(self.names)})")
+
+
+# A request's row and where its outcome goes.
+Submitted = tuple[dict[str, Any], "asyncio.Future[Record | None]"]
+
+
+class Batcher:
+    """Feeds one `RowsStatement` with the rows that requests submit: whatever arrived
+    while the previous batch ran goes in the next. Each request waits for the commit of
+    its own batch, so an answer still means a stored row. A row whose key is already in
+    the batch waits for the next one, so each request learns its own outcome."""
+
+    def __init__(self, pool: asyncpg.Pool, statement: RowsStatement, flushers: int = 2) -> None:
+        self.pool = pool
+        self.statement = statement
+        self.pending: list[Submitted] = []
+        self.arrived = asyncio.Event()
+        self.flushers = [asyncio.create_task(self._flush_forever()) for _ in range(flushers)]
+
+    async def submit(self, values: dict[str, Any]) -> Record | None:
+        """The row the statement returned for these values, or None."""
+        future: asyncio.Future[Record | None] = asyncio.get_running_loop().create_future()
+        self.pending.append((values, future))
+        self.arrived.set()
+        return await future
+
+    async def close(self) -> None:
+        for task in self.flushers:
+            task.cancel()
+        await asyncio.gather(*self.flushers, return_exceptions=True)
+
+    def _take(self) -> list[Submitted]:
+        key = self.statement.key
+        batch: list[Submitted] = []
+        later: list[Submitted] = []
+        seen: set[Any] = set()
+        for item in self.pending:
+            if item[1].done():
+                continue  # its request was cancelled
+            (later if item[0][key] in seen else batch).append(item)
+            seen.add(item[0][key])
+        self.pending = later
+        if later:
+            self.arrived.set()
+        return batch
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self.arrived.wait()
+            self.arrived.clear()
+            batch = self._take()
+            if batch:
+                await self._flush(batch)
+
+    async def _flush(self, batch: list[Submitted]) -> None:
+        names, key = self.statement.names, self.statement.key
+        try:
+            records = await self.pool.fetch(
+                self.statement.batched, *([values[name] for values, _ in batch] for name in names)
+            )
+        except DISCONNECTS as error:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        except Exception:
+            # One bad row must not fail the others: each goes again on its own.
+            await asyncio.gather(*(self._one(values, future) for values, future in batch))
+            return
+        by_key = {record[key]: record for record in records}
+        for values, future in batch:
+            if not future.done():
+                future.set_result(by_key.get(values[key]))
+
+    async def _one(self, values: dict[str, Any], future: asyncio.Future[Record | None]) -> None:
+        single = self.statement.single
+        try:
+            records = await self.pool.fetch(single.postgresql, *single.arguments(values))
+        except Exception as error:
+            if not future.done():
+                future.set_exception(error)
+            return
+        if not future.done():
+            future.set_result(records[0] if records else None)

@@ -36,6 +36,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     failures: int
+    answered: int
 
 
 def _psql_url(database: str) -> str:
@@ -58,6 +59,28 @@ async def main():
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(sa.text(sys.argv[2]))
     await engine.dispose()
+asyncio.run(main())
+"""
+
+
+def _count_bids(database_url: str) -> int:
+    out = subprocess.run(
+        [str(BIN / "python"), "-c", _COUNT_SNIPPET, database_url],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stdout)
+
+
+_COUNT_SNIPPET = """
+import asyncio, sys
+import asyncpg
+async def main():
+    conn = await asyncpg.connect(sys.argv[1])
+    print(await conn.fetchval("SELECT count(*) FROM bids"))
+    await conn.close()
 asyncio.run(main())
 """
 
@@ -123,7 +146,8 @@ def _wrk(name: str, path: str, script: str, token: str | None, seconds: int) -> 
         r"BENCH non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)", out
     )
     failures = sum(int(n) for n in errors.groups()) if errors else -1
-    return Result(name, rate, _percentile(out, "50"), _percentile(out, "99"), failures)
+    answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return Result(name, rate, _percentile(out, "50"), _percentile(out, "99"), failures, answered)
 
 
 def _percentile(out: str, which: str) -> float:
@@ -188,8 +212,13 @@ def main() -> None:
 
         _wrk("warm-up", "/healthz", "get.lua", None, 3)
         baseline = _wrk("GET /healthz", "/healthz", "get.lua", None, SECONDS)
-        results = [_wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS)]
-        _report(baseline, results)
+        writes = _wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS)
+        _report(baseline, [writes])
+        stored = _count_bids(env["DATABASE_URL"])
+        # wrk does not count the requests still in flight when it stops.
+        print(f"\nbids answered {writes.answered - writes.failures}, stored {stored}")
+        if not 0 <= stored - (writes.answered - writes.failures) <= CONNECTIONS:
+            raise SystemExit("the bids stored do not match the bids answered")
     finally:
         if server is not None:
             server.terminate()

@@ -145,3 +145,99 @@ async def test_parallel_failed_logins_are_counted_like_sequential_ones(
     )
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [401] * limit + [429] * 6
+
+
+async def test_parallel_creates_each_learn_their_own_outcome(
+    live_client: httpx.AsyncClient,
+) -> None:
+    import asyncio
+
+    ana, ben, bids = await _couple(live_client)
+    cy = await _login(live_client, "Cy")
+    same = {"id": str(uuid.uuid4()), "kind": "humor", "response": "toward"}
+    distinct = [{"id": str(uuid.uuid4()), "kind": "play"} for _ in range(10)]
+    answers = await asyncio.gather(
+        *(live_client.post(bids, json=same, headers=ana) for _ in range(10)),
+        *(live_client.post(bids, json=body, headers=ben) for body in distinct),
+        live_client.post(bids, json={"kind": "help"}, headers=cy),
+        live_client.post(bids, json={**same, "kind": "play"}, headers=ana),
+    )
+    statuses = [answer.status_code for answer in answers]
+    assert sorted(statuses[:10]) == [200] * 9 + [201]
+    assert statuses[10:20] == [201] * 10
+    assert statuses[20] == 404  # not a partner
+    assert statuses[21] == 409  # same id, another body
+    listed = (await live_client.get(bids, params={"limit": 50}, headers=ana)).json()["items"]
+    assert sorted(bid["id"] for bid in listed) == sorted([same["id"]] + [b["id"] for b in distinct])
+
+
+async def test_a_bad_row_in_a_batch_fails_alone(database_url: str) -> None:
+    """A row the database refuses (here a kind the API would never send) must not take
+    the other rows of its batch down with it."""
+    import asyncio
+
+    from api.bids.service import _INSERT
+    from api.db import Database
+    from models.base import utcnow
+
+    if not database_url.startswith("postgres"):
+        pytest.skip("batches are a PostgreSQL path")
+    database = await Database.open(database_url, pool_size=2)
+    try:
+        ids = await _partner_ids_of_a_new_couple(database)
+        now = utcnow()
+
+        def row(kind: str) -> dict[str, object]:
+            return {
+                **dict.fromkeys(_INSERT.names),
+                "id": uuid.uuid4(),
+                "couple_id": ids[0],
+                "caller_id": ids[1],
+                "bidder_id": ids[1],
+                "occurred_at": now,
+                "kind": kind,
+                "private": False,
+                "repair": False,
+                "request_digest": "0" * 64,
+                "now": now,
+            }
+
+        good, bad = row("humor"), row("tickle")
+        outcomes = await asyncio.gather(
+            database.run_row(_INSERT, **good),
+            database.run_row(_INSERT, **bad),
+            return_exceptions=True,
+        )
+        assert outcomes[0] is not None and not isinstance(outcomes[0], BaseException)
+        assert outcomes[0]["responder_id"] == ids[2]
+        assert isinstance(outcomes[1], Exception) and "ck_bids_kind" in str(outcomes[1])
+    finally:
+        await database.close()
+
+
+async def _partner_ids_of_a_new_couple(database: "object") -> list[uuid.UUID]:
+    """[couple id, first partner, second partner], written straight to the database."""
+    from api.db import Database
+
+    assert isinstance(database, Database) and database.driver_pool is not None
+    couple, first, second = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with database.driver_pool.acquire() as conn:
+        for user in (first, second):
+            await conn.execute(
+                "INSERT INTO users (id, email, password_hash, display_name, timezone,"
+                " account_type, love_languages, created_at, updated_at)"
+                " VALUES ($1, $2, 'x', 'U', 'UTC', 'partner', '{}', now(), now())",
+                user,
+                f"{user}@example.org",
+            )
+        await conn.execute(
+            "INSERT INTO couples (id, timezone, week_starts, weight_toward, weight_away,"
+            " weight_against, created_at, updated_at)"
+            " VALUES ($1, 'UTC', 'monday', 1, -5, -5, now(), now())",
+            couple,
+        )
+        for slot, user in enumerate((first, second), start=1):
+            await conn.execute(
+                "INSERT INTO couple_members VALUES ($1, $2, $3, now())", couple, user, slot
+            )
+    return [couple, first, second]

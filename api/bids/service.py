@@ -14,7 +14,7 @@ from api.bids import cursor as bid_cursor
 from api.couples.service import partner_ids
 from api.db import Database
 from api.errors import FieldError, Problem, not_found
-from api.sql import Record, Statement
+from api.sql import Record, RowsStatement
 from models.base import utcnow
 from models.bid import Bid, BidCreate, BidPublic, BidUpdate, Perception, PerceptionPublic
 from models.vocabulary import BidKind
@@ -31,28 +31,43 @@ _PERCEPTION_COLUMNS = ("bidder_response", "bidder_style", "responder_response", 
 # responder (the bidder's partner) and the insert. No row back means: not a partner,
 # no second partner yet, a bidder outside the couple, or a taken id; `create_bid`
 # then finds out which.
-_INSERT = Statement(
+_INSERT = RowsStatement(
     f"""
     INSERT INTO bids ({_COLUMNS})
-    SELECT :id, caller.couple_id, :bidder_id,
-           CASE WHEN other.user_id = :bidder_id THEN caller.user_id ELSE other.user_id END,
-           caller.user_id, :occurred_at, :kind, :channel, :note, :private, :repair,
-           :bidder_response, :bidder_style, :responder_response, :responder_style,
-           1, :request_digest, :now, :now, NULL
-    FROM couple_members AS caller
+    SELECT rows_.id, caller.couple_id, rows_.bidder_id,
+           CASE WHEN other.user_id = rows_.bidder_id THEN caller.user_id ELSE other.user_id END,
+           caller.user_id, rows_.occurred_at, rows_.kind, rows_.channel, rows_.note,
+           rows_.private, rows_.repair, rows_.bidder_response, rows_.bidder_style,
+           rows_.responder_response, rows_.responder_style,
+           1, rows_.request_digest, rows_.now, rows_.now, NULL
+    FROM {{rows}}
+    JOIN couple_members AS caller
+      ON caller.couple_id = rows_.couple_id AND caller.user_id = rows_.caller_id
     JOIN couple_members AS other
       ON other.couple_id = caller.couple_id AND other.user_id <> caller.user_id
-    WHERE caller.couple_id = :couple_id AND caller.user_id = :caller_id
-      AND :bidder_id IN (caller.user_id, other.user_id)
+    WHERE rows_.bidder_id IN (caller.user_id, other.user_id)
     ON CONFLICT (id) DO NOTHING
-    RETURNING responder_id
+    RETURNING id, responder_id
     """,
     {
-        **{column.name: column.type for column in _bids.c},
+        **{
+            column.name: column.type
+            for column in _bids.c
+            if column.name
+            not in {
+                "responder_id",
+                "logged_by",
+                "version",
+                "created_at",
+                "updated_at",
+                "deleted_at",
+            }
+        },
         "caller_id": _bids.c.logged_by.type,
         "now": _bids.c.created_at.type,
     },
-    [_bids.c.responder_id],
+    [_bids.c.id, _bids.c.responder_id],
+    key="id",
 )
 
 
@@ -157,12 +172,12 @@ async def create_bid(
         "request_digest": digest,
         "now": now,
     }
-    rows = await database.run(_INSERT, **values)
-    if rows:
+    inserted = await database.run_row(_INSERT, **values)
+    if inserted is not None:
         # Everything but the responder was sent, so only that comes back.
         created = {
             **values,
-            "responder_id": rows[0]["responder_id"],
+            "responder_id": inserted["responder_id"],
             "logged_by": caller_id,
             "version": 1,
             "created_at": now,
