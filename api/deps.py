@@ -27,14 +27,14 @@ def unauthenticated(detail: str = "A valid bearer access token is required.") ->
 
 
 async def current_caller(
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The caller as the token states it, without a database round trip: the hot
-    paths check couple membership in the query that needs it anyway."""
+    paths check couple membership in the query that needs it anyway. (Settings are
+    read directly: one dependency less on every authenticated request.)"""
     if credentials is None:
         raise unauthenticated()
-    caller = read_access_token(credentials.credentials, settings)
+    caller = read_access_token(credentials.credentials, get_settings())
     if caller is None:
         raise unauthenticated("The access token is invalid or has expired.")
     return caller
