@@ -1,7 +1,6 @@
 """Bids: idempotent creation, listing, changes, deletion as tombstones, perceptions."""
 
 import hashlib
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -135,13 +134,10 @@ def to_public(row: Record, viewer_id: uuid.UUID) -> BidPublic:
 
 
 def request_digest(body: BidCreate, bidder_id: uuid.UUID) -> str:
-    """The create request once parsed: the same instant in any offset, and defaults
-    written or left out, give the same digest."""
-    parsed = body.model_dump(mode="json")
-    parsed["bidder_id"] = str(bidder_id)
-    if body.occurred_at is not None:
-        parsed["occurred_at"] = body.occurred_at.astimezone(UTC).isoformat()
-    return hashlib.sha256(json.dumps(parsed, sort_keys=True).encode()).hexdigest()
+    """The create request once parsed: the same instant in any offset (`Instant` is
+    UTC), and defaults written or left out, give the same digest."""
+    parsed = body.model_copy(update={"bidder_id": bidder_id})
+    return hashlib.sha256(parsed.model_dump_json().encode()).hexdigest()
 
 
 async def create_bid(
