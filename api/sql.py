@@ -5,7 +5,12 @@ Core `insert()` inside begin/commit ~1,200 µs, a `text()` statement ~450 µs, t
 statement on asyncpg's own connection ~75 µs. So on PostgreSQL a `Statement` runs on
 asyncpg directly, its parameters cast to their columns' types; on SQLite it runs
 through SQLAlchemy with the same types. `Database.run` runs one as a transaction of its
-own; `Statement.fetch` runs one inside the caller's transaction."""
+own; `Statement.fetch` runs one inside the caller's transaction.
+
+Past that, the bid write's cost was the database's: a commit per request. A
+`RowsStatement` run through a `Batcher` takes the rows of concurrent requests in one
+statement and one commit, and answers each request only once that commit is done
+(`make bench`: the rate of bid writes went from ~2,400/s to ~3,700/s)."""
 
 import asyncio
 import re
