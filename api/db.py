@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from api.errors import Problem
-from api.sql import Batcher, Record, RowsStatement, Statement
+from api.sql import Batcher, Record, RowsStatement
 
 
 def async_url(database_url: str) -> str:
@@ -81,13 +81,13 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
 
 class Database:
     """Where request transactions come from; built in the app's lifespan. On
-    PostgreSQL it also keeps a pool of asyncpg's own connections for single
-    statements on the hot path (api/sql.py)."""
+    PostgreSQL it also keeps a pool of asyncpg's own connections for the hot path's
+    batched writes (api/sql.py)."""
 
     def __init__(self, engine: AsyncEngine, driver_pool: asyncpg.Pool | None = None) -> None:
         self.engine = engine
         self.driver_pool = driver_pool
-        self._batchers: dict[int, Batcher] = {}
+        self._batchers: dict[RowsStatement, Batcher] = {}
 
     @classmethod
     async def open(cls, database_url: str, pool_size: int) -> "Database":
@@ -116,29 +116,18 @@ class Database:
         async with self.engine.connect() as conn:
             yield conn, await conn.begin()
 
-    async def run(self, statement: Statement, **values: Any) -> list[Record]:
-        """One statement as a transaction of its own: on PostgreSQL a single round trip
-        on a driver connection, with no BEGIN and COMMIT around it."""
-        if self.driver_pool is not None:
-            records = await self.driver_pool.fetch(
-                statement.postgresql, *statement.arguments(values)
-            )
-            return list(records)
-        async with self.begin() as (conn, trans):
-            rows = await statement.fetch(conn, **values)
-            await trans.commit()
-            return rows
-
     async def run_row(self, statement: RowsStatement, **values: Any) -> Record | None:
         """One request's row through a `RowsStatement`, as a transaction of its own. On
         PostgreSQL it joins the rows of concurrent requests: one round trip and one
-        commit for all of them (measured in bench/: the bid write's rate doubles)."""
+        commit for all of them (api/sql.py)."""
         if self.driver_pool is None:
-            rows = await self.run(statement.single, **values)
+            async with self.begin() as (conn, trans):
+                rows = await statement.single.fetch(conn, **values)
+                await trans.commit()
             return rows[0] if rows else None
-        batcher = self._batchers.get(id(statement))
+        batcher = self._batchers.get(statement)
         if batcher is None:
-            batcher = self._batchers[id(statement)] = Batcher(self.driver_pool, statement)
+            batcher = self._batchers[statement] = Batcher(self.driver_pool, statement)
         return await batcher.submit(values)
 
 
@@ -172,6 +161,6 @@ async def database(request: Request) -> Database:
     return request.app.state.database  # type: ignore[no-any-return]
 
 
-# For a route whose whole write is one statement (`Database.run`): it opens no
+# For a route whose whole write is one row (`Database.run_row`): it opens no
 # transaction of its own.
 DatabaseDep = Annotated[Database, Depends(database)]

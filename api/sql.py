@@ -156,8 +156,14 @@ class Batcher:
             await self.arrived.wait()
             self.arrived.clear()
             batch = self._take()
-            if batch:
+            if not batch:
+                continue
+            try:
                 await self._flush(batch)
+            except Exception as error:  # a flusher outlives any one batch
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
 
     async def _flush(self, batch: list[Submitted]) -> None:
         names, key = self.statement.names, self.statement.key
