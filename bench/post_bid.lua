@@ -22,8 +22,4 @@ function request()
   return wrk.format(nil, nil, nil, body)
 end
 
-function done(summary, latency, requests)
-  local errors = summary.errors
-  io.write(string.format("BENCH non2xx=%d connect=%d read=%d write=%d timeout=%d\n",
-    errors.status, errors.connect, errors.read, errors.write, errors.timeout))
-end
+dofile(os.getenv("BENCH_DIR") .. "/report.lua")

@@ -122,7 +122,7 @@ def _partner(name: str) -> str:
 
 
 def _wrk(name: str, path: str, script: str, token: str | None, seconds: int) -> Result:
-    env = {**os.environ, "BENCH_TOKEN": token or ""}
+    env = {**os.environ, "BENCH_TOKEN": token or "", "BENCH_DIR": str(HERE)}
     if not token:
         env.pop("BENCH_TOKEN")
     out = subprocess.run(
