@@ -1,6 +1,5 @@
 """What every table shares: the metadata naming convention and column types."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,13 +51,5 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def uuid_pk() -> Any:
-    return Field(default_factory=uuid.uuid4, primary_key=True)
-
-
 def created_at_field() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-
-
-def timestamp_field(nullable: bool = False, index: bool = False) -> Any:
-    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)

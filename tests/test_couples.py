@@ -52,6 +52,16 @@ def partners_of(person: Person) -> dict[str, str]:
 # --- create ---------------------------------------------------------------------------------
 
 
+async def expire_invites(conn: AsyncConnection, couple: Couple, ago: timedelta) -> None:
+    """Make the couple's invite codes expire `ago`, straight in the test's transaction."""
+    invites = CoupleInvite.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(invites)
+        .where(invites.c.couple_id == uuid.UUID(couple.id))
+        .values(expires_at=datetime.now(UTC) - ago)
+    )
+
+
 async def test_create_makes_the_caller_first_partner_with_an_invite(client, settings):
     ana = await register(client, "Ana")
     before = datetime.now(UTC)
@@ -173,12 +183,7 @@ async def test_join_with_an_unknown_code_is_404(client):
 
 async def test_join_with_an_expired_code_is_404(client, conn: AsyncConnection):
     couple = await make_couple(client, joined=False)
-    invites = CoupleInvite.__table__  # type: ignore[attr-defined]
-    await conn.execute(
-        sa.update(invites)
-        .where(invites.c.couple_id == uuid.UUID(couple.id))
-        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-    )
+    await expire_invites(conn, couple, ago=timedelta(seconds=1))
     ben = await register(client, "Ben")
     assert_problem(await join(client, ben, couple.data["invite"]["code"]), 404)
     assert len((await read(client, couple, couple.first))["partners"]) == 1
@@ -253,12 +258,7 @@ async def test_new_invite_replaces_the_older_code(client, settings):
 
 async def test_new_invite_revives_an_expired_invitation(client, conn: AsyncConnection):
     couple = await make_couple(client, joined=False)
-    invites = CoupleInvite.__table__  # type: ignore[attr-defined]
-    await conn.execute(
-        sa.update(invites)
-        .where(invites.c.couple_id == uuid.UUID(couple.id))
-        .values(expires_at=datetime.now(UTC) - timedelta(hours=1))
-    )
+    await expire_invites(conn, couple, ago=timedelta(hours=1))
     code = (await new_invite(client, couple)).json()["code"]
     ben = await register(client, "Ben")
     assert (await join(client, ben, code)).status_code == 200
