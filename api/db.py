@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from api.errors import Problem
-from api.sql import Batcher, Record, RowsStatement
+from api.sql import Batcher, Record, RowsStatement, Statement
+from api.trends.calendar import week_start_of_stored
 
 
 def async_url(database_url: str) -> str:
@@ -48,7 +49,8 @@ def create_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> Asyn
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """Foreign keys on, WAL, and `BEGIN IMMEDIATE`: a deferred transaction that reads
-    and then writes fails at once when another writer got there first."""
+    and then writes fails at once when another writer got there first. The weekly
+    rollup triggers call `toward_week_start` (alembic/versions/0002)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -59,6 +61,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout = 10000")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        dbapi_connection.create_function(
+            "toward_week_start", 3, week_start_of_stored, deterministic=True
+        )
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -115,6 +120,18 @@ class Database:
     async def begin(self) -> AsyncIterator[tuple[AsyncConnection, AsyncTransaction]]:
         async with self.engine.connect() as conn:
             yield conn, await conn.begin()
+
+    async def fetch(self, statement: Statement, **values: Any) -> list[Record]:
+        """A read in one statement, which sees one snapshot: on PostgreSQL straight on
+        the driver's pool, with no transaction around it."""
+        if self.driver_pool is None:
+            async with self.begin() as (conn, trans):
+                try:
+                    return await statement.fetch(conn, **values)
+                finally:
+                    await trans.rollback()
+        arguments = statement.arguments(values)
+        return list(await self.driver_pool.fetch(statement.postgresql, *arguments))
 
     async def run_row(self, statement: RowsStatement, **values: Any) -> Record | None:
         """One request's row through a `RowsStatement`, as a transaction of its own. On

@@ -14,7 +14,7 @@ statement and one commit, and answers each request only once that commit is done
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -45,8 +45,10 @@ class Statement:
         self,
         sql: str,
         parameters: Mapping[str, sa.types.TypeEngine[Any]],
-        columns: Sequence[sa.ColumnElement[Any]] = (),
+        result_types: Mapping[str, sa.types.TypeEngine[Any]] | None = None,
     ) -> None:
+        """`result_types`: the result columns, by name, whose values SQLite returns in
+        a form that needs converting (times, dates, UUIDs)."""
         self.names = list(dict.fromkeys(_PARAMETER.findall(sql)))
         missing = set(self.names) - set(parameters)
         if missing:
@@ -61,7 +63,7 @@ class Statement:
         clause = sa.text(sql).bindparams(
             *(sa.bindparam(name, type_=parameters[name]) for name in self.names)
         )
-        self.clause = clause.columns(*columns) if columns else clause
+        self.clause = clause.columns(**result_types) if result_types else clause
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         return [values[name] for name in self.names]
@@ -91,14 +93,14 @@ class RowsStatement:
         self,
         template: str,
         columns: Mapping[str, sa.types.TypeEngine[Any]],
-        result_columns: Sequence[sa.ColumnElement[Any]],
+        result_types: Mapping[str, sa.types.TypeEngine[Any]],
         key: str,
     ) -> None:
         self.names = list(columns)
         self.key = key
         one_row = ", ".join(f":{name} AS {name}" for name in self.names)
         self.single = Statement(
-            template.format(rows=f"(SELECT {one_row}) AS rows_"), columns, result_columns
+            template.format(rows=f"(SELECT {one_row}) AS rows_"), columns, result_types
         )
         arrays = ", ".join(
             f"${position}::{columns[name].compile(dialect=_POSTGRESQL)}[]"

@@ -65,7 +65,7 @@ _INSERT = RowsStatement(
         "caller_id": _bids.c.logged_by.type,
         "now": _bids.c.created_at.type,
     },
-    [_bids.c.id, _bids.c.responder_id],
+    {"id": _bids.c.id.type, "responder_id": _bids.c.responder_id.type},
     key="id",
 )
 

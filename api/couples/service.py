@@ -13,6 +13,7 @@ from api.db import insert_or_skip
 from api.errors import Problem, not_found
 from api.security import digest, new_invite_code, normalise_invite_code
 from api.sql import Statement
+from api.trends import rollups
 from models.base import utcnow
 from models.couple import (
     Couple,
@@ -33,12 +34,15 @@ _members: sa.Table = CoupleMember.__table__  # type: ignore[attr-defined]
 _invites: sa.Table = CoupleInvite.__table__  # type: ignore[attr-defined]
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 
+# What decides which week a bid falls in.
+_CALENDAR = ("timezone", "week_starts")
+
 
 # Every couple path asks this first: a driver statement (api/sql.py).
 _PARTNERS = Statement(
     "SELECT user_id FROM couple_members WHERE couple_id = :couple_id ORDER BY slot",
     {"couple_id": _members.c.couple_id.type},
-    [_members.c.user_id],
+    {"user_id": _members.c.user_id.type},
 )
 
 
@@ -215,10 +219,19 @@ async def update_couple(
                 for name, value in data.weights.model_dump(exclude_unset=True).items()
             }
         )
-    if changes:
+    if not changes:
+        return await get_couple(conn, couple_id)
+    # Locked before it is compared: a concurrent change of calendar cannot slip between.
+    calendar = (
         await conn.execute(
-            sa.update(_couples)
+            sa.select(_couples.c.timezone, _couples.c.week_starts)
             .where(_couples.c.id == couple_id)
-            .values(**changes, updated_at=utcnow())
+            .with_for_update()
         )
+    ).one()
+    await conn.execute(
+        sa.update(_couples).where(_couples.c.id == couple_id).values(**changes, updated_at=utcnow())
+    )
+    if any(name in changes and changes[name] != calendar._mapping[name] for name in _CALENDAR):
+        await rollups.rebuild(conn, couple_id)
     return await get_couple(conn, couple_id)

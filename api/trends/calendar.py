@@ -1,0 +1,45 @@
+"""Which local day and week an instant falls in, for a couple's time zone and week start.
+
+The same rule runs in SQL: PostgreSQL has `toward_week_start` (alembic/versions/0002),
+SQLite gets `week_start_of_stored` below as a function of each connection."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+WEEK = timedelta(days=7)
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def week_of(day: date, week_starts: str) -> date:
+    """The first day of the calendar week holding `day`."""
+    # Monday is weekday 0; a Sunday week starts a day before the Monday week.
+    offset = (day.weekday() + 1) % 7 if week_starts == "sunday" else day.weekday()
+    return day - timedelta(days=offset)
+
+
+def week_start(moment: datetime, timezone: str, week_starts: str) -> date:
+    return week_of(local_date(moment, timezone), week_starts)
+
+
+def day_start(day: date, timezone: str) -> datetime:
+    """The UTC instant at which `day` begins in the time zone. Where a daylight-saving
+    change skips midnight, the zone's rule (fold 0) maps it to the first time that
+    exists; where midnight repeats, to its first occurrence."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def window(last_week: date, weeks: int) -> list[date]:
+    """The week starts of a window of `weeks` weeks ending with `last_week`, oldest first."""
+    return [last_week - WEEK * back for back in range(weeks - 1, -1, -1)]
+
+
+def week_start_of_stored(stored: str | None, timezone: str, week_starts: str) -> str | None:
+    """`week_start` for SQLite, which keeps UTC times as naive ISO text and dates as
+    ISO text."""
+    if stored is None:
+        return None
+    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    return week_start(moment, timezone, week_starts).isoformat()

@@ -1,0 +1,351 @@
+"""The trend maths, on plain values: weekly figures from rollup counts, and the summary
+rules. Every rule and threshold here is written out in docs/metrics.md."""
+
+import math
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from models.couple import Weights
+from models.trend import (
+    Benchmarks,
+    Flag,
+    FlagCode,
+    PartnerWeek,
+    PursuerDistancer,
+    Summary,
+    WeekFigures,
+)
+
+BENCHMARKS = Benchmarks(
+    masters_turn_toward=0.86, disasters_turn_toward=0.33, conflict_ratio=5, everyday_ratio=20
+)
+
+# Weeks the summary looks back on, whatever the window's length.
+RECENT_WEEKS = 4
+LOW_RUN_WEEKS = 3
+# How much history the summary needs before the window's last week.
+SUMMARY_WEEKS = 2 * RECENT_WEEKS
+
+# Direction: the fitted change across the window must be large and clear.
+DIRECTION_MIN_CHANGE = 0.10
+DIRECTION_MIN_T = 2.0
+DIRECTION_MIN_WEEKS = 4
+DIRECTION_MIN_ANSWERED = 20
+
+# Pursuer-distancer, over the last RECENT_WEEKS weeks.
+PURSUER_MIN_SHARE = 2 / 3
+DISTANCER_MAX_RATE = 0.5
+PURSUIT_MIN_BIDS = 20
+DISTANCER_MIN_ANSWERED = 10
+
+LOW_RATE = 0.5
+LOW_MIN_ANSWERED = 5
+
+AGAINST_MIN_RISE = 0.05
+AGAINST_MIN_Z = 2.0
+AGAINST_MIN_ANSWERED = 20
+
+QUIET_DAYS = 14
+
+Direction = Literal["improving", "steady", "declining"]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One rollup row: a week's live bids with one responder."""
+
+    week_start: date
+    responder_id: uuid.UUID
+    bids: int = 0
+    toward: int = 0
+    away: int = 0
+    against: int = 0
+    both_views: int = 0
+    agreements: int = 0
+    repairs: int = 0
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts summed over any set of rollup rows."""
+
+    bids: int = 0
+    toward: int = 0
+    away: int = 0
+    against: int = 0
+    both_views: int = 0
+    agreements: int = 0
+    repairs: int = 0
+
+    @property
+    def answered(self) -> int:
+        return self.toward + self.away + self.against
+
+    @property
+    def turn_toward_rate(self) -> float | None:
+        return self.toward / self.answered if self.answered else None
+
+    def __add__(self, other: "Tally | Counts") -> "Tally":
+        return Tally(
+            bids=self.bids + other.bids,
+            toward=self.toward + other.toward,
+            away=self.away + other.away,
+            against=self.against + other.against,
+            both_views=self.both_views + other.both_views,
+            agreements=self.agreements + other.agreements,
+            repairs=self.repairs + other.repairs,
+        )
+
+
+def tally(rows: Iterable[Counts | Tally]) -> Tally:
+    total = Tally()
+    for row in rows:
+        total = total + row
+    return total
+
+
+@dataclass(frozen=True)
+class Amounts:
+    deposits: int
+    withdrawals: int
+
+    @property
+    def net(self) -> int:
+        return self.deposits - self.withdrawals
+
+
+def amounts(counts: Tally, weights: Weights) -> Amounts:
+    """Deposits and withdrawals are non-negative: a count times its weight's size."""
+    return Amounts(
+        deposits=counts.toward * weights.toward,
+        withdrawals=counts.away * -weights.away + counts.against * -weights.against,
+    )
+
+
+def week_figures(
+    weeks: Sequence[date],
+    rows: Iterable[Counts],
+    partners: Sequence[uuid.UUID],
+    weights: Weights,
+    balance_before: int,
+) -> list[WeekFigures]:
+    """Every week of the window, oldest first, empty ones with zeros; `balance` carries
+    on from `balance_before`, the net of every week before the window."""
+    by_week: dict[date, dict[uuid.UUID, Counts]] = {week: {} for week in weeks}
+    for row in rows:
+        if row.week_start in by_week:
+            by_week[row.week_start][row.responder_id] = row
+    figures = []
+    balance = balance_before
+    for week in weeks:
+        responders = by_week[week]
+        total = tally(responders.values())
+        money = amounts(total, weights)
+        balance += money.net
+        figures.append(
+            WeekFigures(
+                week_start=week,
+                bids=total.bids,
+                toward=total.toward,
+                away=total.away,
+                against=total.against,
+                pending=total.bids - total.answered,
+                turn_toward_rate=total.turn_toward_rate,
+                deposits=money.deposits,
+                withdrawals=money.withdrawals,
+                net=money.net,
+                balance=balance,
+                perception_agreement=(
+                    total.agreements / total.both_views if total.both_views else None
+                ),
+                repairs=total.repairs,
+                by_partner=_by_partner(responders, partners),
+            )
+        )
+    return figures
+
+
+def _by_partner(
+    responders: dict[uuid.UUID, Counts], partners: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, PartnerWeek]:
+    result = {}
+    for partner in partners:
+        received = tally([responders[partner]] if partner in responders else [])
+        made = tally(row for responder, row in responders.items() if responder != partner)
+        result[partner] = PartnerWeek(
+            bids_made=made.bids,
+            bids_received=received.bids,
+            turn_toward_rate=received.turn_toward_rate,
+            toward=received.toward,
+            away=received.away,
+            against=received.against,
+        )
+    return result
+
+
+def fitted_change(weekly: Sequence[Tally]) -> tuple[float, float] | None:
+    """The change in turn-toward rate across the weeks given, from a least-squares line
+    through the weekly rates weighted by answered bids, and its t statistic (the slope
+    over its binomial standard error). None with too few weeks or answers."""
+    points = [(x, week) for x, week in enumerate(weekly) if week.answered]
+    answered = sum(week.answered for _, week in points)
+    if len(points) < DIRECTION_MIN_WEEKS or answered < DIRECTION_MIN_ANSWERED:
+        return None
+    mean_x = sum(x * week.answered for x, week in points) / answered
+    rate = sum(week.toward for _, week in points) / answered
+    spread = sum(week.answered * (x - mean_x) ** 2 for x, week in points)
+    slope = (
+        sum(week.answered * (x - mean_x) * (week.toward / week.answered) for x, week in points)
+        / spread
+    )
+    variance = rate * (1 - rate)
+    if variance == 0:
+        # Every answer the same: no change, or none the data can tell apart from it.
+        return 0.0, 0.0
+    t = slope / math.sqrt(variance / spread)
+    return slope * (len(weekly) - 1), t
+
+
+def direction(change: tuple[float, float] | None) -> Direction:
+    if change is None:
+        return "steady"
+    amount, t = change
+    if amount >= DIRECTION_MIN_CHANGE and t >= DIRECTION_MIN_T:
+        return "improving"
+    if amount <= -DIRECTION_MIN_CHANGE and t <= -DIRECTION_MIN_T:
+        return "declining"
+    return "steady"
+
+
+def pursuer_distancer(
+    recent: Iterable[Counts], partners: Sequence[uuid.UUID]
+) -> PursuerDistancer | None:
+    """One partner makes at least two thirds of the bids while the other turns toward
+    fewer than half of them."""
+    if len(partners) != 2:
+        return None
+    received = {partner: Tally() for partner in partners}
+    for row in recent:
+        if row.responder_id in received:
+            received[row.responder_id] = received[row.responder_id] + row
+    total = sum(counts.bids for counts in received.values())
+    if total < PURSUIT_MIN_BIDS:
+        return None
+    for pursuer, distancer in (partners, partners[::-1]):
+        pursued = received[distancer]  # the pursuer's bids: the distancer answers them
+        rate = pursued.turn_toward_rate
+        share = pursued.bids / total
+        if (
+            share >= PURSUER_MIN_SHARE
+            and pursued.answered >= DISTANCER_MIN_ANSWERED
+            and rate is not None
+            and rate < DISTANCER_MAX_RATE
+        ):
+            return PursuerDistancer(
+                pursuer_id=pursuer,
+                distancer_id=distancer,
+                bid_share=share,
+                distancer_turn_toward_rate=rate,
+                bids=total,
+            )
+    return None
+
+
+def _percent(value: float) -> str:
+    return f"{round(value * 100)}%"
+
+
+def _low_run(weekly: Sequence[tuple[date, Tally]]) -> Flag | None:
+    run = weekly[-LOW_RUN_WEEKS:]
+    if len(run) < LOW_RUN_WEEKS:
+        return None
+    rates = []
+    for _, week in run:
+        rate = week.turn_toward_rate
+        if week.answered < LOW_MIN_ANSWERED or rate is None or rate >= LOW_RATE:
+            return None
+        rates.append(rate)
+    return Flag(
+        code=FlagCode.turn_toward_low,
+        detail=f"Turned toward fewer than half of the answered bids in each of the last "
+        f"{LOW_RUN_WEEKS} weeks ({', '.join(_percent(rate) for rate in rates)}).",
+    )
+
+
+def _against_rising(weekly: Sequence[tuple[date, Tally]]) -> Flag | None:
+    if len(weekly) < 2 * RECENT_WEEKS:
+        return None
+    earlier = tally(week for _, week in weekly[-2 * RECENT_WEEKS : -RECENT_WEEKS])
+    recent = tally(week for _, week in weekly[-RECENT_WEEKS:])
+    if min(earlier.answered, recent.answered) < AGAINST_MIN_ANSWERED:
+        return None
+    before, now = earlier.against / earlier.answered, recent.against / recent.answered
+    pooled = (earlier.against + recent.against) / (earlier.answered + recent.answered)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / earlier.answered + 1 / recent.answered))
+    if spread == 0 or now - before < AGAINST_MIN_RISE or (now - before) / spread < AGAINST_MIN_Z:
+        return None
+    return Flag(
+        code=FlagCode.against_rising,
+        detail=f"Turning against rose from {_percent(before)} of answered bids in the "
+        f"previous {RECENT_WEEKS} weeks to {_percent(now)} in the last {RECENT_WEEKS}.",
+    )
+
+
+def _quiet(last_bid_at: datetime | None, couple_since: datetime, until: datetime) -> Flag | None:
+    quiet = timedelta(days=QUIET_DAYS)
+    if until - couple_since < quiet:
+        return None  # too new a couple to be quiet
+    if last_bid_at is None:
+        return Flag(code=FlagCode.not_logging, detail="No bid has been logged yet.")
+    if until - last_bid_at < quiet:
+        return None
+    return Flag(
+        code=FlagCode.not_logging,
+        detail=f"No bid logged in the last {(until - last_bid_at).days} days "
+        f"(the last on {last_bid_at.date().isoformat()}, UTC).",
+    )
+
+
+def summary(
+    requested: Sequence[Tally],
+    recent: Sequence[tuple[date, Tally]],
+    recent_rows: Sequence[Counts],
+    partners: Sequence[uuid.UUID],
+    *,
+    last_bid_at: datetime | None,
+    couple_since: datetime,
+    until: datetime,
+) -> Summary:
+    """`requested`: the weekly tallies of the window asked for (the direction);
+    `recent`: the last SUMMARY_WEEKS weeks up to the window's end (flags);
+    `recent_rows`: the rollup rows of the last RECENT_WEEKS weeks (pursuer-distancer)."""
+    change = fitted_change(requested)
+    pattern = pursuer_distancer(recent_rows, partners)
+    flags = [
+        flag
+        for flag in (
+            _low_run(recent),
+            _against_rising(recent),
+            _quiet(last_bid_at, couple_since, until),
+        )
+        if flag is not None
+    ]
+    if pattern is not None:
+        flags.append(
+            Flag(
+                code=FlagCode.pursuer_distancer,
+                detail=f"One partner made {_percent(pattern.bid_share)} of the last "
+                f"{RECENT_WEEKS} weeks' bids; the other turned toward "
+                f"{_percent(pattern.distancer_turn_toward_rate)} of them.",
+            )
+        )
+    return Summary(
+        turn_toward_rate_4w=tally(week for _, week in recent[-RECENT_WEEKS:]).turn_toward_rate,
+        direction=direction(change),
+        turn_toward_change=None if change is None else change[0],
+        pursuer_distancer=pattern,
+        flags=flags,
+    )

@@ -1,0 +1,66 @@
+"""`/couples/{couple_id}/trends/weekly` and `/couples/{couple_id}/bank-account`."""
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from api.db import DatabaseDep
+from api.deps import CallerDep
+from api.errors import problems
+from api.trends import service
+from models.trend import BankAccount, WeeklyTrends
+
+router = APIRouter(prefix="/couples/{couple_id}", tags=["trends"], responses=problems(503))
+
+# Figures change with every bid; a client may keep one copy per login, never stale.
+_NO_STORE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+
+
+def _json(model: WeeklyTrends | BankAccount) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json", headers=_NO_STORE)
+
+
+@router.get(
+    "/trends/weekly",
+    response_model=WeeklyTrends,
+    responses=problems(401, 404, 422),
+    description="The couple's figures per calendar week, oldest first: `weeks` weeks "
+    "(1 to 104, default 12) ending with the week that holds `end` (a local date; default "
+    "today in the couple's time zone). Weeks start on the couple's `week_starts`, and a "
+    "bid counts in the week of its `occurred_at` in the couple's time zone. Every week "
+    "is present; an empty one has zeros and null rates. Each bid counts by its effective "
+    "response (the bidder's view, else the responder's); pending bids count in `bids` "
+    "and `pending` only. `balance` runs over every week since the couple began, up to "
+    "the end of that week, at the couple's current `weights`. Rates are unrounded "
+    "fractions. The `summary` looks at the last 4 weeks up to `end` (8 for "
+    "`against-rising`), whatever `weeks` is, except `direction` and "
+    "`turn_toward_change`, which fit a line through the weeks asked for. Its rules and "
+    "thresholds are in docs/metrics.md; flag codes: `turn-toward-low`, "
+    "`against-rising`, `not-logging`, `pursuer-distancer`. `benchmarks` are research "
+    "reference points, not a verdict on any couple.",
+)
+async def weekly_trends(
+    couple_id: uuid.UUID,
+    caller: CallerDep,
+    database: DatabaseDep,
+    weeks: Annotated[int, Query(ge=1, le=104)] = 12,
+    end: Annotated[date | None, Query(ge=date(1900, 1, 1), le=date(2999, 12, 31))] = None,
+) -> Response:
+    return _json(await service.weekly_trends(database, couple_id, caller.id, weeks=weeks, end=end))
+
+
+@router.get(
+    "/bank-account",
+    response_model=BankAccount,
+    responses=problems(401, 404, 422),
+    description="The emotional bank account over all time, at the couple's current "
+    "`weights`, as of `as_of`: `deposits` are the bids turned toward times the toward "
+    "weight, `withdrawals` the bids turned away or against times the size of their "
+    "weights, and `balance` is deposits minus withdrawals. `last_7_days` covers bids "
+    "that occurred in the 168 hours before `as_of` (and the few minutes ahead a bid may "
+    "be logged for).",
+)
+async def bank_account(couple_id: uuid.UUID, caller: CallerDep, database: DatabaseDep) -> Response:
+    return _json(await service.bank_account(database, couple_id, caller.id))

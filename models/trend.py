@@ -1,0 +1,125 @@
+"""Weekly rollups of a couple's bids, and the trend and bank-account figures built on them."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
+
+from models.couple import Weights
+from models.vocabulary import WeekStart
+
+
+class BidWeek(SQLModel, table=True):
+    """How many of a couple's live bids fell in one local week with one responder, by
+    effective response. Kept by triggers on `bids` in the transaction of each write
+    (alembic/versions/0002): counts, never weighted amounts, so a change of weights
+    costs nothing and a change of time zone or week start rebuilds the couple's rows.
+    No check constraint on the counts: PostgreSQL checks the row an upsert proposes,
+    and the triggers propose signed changes."""
+
+    __tablename__ = "bid_weeks"
+    couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE", primary_key=True)
+    week_start: date = Field(primary_key=True)
+    # The bidder is the other partner: a couple has exactly two.
+    responder_id: uuid.UUID = Field(primary_key=True)
+    bids: int = Field(default=0)
+    toward: int = Field(default=0)
+    away: int = Field(default=0)
+    against: int = Field(default=0)
+    # Bids on which both partners recorded a view, and those on which the views agree.
+    both_views: int = Field(default=0)
+    agreements: int = Field(default=0)
+    repairs: int = Field(default=0)
+
+
+class Benchmarks(BaseModel):
+    masters_turn_toward: float
+    disasters_turn_toward: float
+    conflict_ratio: int
+    everyday_ratio: int
+
+
+class PartnerWeek(BaseModel):
+    bids_made: int
+    bids_received: int
+    turn_toward_rate: float | None
+    toward: int
+    away: int
+    against: int
+
+
+class WeekFigures(BaseModel):
+    week_start: date
+    bids: int
+    toward: int
+    away: int
+    against: int
+    pending: int
+    turn_toward_rate: float | None
+    deposits: int
+    withdrawals: int
+    net: int
+    balance: int
+    perception_agreement: float | None
+    repairs: int
+    by_partner: dict[uuid.UUID, PartnerWeek]
+
+
+class PursuerDistancer(BaseModel):
+    pursuer_id: uuid.UUID
+    distancer_id: uuid.UUID
+    bid_share: float
+    distancer_turn_toward_rate: float
+    bids: int
+
+
+class FlagCode(StrEnum):
+    """What a summary flag points at; the rules are in docs/metrics.md."""
+
+    turn_toward_low = "turn-toward-low"
+    against_rising = "against-rising"
+    not_logging = "not-logging"
+    pursuer_distancer = "pursuer-distancer"
+
+
+class Flag(BaseModel):
+    code: FlagCode
+    detail: str
+
+
+class Summary(BaseModel):
+    turn_toward_rate_4w: float | None
+    direction: Literal["improving", "steady", "declining"]
+    turn_toward_change: float | None
+    pursuer_distancer: PursuerDistancer | None
+    flags: list[Flag]
+
+
+class WeeklyTrends(BaseModel):
+    couple_id: uuid.UUID
+    timezone: str
+    week_starts: WeekStart
+    weights: Weights
+    benchmarks: Benchmarks
+    weeks: list[WeekFigures]
+    summary: Summary
+
+
+class Last7Days(BaseModel):
+    deposits: int
+    withdrawals: int
+    net: int
+
+
+class BankAccount(BaseModel):
+    couple_id: uuid.UUID
+    balance: int
+    deposits: int
+    withdrawals: int
+    weights: Weights
+    benchmarks: Benchmarks
+    last_7_days: Last7Days
+    as_of: datetime
