@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install migrate run test lint bench clean
+.PHONY: install migrate run demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ migrate: install
 
 run: migrate
 	$(BIN)/uvicorn api.main:app --host 127.0.0.1 --port 8000
+
+demo: install
+	$(BIN)/python -m api.demo
 
 lint: install
 	$(BIN)/ruff check .
