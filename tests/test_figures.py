@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from api.trends import figures
 from api.trends.figures import Counts, Tally
+from models.trend import Summary
 
 ANA, BEN = uuid.uuid4(), uuid.uuid4()
 PARTNERS = [ANA, BEN]
@@ -78,7 +79,7 @@ def test_no_pursuer_distancer_below_the_thresholds() -> None:
     )
 
 
-def summary(recent: list[tuple[date, Tally]], **overrides: object) -> figures.Summary:
+def summary(recent: list[tuple[date, Tally]], **overrides: object) -> Summary:
     arguments: dict[str, object] = {
         "last_bid_at": datetime(2026, 12, 20, tzinfo=UTC),
         "couple_since": datetime(2026, 1, 1, tzinfo=UTC),
@@ -90,11 +91,11 @@ def summary(recent: list[tuple[date, Tally]], **overrides: object) -> figures.Su
         recent,
         [],
         PARTNERS,
-        **arguments,  # type: ignore[arg-type]
+        **arguments,
     )
 
 
-def codes(result: figures.Summary) -> list[str]:
+def codes(result: Summary) -> list[str]:
     return [flag.code for flag in result.flags]
 
 

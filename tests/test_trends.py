@@ -3,6 +3,7 @@ sees them: the weeks, the figures, the calendar and the guards."""
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ async def log(
         body["response"] = response
     created = await client.post(couple.bids, json=body, headers=(by or couple.first).headers)
     assert created.status_code == 201, created.text
-    return created.json()  # type: ignore[no-any-return]
+    return created.json()
 
 
 async def trends(
@@ -41,7 +42,7 @@ async def trends(
         f"{couple.path}/trends/weekly", params=params, headers=(who or couple.first).headers
     )
     assert read.status_code == 200, read.text
-    return read.json()  # type: ignore[no-any-return]
+    return read.json()
 
 
 def week(body: dict[str, Any], start: str) -> dict[str, Any]:
@@ -141,10 +142,6 @@ async def test_the_window_ends_with_the_current_local_week_by_default(
     starts = [date.fromisoformat(w["week_start"]) for w in body["weeks"]]
     assert all(later - earlier == timedelta(days=7) for earlier, later in pairwise(starts))
     assert all(start.weekday() == 0 for start in starts)
-
-
-def pairwise(items: list[date]) -> list[tuple[date, date]]:
-    return list(zip(items, items[1:], strict=False))
 
 
 async def test_balance_counts_the_weeks_before_the_window_and_not_after(
