@@ -12,6 +12,7 @@ from api.db import Database
 from api.errors import install_problem_handlers
 from api.health import router as health_router
 from api.settings import get_settings
+from api.trends.cache import LRUCache
 from api.trends.routes import router as trends_router
 from api.users.routes import router as me_router
 
@@ -47,6 +48,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Toward", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
+    # Computed trends per process, each checked against the database on every read.
+    app.state.trends_cache = LRUCache(get_settings().trends_cache_size)
     app.include_router(health_router)
     for router in (auth_router, me_router, couples_router, bids_router, trends_router):
         app.include_router(router, prefix="/api/v1")

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Argon2id cost; the defaults are argon2-cffi's (64 MiB, 3 passes). Tests lower them.
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
+    # Computed trends kept per worker (api/trends/cache.py); each is ~30 KB. 0: none.
+    trends_cache_size: int = 256
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Self:

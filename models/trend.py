@@ -5,8 +5,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
+from typing_extensions import TypedDict
 
 from models.couple import Weights
 from models.vocabulary import WeekStart
@@ -33,6 +35,9 @@ class BidWeek(SQLModel, table=True):
     both_views: int = Field(default=0)
     agreements: int = Field(default=0)
     repairs: int = Field(default=0)
+    # Bid writes counted into this row; it only grows, so the sum over a couple's rows
+    # tells whether its figures changed since they were last read.
+    changes: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class Benchmarks(BaseModel):
@@ -42,7 +47,10 @@ class Benchmarks(BaseModel):
     everyday_ratio: int
 
 
-class PartnerWeek(BaseModel):
+# The weekly figures are typed dicts: a year of weeks is built on every trends read,
+# and plain dicts cost a fraction of model instances (validated once, in bulk, by the
+# response model that holds them).
+class PartnerWeek(TypedDict):
     bids_made: int
     bids_received: int
     turn_toward_rate: float | None
@@ -51,7 +59,7 @@ class PartnerWeek(BaseModel):
     against: int
 
 
-class WeekFigures(BaseModel):
+class WeekFigures(TypedDict):
     week_start: date
     bids: int
     toward: int

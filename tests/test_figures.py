@@ -79,20 +79,8 @@ def test_no_pursuer_distancer_below_the_thresholds() -> None:
     )
 
 
-def summary(recent: list[tuple[date, Tally]], **overrides: object) -> Summary:
-    arguments: dict[str, object] = {
-        "last_bid_at": datetime(2026, 12, 20, tzinfo=UTC),
-        "couple_since": datetime(2026, 1, 1, tzinfo=UTC),
-        "until": datetime(2026, 12, 21, tzinfo=UTC),
-    }
-    arguments.update(overrides)
-    return figures.summary(
-        [week for _, week in recent],
-        recent,
-        [],
-        PARTNERS,
-        **arguments,
-    )
+def summary(recent: list[tuple[date, Tally]]) -> Summary:
+    return figures.summary([week for _, week in recent], recent, [], PARTNERS)
 
 
 def codes(result: Summary) -> list[str]:
@@ -121,12 +109,16 @@ def test_against_rising_needs_a_clear_rise_on_enough_bids() -> None:
 
 def test_quiet_for_fourteen_days() -> None:
     until = datetime(2026, 12, 21, tzinfo=UTC)
-    busy = weeks(*[answered(9, 1)] * 8)
-    assert codes(summary(busy, last_bid_at=until - timedelta(days=14))) == ["not-logging"]
-    assert codes(summary(busy, last_bid_at=until - timedelta(days=13, hours=23))) == []
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    flag = figures.quiet(until - timedelta(days=14), since, until)
+    assert flag is not None and flag.code == "not-logging"
+    assert "14 days (the last on 2026-12-07, UTC)" in flag.detail
+    assert figures.quiet(until - timedelta(days=13, hours=23), since, until) is None
+    # A bid logged a few minutes ahead of now is logging, not silence.
+    assert figures.quiet(until + timedelta(minutes=3), since, until) is None
+    assert figures.quiet(None, since, until) is not None
     # A couple that began a week ago is not quiet yet, even with nothing logged.
-    new = summary(busy, last_bid_at=None, couple_since=until - timedelta(days=7))
-    assert codes(new) == []
+    assert figures.quiet(None, until - timedelta(days=7), until) is None
 
 
 def test_direction_from_a_clear_and_large_change() -> None:

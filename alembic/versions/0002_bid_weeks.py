@@ -10,6 +10,8 @@ keep it: whatever path writes a bid, its week moves in the same transaction.
   (which rebuilds its rows, api/trends/rollups.py) waits for these writes, and these
   wait for it and then count in the new weeks. Rows are upserted in key order so that
   two concurrent writers never lock them in opposite orders.
+- `changes` counts the bid writes a row has seen, never going down: the sum over a
+  couple's rows is a version of its figures (api/trends/cache.py).
 - SQLite: row triggers. SQLite has no time zones, so `toward_week_start` is a Python
   function each connection registers (api/db.py); a copy-and-rename of `bids` by a
   later batch migration drops these triggers and must create them again.
@@ -31,10 +33,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
+COLUMNS = (*COUNTS, "changes")
 
 
 def _contributions(row: str, sign: str) -> list[str]:
-    """One bid's contribution to each count, in `COUNTS` order."""
+    """One bid's contribution to each column, in `COLUMNS` order: signed counts, and
+    one write whichever way it went."""
     effective = f"coalesce({row}.bidder_response, {row}.responder_response)"
 
     def when(condition: str) -> str:
@@ -48,13 +52,14 @@ def _contributions(row: str, sign: str) -> list[str]:
         when(f"{row}.bidder_response IS NOT NULL AND {row}.responder_response IS NOT NULL"),
         when(f"{row}.bidder_response = {row}.responder_response"),
         when(f"{row}.repair"),
+        "1",
     ]
 
 
 _UPSERT = "ON CONFLICT (couple_id, week_start, responder_id) DO UPDATE SET " + ", ".join(
-    f"{name} = bid_weeks.{name} + excluded.{name}" for name in COUNTS
+    f"{name} = bid_weeks.{name} + excluded.{name}" for name in COLUMNS
 )
-_INTO = f"INSERT INTO bid_weeks (couple_id, week_start, responder_id, {', '.join(COUNTS)})"
+_INTO = f"INSERT INTO bid_weeks (couple_id, week_start, responder_id, {', '.join(COLUMNS)})"
 _WEEK = "toward_week_start({row}.occurred_at, c.timezone, c.week_starts)"
 
 _PG_WEEK_START = """
@@ -96,7 +101,6 @@ def _pg_trigger(event: str) -> list[str]:
             SELECT b.couple_id, {_WEEK.format(row="b")}, b.responder_id, {", ".join(sums)}
             FROM ({changed}) AS b JOIN couples AS c ON c.id = b.couple_id
             GROUP BY 1, 2, 3
-            HAVING {" OR ".join(f"{total} <> 0" for total in sums)}
             ORDER BY 1, 2, 3
             {_UPSERT};
             RETURN NULL;
@@ -153,6 +157,7 @@ def upgrade() -> None:
         sa.Column("week_start", sa.Date(), nullable=False),
         sa.Column("responder_id", sa.Uuid(), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS),
+        sa.Column("changes", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["couple_id"],
             ["couples.id"],

@@ -53,7 +53,7 @@ QUIET_DAYS = 14
 Direction = Literal["improving", "steady", "declining"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Counts:
     """One rollup row: a week's live bids with one responder."""
 
@@ -68,7 +68,7 @@ class Counts:
     repairs: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Tally:
     """Counts summed over any set of rollup rows."""
 
@@ -107,7 +107,7 @@ def tally(rows: Iterable[Counts | Tally]) -> Tally:
     return total
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Amounts:
     deposits: int
     withdrawals: int
@@ -134,14 +134,13 @@ def week_figures(
 ) -> list[WeekFigures]:
     """Every week of the window, oldest first, empty ones with zeros; `balance` carries
     on from `balance_before`, the net of every week before the window."""
-    by_week: dict[date, dict[uuid.UUID, Counts]] = {week: {} for week in weeks}
+    by_week: dict[date, dict[uuid.UUID, Counts]] = {}
     for row in rows:
-        if row.week_start in by_week:
-            by_week[row.week_start][row.responder_id] = row
+        by_week.setdefault(row.week_start, {})[row.responder_id] = row
     figures = []
     balance = balance_before
     for week in weeks:
-        responders = by_week[week]
+        responders = by_week.get(week, {})
         total = tally(responders.values())
         money = amounts(total, weights)
         balance += money.net
@@ -162,28 +161,32 @@ def week_figures(
                     total.agreements / total.both_views if total.both_views else None
                 ),
                 repairs=total.repairs,
-                by_partner=_by_partner(responders, partners),
+                by_partner={
+                    partner: _partner_week(responders, partner, partners) for partner in partners
+                },
             )
         )
     return figures
 
 
-def _by_partner(
-    responders: dict[uuid.UUID, Counts], partners: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, PartnerWeek]:
-    result = {}
-    for partner in partners:
-        received = tally([responders[partner]] if partner in responders else [])
-        made = tally(row for responder, row in responders.items() if responder != partner)
-        result[partner] = PartnerWeek(
-            bids_made=made.bids,
-            bids_received=received.bids,
-            turn_toward_rate=received.turn_toward_rate,
-            toward=received.toward,
-            away=received.away,
-            against=received.against,
-        )
-    return result
+_NOTHING = Tally()
+
+
+def _partner_week(
+    responders: dict[uuid.UUID, Counts], partner: uuid.UUID, partners: Sequence[uuid.UUID]
+) -> PartnerWeek:
+    received: Counts | Tally = responders.get(partner, _NOTHING)
+    # Two partners: what one made, the other received.
+    made = sum(row.bids for responder, row in responders.items() if responder != partner)
+    answered = received.toward + received.away + received.against
+    return PartnerWeek(
+        bids_made=made,
+        bids_received=received.bids,
+        turn_toward_rate=received.toward / answered if answered else None,
+        toward=received.toward,
+        away=received.away,
+        against=received.against,
+    )
 
 
 def fitted_change(weekly: Sequence[Tally]) -> tuple[float, float] | None:
@@ -294,7 +297,7 @@ def _against_rising(weekly: Sequence[tuple[date, Tally]]) -> Flag | None:
     )
 
 
-def _quiet(last_bid_at: datetime | None, couple_since: datetime, until: datetime) -> Flag | None:
+def quiet(last_bid_at: datetime | None, couple_since: datetime, until: datetime) -> Flag | None:
     quiet = timedelta(days=QUIET_DAYS)
     if until - couple_since < quiet:
         return None  # too new a couple to be quiet
@@ -314,14 +317,11 @@ def summary(
     recent: Sequence[tuple[date, Tally]],
     recent_rows: Sequence[Counts],
     partners: Sequence[uuid.UUID],
-    *,
-    last_bid_at: datetime | None,
-    couple_since: datetime,
-    until: datetime,
 ) -> Summary:
     """`requested`: the weekly tallies of the window asked for (the direction);
     `recent`: the last SUMMARY_WEEKS weeks up to the window's end (flags);
-    `recent_rows`: the rollup rows of the last RECENT_WEEKS weeks (pursuer-distancer)."""
+    `recent_rows`: the rollup rows of the last RECENT_WEEKS weeks (pursuer-distancer).
+    The `not-logging` flag depends on the time of the request: see `quiet`."""
     change = fitted_change(requested)
     pattern = pursuer_distancer(recent_rows, partners)
     flags = [
@@ -329,7 +329,6 @@ def summary(
         for flag in (
             _low_run(recent),
             _against_rising(recent),
-            _quiet(last_bid_at, couple_since, until),
         )
         if flag is not None
     ]

@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.db import DatabaseDep
 from api.deps import CallerDep
@@ -18,8 +18,15 @@ router = APIRouter(prefix="/couples/{couple_id}", tags=["trends"], responses=pro
 _NO_STORE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
 
-def _json(model: WeeklyTrends | BankAccount) -> Response:
-    return Response(model.model_dump_json(), media_type="application/json", headers=_NO_STORE)
+def _json(body: bytes | str) -> Response:
+    return Response(body, media_type="application/json", headers=_NO_STORE)
+
+
+def trends_cache(request: Request) -> service.TrendsCache:
+    return request.app.state.trends_cache  # type: ignore[no-any-return]
+
+
+TrendsCacheDep = Annotated[service.TrendsCache, Depends(trends_cache)]
 
 
 @router.get(
@@ -45,10 +52,12 @@ async def weekly_trends(
     couple_id: uuid.UUID,
     caller: CallerDep,
     database: DatabaseDep,
+    cache: TrendsCacheDep,
     weeks: Annotated[int, Query(ge=1, le=104)] = 12,
     end: Annotated[date | None, Query(ge=date(1900, 1, 1), le=date(2999, 12, 31))] = None,
 ) -> Response:
-    return _json(await service.weekly_trends(database, couple_id, caller.id, weeks=weeks, end=end))
+    body = await service.weekly_trends(database, cache, couple_id, caller.id, weeks=weeks, end=end)
+    return _json(body)
 
 
 @router.get(
@@ -63,4 +72,4 @@ async def weekly_trends(
     "be logged for).",
 )
 async def bank_account(couple_id: uuid.UUID, caller: CallerDep, database: DatabaseDep) -> Response:
-    return _json(await service.bank_account(database, couple_id, caller.id))
+    return _json((await service.bank_account(database, couple_id, caller.id)).model_dump_json())

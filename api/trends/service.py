@@ -12,10 +12,12 @@ from api.db import Database
 from api.errors import not_found
 from api.sql import Record, Statement
 from api.trends import calendar, figures
+from api.trends.cache import LRUCache
 from api.trends.figures import Counts, Tally
 from models.base import UTCDateTime, utcnow
 from models.couple import Weights
 from models.trend import BankAccount, Last7Days, WeeklyTrends
+from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
 _DATE = sa.Date()
@@ -23,43 +25,55 @@ _TIME = UTCDateTime()
 _COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
 _WEIGHTS = ("weight_toward", "weight_away", "weight_against")
 
-# Who may read, and what decides the window: the couple's calendar and partners.
-_CONTEXT = Statement(
-    """
-    SELECT c.timezone, c.week_starts, c.created_at, m.user_id
+# Who may read, and everything the figures depend on but the bids' weeks: calendar,
+# weights, partners, and a version of the bids (api/trends/cache.py).
+_STATE = Statement(
+    f"""
+    SELECT c.timezone, c.week_starts, {", ".join(f"c.{name}" for name in _WEIGHTS)},
+           c.created_at, c.updated_at, m.user_id,
+           (SELECT coalesce(sum(changes), 0) FROM bid_weeks WHERE couple_id = :couple_id)
+             AS version
     FROM couples AS c JOIN couple_members AS m ON m.couple_id = c.id
     WHERE c.id = :couple_id
     ORDER BY m.slot
     """,
     {"couple_id": _UUID},
-    {"created_at": _TIME, "user_id": _UUID},
+    {"created_at": _TIME, "updated_at": _TIME, "user_id": _UUID},
 )
 
 # One row per rollup row of the weeks read (or one empty row), each carrying the
-# couple's settings, the totals of all earlier weeks and the last bid before `until`:
-# a single statement, so all of it comes from one snapshot.
+# couple's settings and version, the totals of all earlier weeks and the last bid
+# before the window's end: a single statement, so all of it comes from one snapshot.
+# The subqueries name no outer column, so each runs once, whatever the plan.
 _WEEKS = Statement(
     f"""
     SELECT c.timezone, c.week_starts, {", ".join(f"c.{name}" for name in _WEIGHTS)},
-           earlier.toward AS toward_before, earlier.away AS away_before,
-           earlier.against AS against_before, latest.last_bid_at,
+           c.updated_at,
+           (SELECT coalesce(sum(changes), 0) FROM bid_weeks WHERE couple_id = :couple_id)
+             AS version,
+           {
+        ", ".join(
+            f"(SELECT coalesce(sum({name}), 0) FROM bid_weeks"
+            f" WHERE couple_id = :couple_id AND week_start < :first_week) AS {name}_before"
+            for name in ("toward", "away", "against")
+        )
+    },
+           (SELECT occurred_at FROM bids
+            WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
+            ORDER BY occurred_at DESC LIMIT 1) AS last_bid_at,
            w.week_start, w.responder_id, {", ".join(f"w.{name}" for name in _COUNTS)}
     FROM couples AS c
-    CROSS JOIN (
-        SELECT coalesce(sum(toward), 0) AS toward, coalesce(sum(away), 0) AS away,
-               coalesce(sum(against), 0) AS against
-        FROM bid_weeks WHERE couple_id = :couple_id AND week_start < :first_week
-    ) AS earlier
-    CROSS JOIN (
-        SELECT max(occurred_at) AS last_bid_at FROM bids
-        WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
-    ) AS latest
     LEFT JOIN bid_weeks AS w
       ON w.couple_id = c.id AND w.week_start >= :first_week AND w.week_start <= :last_week
     WHERE c.id = :couple_id
     """,
     {"couple_id": _UUID, "first_week": _DATE, "last_week": _DATE, "until": _TIME},
-    {"last_bid_at": _TIME, "week_start": _DATE, "responder_id": _UUID},
+    {
+        "updated_at": _TIME,
+        "last_bid_at": _TIME,
+        "week_start": _DATE,
+        "responder_id": _UUID,
+    },
 )
 
 _BANK = Statement(
@@ -90,21 +104,46 @@ _BANK = Statement(
 )
 
 
+# Calendar, weights, last change of settings, partners, version of the bids.
+Version = tuple[str, str, tuple[int, int, int], datetime, tuple[uuid.UUID, ...], int]
+
+
 @dataclass(frozen=True)
-class Context:
+class State:
+    """A couple's settings and partners, and a version of its figures."""
+
     timezone: str
     week_starts: str
     created_at: datetime
-    partners: list[uuid.UUID]
+    partners: tuple[uuid.UUID, ...]
+    version: Version
 
 
-async def _context(database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID) -> Context:
+def _version(row: Record, partners: tuple[uuid.UUID, ...]) -> Version:
+    return (
+        row["timezone"],
+        row["week_starts"],
+        (row["weight_toward"], row["weight_away"], row["weight_against"]),
+        row["updated_at"],
+        partners,
+        row["version"],
+    )
+
+
+async def _state(database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID) -> State:
     """The couple as its partner `caller_id` may read it; anyone else gets a 404."""
-    rows = await database.fetch(_CONTEXT, couple_id=couple_id)
-    partners = [row["user_id"] for row in rows]
+    rows = await database.fetch(_STATE, couple_id=couple_id)
+    partners = tuple(row["user_id"] for row in rows)
     if caller_id not in partners:
         raise not_found("couple")
-    return Context(rows[0]["timezone"], rows[0]["week_starts"], rows[0]["created_at"], partners)
+    first = rows[0]
+    return State(
+        first["timezone"],
+        first["week_starts"],
+        first["created_at"],
+        partners,
+        _version(first, partners),
+    )
 
 
 def _weights(row: Record) -> Weights:
@@ -117,26 +156,69 @@ def _counts(row: Record) -> Counts:
     return Counts(row["week_start"], row["responder_id"], *(row[name] for name in _COUNTS))
 
 
+@dataclass(frozen=True)
+class Computed:
+    """A couple's trends for one window, but for what the passing of time changes:
+    the `not-logging` flag is decided on each request."""
+
+    trends: WeeklyTrends
+    body: bytes
+    last_bid_at: datetime | None
+    couple_since: datetime
+    window_end: datetime
+
+    def render(self, now: datetime) -> bytes:
+        quiet = figures.quiet(self.last_bid_at, self.couple_since, min(now, self.window_end))
+        if quiet is None:
+            return self.body
+        summary = self.trends.summary
+        flagged = summary.model_copy(update={"flags": [*summary.flags, quiet]})
+        return self.trends.model_copy(update={"summary": flagged}).model_dump_json().encode()
+
+
+TrendsCache = LRUCache[tuple[uuid.UUID, Version, int, date], Computed]
+
+
 async def weekly_trends(
     database: Database,
+    cache: TrendsCache,
     couple_id: uuid.UUID,
     caller_id: uuid.UUID,
     *,
     weeks: int,
     end: date | None,
-) -> WeeklyTrends:
-    context = await _context(database, couple_id, caller_id)
-    timezone, week_starts = context.timezone, context.week_starts
+) -> bytes:
+    """The trends as JSON: computed from the rollups, or remembered from a read of the
+    same version of the couple's figures."""
+    state = await _state(database, couple_id, caller_id)
     now = utcnow()
+    last_week = calendar.week_of(end or calendar.local_date(now, state.timezone), state.week_starts)
+    computed = cache.get((couple_id, state.version, weeks, last_week))
+    if computed is None:
+        key, computed = await _compute(database, couple_id, state, weeks=weeks, end=end, now=now)
+        cache.put(key, computed)
+    return computed.render(now)
+
+
+async def _compute(
+    database: Database,
+    couple_id: uuid.UUID,
+    state: State,
+    *,
+    weeks: int,
+    end: date | None,
+    now: datetime,
+) -> tuple[tuple[uuid.UUID, Version, int, date], Computed]:
+    timezone, week_starts = state.timezone, state.week_starts
     # The calendar read first may have changed by the time the weeks are read (a new
     # time zone re-buckets them); the weeks' statement says which one it read.
     for _ in range(3):
         last_week = calendar.week_of(end or calendar.local_date(now, timezone), week_starts)
         window = calendar.window(last_week, weeks)
         read = calendar.window(last_week, max(weeks, figures.SUMMARY_WEEKS))
-        until = min(now, calendar.day_start(last_week + calendar.WEEK, timezone))
+        window_end = calendar.day_start(last_week + calendar.WEEK, timezone)
         rows = await database.fetch(
-            _WEEKS, couple_id=couple_id, first_week=read[0], last_week=last_week, until=until
+            _WEEKS, couple_id=couple_id, first_week=read[0], last_week=last_week, until=window_end
         )
         if not rows:
             raise not_found("couple")
@@ -154,7 +236,7 @@ async def weekly_trends(
     weekly = figures.week_figures(
         read,
         counts,
-        context.partners,
+        state.partners,
         weights,
         balance_before=figures.amounts(earlier, weights).net,
     )
@@ -166,26 +248,33 @@ async def weekly_trends(
         [by_week[week] for week in window],
         [(week, by_week[week]) for week in read[-figures.SUMMARY_WEEKS :]],
         [row for row in counts if row.week_start >= recent_start],
-        context.partners,
-        last_bid_at=settings["last_bid_at"],
-        couple_since=context.created_at,
-        until=until,
+        state.partners,
     )
-    return WeeklyTrends(
+    # Built from values already typed: validating a year of weeks again would cost more
+    # than computing them.
+    trends = WeeklyTrends.model_construct(
         couple_id=couple_id,
         timezone=timezone,
-        week_starts=week_starts,
+        week_starts=WeekStart(week_starts),
         weights=weights,
         benchmarks=figures.BENCHMARKS,
         weeks=weekly[-weeks:],
         summary=summary,
     )
+    computed = Computed(
+        trends=trends,
+        body=trends.model_dump_json().encode(),
+        last_bid_at=settings["last_bid_at"],
+        couple_since=state.created_at,
+        window_end=window_end,
+    )
+    return (couple_id, _version(settings, state.partners), weeks, last_week), computed
 
 
 async def bank_account(
     database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID
 ) -> BankAccount:
-    await _context(database, couple_id, caller_id)
+    await _state(database, couple_id, caller_id)
     now = utcnow()
     rows = await database.fetch(_BANK, couple_id=couple_id, since=now - timedelta(hours=168))
     if not rows:
