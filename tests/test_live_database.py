@@ -241,3 +241,68 @@ async def _partner_ids_of_a_new_couple(database: "object") -> list[uuid.UUID]:
                 "INSERT INTO couple_members VALUES ($1, $2, $3, now())", couple, user, slot
             )
     return [couple, first, second]
+
+
+async def test_weeks_stay_exact_under_concurrent_writes_and_a_new_calendar(
+    live_client: httpx.AsyncClient,
+) -> None:
+    """Batched creates and perception changes from both partners race a change of time
+    zone and week start (which recounts the weeks); afterwards every week holds exactly
+    its bids."""
+    import asyncio
+    from collections import Counter
+    from datetime import UTC, datetime, timedelta
+
+    from api.trends import calendar
+
+    ana, ben = await _login(live_client, "Ana"), await _login(live_client, "Ben")
+    couple = (await live_client.post("/api/v1/couples", json={}, headers=ana)).json()
+    code = couple["invite"]["code"]
+    await live_client.post("/api/v1/couples/join", json={"code": code}, headers=ben)
+    path = f"/api/v1/couples/{couple['id']}"
+    now = datetime.now(UTC)
+    responses = ["toward", "away", "against", None]
+
+    async def create(number: int) -> None:
+        body: dict[str, object] = {
+            "kind": "humor",
+            "occurred_at": (now - timedelta(hours=5 * number + 1)).isoformat(),
+        }
+        if responses[number % 4] is not None:
+            body["response"] = responses[number % 4]
+        created = await live_client.post(
+            f"{path}/bids", json=body, headers=ana if number % 3 else ben
+        )
+        assert created.status_code == 201, created.text
+        if number % 5 == 0:  # the other partner's view
+            put = await live_client.put(
+                f"{path}/bids/{created.json()['id']}/perception",
+                json={"response": "toward"},
+                headers=ben if number % 3 else ana,
+            )
+            assert put.status_code == 200, put.text
+
+    async def recalendar() -> None:
+        await asyncio.sleep(0.01)
+        changed = await live_client.patch(
+            path, json={"timezone": "America/New_York", "week_starts": "sunday"}, headers=ben
+        )
+        assert changed.status_code == 200, changed.text
+
+    await live_client.get(f"{path}/trends/weekly", headers=ana)  # something to remember
+    await asyncio.gather(*(create(number) for number in range(80)), recalendar())
+
+    bids = (await live_client.get(f"{path}/bids?limit=200", headers=ana)).json()["items"]
+    assert len(bids) == 80
+    expected: Counter[tuple[str, str | None]] = Counter()
+    for bid in bids:
+        moment = datetime.fromisoformat(bid["occurred_at"])
+        week = calendar.week_start(moment, "America/New_York", "sunday").isoformat()
+        expected[(week, bid["response"])] += 1
+    body = (await live_client.get(f"{path}/trends/weekly?weeks=6", headers=ana)).json()
+    found: Counter[tuple[str, str | None]] = Counter()
+    for week in body["weeks"]:
+        for response in ("toward", "away", "against"):
+            found[(week["week_start"], response)] += week[response]
+        found[(week["week_start"], None)] += week["pending"]
+    assert +found == expected
