@@ -1,6 +1,8 @@
-"""Trend and bank-account reads: a couple's settings, then its rollup rows for the
-weeks asked for. Each read is a few driver statements (api/sql.py) whose cost grows
-with the weeks read, not with the bids logged."""
+"""Trend and bank-account reads, as driver statements (api/sql.py) whose cost grows
+with the weeks read, not with the bids logged. A trends read first reads the couple's
+state (partners, settings, a version of its figures); trends computed from that same
+version before are answered from memory (api/trends/cache.py), others are computed
+from the couple's rollup rows for the weeks asked for."""
 
 import uuid
 from dataclasses import dataclass
