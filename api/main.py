@@ -39,6 +39,8 @@ is out of reach.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     app.state.database = await Database.open(settings.database_url, settings.db_pool_size)
+    # Computed trends per process, each checked against the database on every read.
+    app.state.trends_cache = LRUCache(settings.trends_cache_size)
     try:
         yield
     finally:
@@ -48,8 +50,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Toward", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
-    # Computed trends per process, each checked against the database on every read.
-    app.state.trends_cache = LRUCache(get_settings().trends_cache_size)
     app.include_router(health_router)
     for router in (auth_router, me_router, couples_router, bids_router, trends_router):
         app.include_router(router, prefix="/api/v1")

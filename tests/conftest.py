@@ -21,6 +21,7 @@ from alembic import command
 from api.db import Database, create_engine
 from api.main import create_app
 from api.settings import Settings, get_settings
+from api.trends.cache import LRUCache
 
 # Cheap Argon2id parameters: the suite hashes hundreds of passwords. Set before the
 # settings are first read.
@@ -105,6 +106,7 @@ def settings() -> Settings:
 def app(conn: AsyncConnection) -> FastAPI:
     application = create_app()
     application.state.database = SavepointDatabase(conn)
+    application.state.trends_cache = LRUCache(get_settings().trends_cache_size)
     return application
 
 
