@@ -35,9 +35,16 @@ class BidWeek(SQLModel, table=True):
     both_views: int = Field(default=0)
     agreements: int = Field(default=0)
     repairs: int = Field(default=0)
-    # Bid writes counted into this row; it only grows, so the sum over a couple's rows
-    # tells whether its figures changed since they were last read.
-    changes: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class BidVersion(SQLModel, table=True):
+    """How many bid writes a couple has seen, kept by the same triggers: it only grows,
+    so it tells a read whether the couple's figures changed since it last looked."""
+
+    __tablename__ = "bid_versions"
+
+    couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE", primary_key=True)
+    version: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class Benchmarks(BaseModel):

@@ -10,8 +10,9 @@ keep it: whatever path writes a bid, its week moves in the same transaction.
   (which rebuilds its rows, api/trends/rollups.py) waits for these writes, and these
   wait for it and then count in the new weeks. Rows are upserted in key order so that
   two concurrent writers never lock them in opposite orders.
-- `changes` counts the bid writes a row has seen, never going down: the sum over a
-  couple's rows is a version of its figures (api/trends/cache.py).
+- `bid_versions` counts each couple's bid writes, never going down: a version of its
+  figures that a read checks in one lookup (api/trends/cache.py). Its row is upserted
+  after the weeks', so every writer locks rows in the same order.
 - SQLite: row triggers. SQLite has no time zones, so `toward_week_start` is a Python
   function each connection registers (api/db.py); a copy-and-rename of `bids` by a
   later batch migration drops these triggers and must create them again.
@@ -33,12 +34,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
-COLUMNS = (*COUNTS, "changes")
 
 
 def _contributions(row: str, sign: str) -> list[str]:
-    """One bid's contribution to each column, in `COLUMNS` order: signed counts, and
-    one write whichever way it went."""
+    """One bid's contribution to each count, in `COUNTS` order."""
     effective = f"coalesce({row}.bidder_response, {row}.responder_response)"
 
     def when(condition: str) -> str:
@@ -52,14 +51,13 @@ def _contributions(row: str, sign: str) -> list[str]:
         when(f"{row}.bidder_response IS NOT NULL AND {row}.responder_response IS NOT NULL"),
         when(f"{row}.bidder_response = {row}.responder_response"),
         when(f"{row}.repair"),
-        "1",
     ]
 
 
 _UPSERT = "ON CONFLICT (couple_id, week_start, responder_id) DO UPDATE SET " + ", ".join(
-    f"{name} = bid_weeks.{name} + excluded.{name}" for name in COLUMNS
+    f"{name} = bid_weeks.{name} + excluded.{name}" for name in COUNTS
 )
-_INTO = f"INSERT INTO bid_weeks (couple_id, week_start, responder_id, {', '.join(COLUMNS)})"
+_INTO = f"INSERT INTO bid_weeks (couple_id, week_start, responder_id, {', '.join(COUNTS)})"
 _WEEK = "toward_week_start({row}.occurred_at, c.timezone, c.week_starts)"
 
 _PG_WEEK_START = """
@@ -101,8 +99,12 @@ def _pg_trigger(event: str) -> list[str]:
             SELECT b.couple_id, {_WEEK.format(row="b")}, b.responder_id, {", ".join(sums)}
             FROM ({changed}) AS b JOIN couples AS c ON c.id = b.couple_id
             GROUP BY 1, 2, 3
+            HAVING {" OR ".join(f"{total} <> 0" for total in sums)}
             ORDER BY 1, 2, 3
             {_UPSERT};
+            INSERT INTO bid_versions AS v (couple_id, version)
+            SELECT couple_id, count(*) FROM {sources[0][0]} GROUP BY 1 ORDER BY 1
+            ON CONFLICT (couple_id) DO UPDATE SET version = v.version + excluded.version;
             RETURN NULL;
         END
         $$
@@ -113,6 +115,13 @@ def _pg_trigger(event: str) -> list[str]:
         FOR EACH STATEMENT EXECUTE FUNCTION {function}()
         """,
     ]
+
+
+def _sqlite_bump(row: str) -> str:
+    return (
+        f"INSERT INTO bid_versions (couple_id, version) VALUES ({row}.couple_id, 1) "
+        "ON CONFLICT (couple_id) DO UPDATE SET version = bid_versions.version + 1;"
+    )
 
 
 def _sqlite_count(row: str, sign: str) -> str:
@@ -127,17 +136,17 @@ def _sqlite_count(row: str, sign: str) -> str:
 _SQLITE_TRIGGERS = [
     f"""
     CREATE TRIGGER bid_weeks_on_insert AFTER INSERT ON bids
-    BEGIN {_sqlite_count("NEW", "1")} END
+    BEGIN {_sqlite_count("NEW", "1")} {_sqlite_bump("NEW")} END
     """,
     f"""
     CREATE TRIGGER bid_weeks_on_update
     AFTER UPDATE OF couple_id, responder_id, occurred_at, bidder_response,
                     responder_response, repair, deleted_at ON bids
-    BEGIN {_sqlite_count("OLD", "-1")} {_sqlite_count("NEW", "1")} END
+    BEGIN {_sqlite_count("OLD", "-1")} {_sqlite_count("NEW", "1")} {_sqlite_bump("NEW")} END
     """,
     f"""
     CREATE TRIGGER bid_weeks_on_delete AFTER DELETE ON bids
-    BEGIN {_sqlite_count("OLD", "-1")} END
+    BEGIN {_sqlite_count("OLD", "-1")} {_sqlite_bump("OLD")} END
     """,
 ]
 
@@ -157,7 +166,6 @@ def upgrade() -> None:
         sa.Column("week_start", sa.Date(), nullable=False),
         sa.Column("responder_id", sa.Uuid(), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS),
-        sa.Column("changes", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["couple_id"],
             ["couples.id"],
@@ -168,6 +176,18 @@ def upgrade() -> None:
             "couple_id", "week_start", "responder_id", name=op.f("pk_bid_weeks")
         ),
     )
+    op.create_table(
+        "bid_versions",
+        sa.Column("couple_id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["couple_id"],
+            ["couples.id"],
+            name=op.f("fk_bid_versions_couple_id_couples"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("couple_id", name=op.f("pk_bid_versions")),
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_PG_WEEK_START)
         for event in ("INSERT", "UPDATE", "DELETE"):
@@ -177,6 +197,10 @@ def upgrade() -> None:
         for statement in _SQLITE_TRIGGERS:
             op.execute(statement)
     op.execute(_BACKFILL)
+    op.execute(
+        "INSERT INTO bid_versions (couple_id, version)"
+        " SELECT couple_id, count(*) FROM bids GROUP BY couple_id"
+    )
 
 
 def downgrade() -> None:
@@ -187,4 +211,5 @@ def downgrade() -> None:
             op.execute(f"DROP FUNCTION bid_weeks_on_{event}()")
     if postgresql:
         op.execute("DROP FUNCTION toward_week_start(timestamptz, text, text)")
+    op.drop_table("bid_versions")
     op.drop_table("bid_weeks")

@@ -1,9 +1,9 @@
 """A small per-process memory of computed trends, keyed by everything they depend on.
 
 A couple's figures change only when its bids, settings or partners do; the key holds a
-version of each (the sum of `bid_weeks.changes`, `couples.updated_at`, the partner
-ids), read in one statement on every request. So a hit is never stale: any write
-moves the version, and the next read computes afresh."""
+version of each (`bid_versions.version`, `couples.updated_at`, the partner ids), read
+in one statement on every request. So a hit is never stale: any write moves the
+version, and the next read computes afresh."""
 
 from collections import OrderedDict
 from collections.abc import Hashable

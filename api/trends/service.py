@@ -33,7 +33,7 @@ _STATE = Statement(
     f"""
     SELECT c.timezone, c.week_starts, {", ".join(f"c.{name}" for name in _WEIGHTS)},
            c.created_at, c.updated_at, m.user_id,
-           (SELECT coalesce(sum(changes), 0) FROM bid_weeks WHERE couple_id = :couple_id)
+           (SELECT version FROM bid_versions WHERE couple_id = :couple_id)
              AS version
     FROM couples AS c JOIN couple_members AS m ON m.couple_id = c.id
     WHERE c.id = :couple_id
@@ -51,7 +51,7 @@ _WEEKS = Statement(
     f"""
     SELECT c.timezone, c.week_starts, {", ".join(f"c.{name}" for name in _WEIGHTS)},
            c.updated_at,
-           (SELECT coalesce(sum(changes), 0) FROM bid_weeks WHERE couple_id = :couple_id)
+           (SELECT version FROM bid_versions WHERE couple_id = :couple_id)
              AS version,
            {
         ", ".join(
@@ -107,7 +107,7 @@ _BANK = Statement(
 
 
 # Calendar, weights, last change of settings, partners, version of the bids.
-Version = tuple[str, str, tuple[int, int, int], datetime, tuple[uuid.UUID, ...], int]
+Version = tuple[str, str, tuple[int, int, int], datetime, tuple[uuid.UUID, ...], int | None]
 
 
 @dataclass(frozen=True)
