@@ -23,7 +23,11 @@ def answered(toward: int, away: int = 0, against: int = 0) -> Tally:
 
 def received_by(responder: uuid.UUID, toward: int, away: int, bids: int | None = None) -> Counts:
     return Counts(
-        MONDAY, responder, bids=toward + away if bids is None else bids, toward=toward, away=away
+        week_start=MONDAY,
+        responder_id=responder,
+        bids=toward + away if bids is None else bids,
+        toward=toward,
+        away=away,
     )
 
 

@@ -54,21 +54,6 @@ Direction = Literal["improving", "steady", "declining"]
 
 
 @dataclass(slots=True)
-class Counts:
-    """One rollup row: a week's live bids with one responder."""
-
-    week_start: date
-    responder_id: uuid.UUID
-    bids: int = 0
-    toward: int = 0
-    away: int = 0
-    against: int = 0
-    both_views: int = 0
-    agreements: int = 0
-    repairs: int = 0
-
-
-@dataclass(slots=True)
 class Tally:
     """Counts summed over any set of rollup rows."""
 
@@ -88,7 +73,7 @@ class Tally:
     def turn_toward_rate(self) -> float | None:
         return self.toward / self.answered if self.answered else None
 
-    def __add__(self, other: "Tally | Counts") -> "Tally":
+    def __add__(self, other: "Tally") -> "Tally":
         return Tally(
             bids=self.bids + other.bids,
             toward=self.toward + other.toward,
@@ -100,11 +85,19 @@ class Tally:
         )
 
 
-def tally(rows: Iterable[Counts | Tally]) -> Tally:
+def tally(rows: Iterable[Tally]) -> Tally:
     total = Tally()
     for row in rows:
         total = total + row
     return total
+
+
+@dataclass(slots=True, kw_only=True)
+class Counts(Tally):
+    """One rollup row: a week's live bids with one responder."""
+
+    week_start: date
+    responder_id: uuid.UUID
 
 
 @dataclass(slots=True)
@@ -175,14 +168,13 @@ _NOTHING = Tally()
 def _partner_week(
     responders: dict[uuid.UUID, Counts], partner: uuid.UUID, partners: Sequence[uuid.UUID]
 ) -> PartnerWeek:
-    received: Counts | Tally = responders.get(partner, _NOTHING)
+    received: Tally = responders.get(partner, _NOTHING)
     # Two partners: what one made, the other received.
     made = sum(row.bids for responder, row in responders.items() if responder != partner)
-    answered = received.toward + received.away + received.against
     return PartnerWeek(
         bids_made=made,
         bids_received=received.bids,
-        turn_toward_rate=received.toward / answered if answered else None,
+        turn_toward_rate=received.turn_toward_rate,
         toward=received.toward,
         away=received.away,
         against=received.against,

@@ -155,7 +155,11 @@ def _weights(row: Record) -> Weights:
 
 
 def _counts(row: Record) -> Counts:
-    return Counts(row["week_start"], row["responder_id"], *(row[name] for name in _COUNTS))
+    return Counts(
+        week_start=row["week_start"],
+        responder_id=row["responder_id"],
+        **{name: row[name] for name in _COUNTS},
+    )
 
 
 @dataclass(frozen=True)
