@@ -116,7 +116,9 @@ def test_quiet_for_fourteen_days() -> None:
     since = datetime(2026, 1, 1, tzinfo=UTC)
     flag = figures.quiet(until - timedelta(days=14), since, until)
     assert flag is not None and flag.code == "not-logging"
-    assert "14 days (the last on 2026-12-07, UTC)" in flag.detail
+    assert flag.detail == (
+        "No bid logged in the 14 days up to 2026-12-21 (the last on 2026-12-07; UTC dates)."
+    )
     assert figures.quiet(until - timedelta(days=13, hours=23), since, until) is None
     # A bid logged a few minutes ahead of now is logging, not silence.
     assert figures.quiet(until + timedelta(minutes=3), since, until) is None

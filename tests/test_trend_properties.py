@@ -1124,7 +1124,8 @@ def test_fitted_change_needs_its_minimums_and_fits_every_answer(
     if rate in (0, 1):
         assert change == (0.0, 0.0)
     else:
-        assert amount == pytest_approx(float(slope * (len(weekly) - 1)))
+        answered_at = [x for x, week in enumerate(weekly) if week.answered]
+        assert amount == pytest_approx(float(slope * (answered_at[-1] - answered_at[0])))
         assert t == pytest_approx(float(slope) / float(rate * (1 - rate) / spread) ** 0.5)
     # docs/metrics.md: a change of at least 10 points, and t at least 2, either way.
     improving = amount >= 0.10 and t >= 2.0

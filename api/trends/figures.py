@@ -182,8 +182,9 @@ def _partner_week(
 
 
 def fitted_change(weekly: Sequence[Tally]) -> tuple[float, float] | None:
-    """The change in turn-toward rate across the weeks given, from a least-squares line
-    through the weekly rates weighted by answered bids, and its t statistic (the slope
+    """The change in turn-toward rate from the first to the last answered week given,
+    from a least-squares line through the weekly rates weighted by answered bids, and
+    its t statistic (the slope
     over its binomial standard error). None with too few weeks or answers."""
     points = [(x, week) for x, week in enumerate(weekly) if week.answered]
     answered = sum(week.answered for _, week in points)
@@ -201,7 +202,8 @@ def fitted_change(weekly: Sequence[Tally]) -> tuple[float, float] | None:
         # Every answer the same: no change, or none the data can tell apart from it.
         return 0.0, 0.0
     t = slope / math.sqrt(variance / spread)
-    return slope * (len(weekly) - 1), t
+    # Across the weeks that were answered: the line says nothing beyond them.
+    return slope * (points[-1][0] - points[0][0]), t
 
 
 def direction(change: tuple[float, float] | None) -> Direction:
@@ -294,13 +296,16 @@ def quiet(last_bid_at: datetime | None, couple_since: datetime, until: datetime)
     if until - couple_since < quiet:
         return None  # too new a couple to be quiet
     if last_bid_at is None:
-        return Flag(code=FlagCode.not_logging, detail="No bid has been logged yet.")
+        return Flag(
+            code=FlagCode.not_logging,
+            detail=f"No bid logged before {until.date().isoformat()} (UTC).",
+        )
     if until - last_bid_at < quiet:
         return None
     return Flag(
         code=FlagCode.not_logging,
-        detail=f"No bid logged in the last {(until - last_bid_at).days} days "
-        f"(the last on {last_bid_at.date().isoformat()}, UTC).",
+        detail=f"No bid logged in the {(until - last_bid_at).days} days up to "
+        f"{until.date().isoformat()} (the last on {last_bid_at.date().isoformat()}; UTC dates).",
     )
 
 

@@ -1,10 +1,12 @@
 """`/couples/{couple_id}/trends/weekly` and `/couples/{couple_id}/bank-account`."""
 
+import re
 import uuid
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BeforeValidator
 
 from api.db import DatabaseDep
 from api.deps import CallerDep
@@ -27,6 +29,15 @@ def trends_cache(request: Request) -> service.TrendsCache:
 
 
 TrendsCacheDep = Annotated[service.TrendsCache, Depends(trends_cache)]
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    # pydantic would read digits alone as a Unix time.
+    if isinstance(value, str) and not _DATE.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
 
 
 @router.get(
@@ -53,8 +64,19 @@ async def weekly_trends(
     caller: CallerDep,
     database: DatabaseDep,
     cache: TrendsCacheDep,
-    weeks: Annotated[int, Query(ge=1, le=104)] = 12,
-    end: Annotated[date | None, Query(ge=date(1900, 1, 1), le=date(2999, 12, 31))] = None,
+    weeks: Annotated[
+        int, Query(ge=1, le=104, description="How many weeks, 1 to 104, oldest first.")
+    ] = 12,
+    end: Annotated[
+        date | None,
+        BeforeValidator(_iso_date),
+        Query(
+            ge=date(1900, 1, 1),
+            le=date(2999, 12, 31),
+            description="A local date, YYYY-MM-DD (1900-01-01 to 2999-12-31); the last "
+            "week is the one holding it. Default: today in the couple's time zone.",
+        ),
+    ] = None,
 ) -> Response:
     body = await service.weekly_trends(database, cache, couple_id, caller.id, weeks=weeks, end=end)
     return _json(body)
