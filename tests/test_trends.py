@@ -309,9 +309,12 @@ async def test_a_quiet_couple_is_flagged_after_14_days(
     assert [flag["code"] for flag in flags] == ["not-logging"]
     assert flags[0]["detail"].startswith("No bid logged before ")
     await log(client, couple, (now - timedelta(days=15)).isoformat(), "toward")
-    flags = (await trends(client, couple))["summary"]["flags"]
+    flagged = await trends(client, couple)
+    flags = flagged["summary"]["flags"]
     assert [flag["code"] for flag in flags] == ["not-logging"]
     assert "15 days" in flags[0]["detail"]
+    # Read again, unchanged: the remembered weeks, the flag decided anew.
+    assert await trends(client, couple, couple.second) == flagged
     await log(client, couple, (now - timedelta(days=13)).isoformat(), "toward")
     assert (await trends(client, couple))["summary"]["flags"] == []
 
