@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from api.errors import Problem
-from api.sql import Batcher, Record, RowsStatement, Statement
+from api.sql import Batcher, Coalescer, Record, RowsStatement, Statement
 from api.trends.calendar import week_start_of_stored
 
 
@@ -93,6 +93,7 @@ class Database:
         self.engine = engine
         self.driver_pool = driver_pool
         self._batchers: dict[RowsStatement, Batcher] = {}
+        self._coalescer = Coalescer()
 
     @classmethod
     async def open(cls, database_url: str, pool_size: int) -> "Database":
@@ -132,6 +133,11 @@ class Database:
                     await trans.rollback()
         arguments = statement.arguments(values)
         return list(await self.driver_pool.fetch(statement.postgresql, *arguments))
+
+    async def fetch_shared(self, statement: Statement, **values: Any) -> list[Record]:
+        """`fetch`, shared with concurrent requests for the same values (api/sql.py)."""
+        key = (statement, *values.items())
+        return await self._coalescer.read(key, lambda: self.fetch(statement, **values))
 
     async def run_row(self, statement: RowsStatement, **values: Any) -> Record | None:
         """One request's row through a `RowsStatement`, as a transaction of its own. On

@@ -14,7 +14,7 @@ statement and one commit, and answers each request only once that commit is done
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -197,3 +197,40 @@ class Batcher:
             return
         if not future.done():
             future.set_result(records[0] if records else None)
+
+
+class Coalescer:
+    """Concurrent reads of the same thing share one statement: a read that arrives
+    while another of the same key runs waits for the next one, which starts after it
+    arrived, so it still sees every write that finished before it asked."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[Any, list[asyncio.Future[list[Record]]]] = {}
+        self._running: set[Any] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak ones
+
+    async def read(self, key: Any, fetch: Callable[[], Awaitable[list[Record]]]) -> list[Record]:
+        future: asyncio.Future[list[Record]] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, []).append(future)
+        if key not in self._running:
+            self._running.add(key)
+            task = asyncio.get_running_loop().create_task(self._run(key, fetch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _run(self, key: Any, fetch: Callable[[], Awaitable[list[Record]]]) -> None:
+        try:
+            while waiting := self._waiting.pop(key, None):
+                try:
+                    result = await fetch()
+                except Exception as error:
+                    for future in waiting:
+                        if not future.done():
+                            future.set_exception(error)
+                else:
+                    for future in waiting:
+                        if not future.done():
+                            future.set_result(result)
+        finally:
+            self._running.discard(key)

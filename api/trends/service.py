@@ -134,7 +134,8 @@ def _version(row: Record, partners: tuple[uuid.UUID, ...]) -> Version:
 
 async def _state(database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID) -> State:
     """The couple as its partner `caller_id` may read it; anyone else gets a 404."""
-    rows = await database.fetch(_STATE, couple_id=couple_id)
+    # Read on every trends request; concurrent ones for a couple share the statement.
+    rows = await database.fetch_shared(_STATE, couple_id=couple_id)
     partners = tuple(row["user_id"] for row in rows)
     if caller_id not in partners:
         raise not_found("couple")
