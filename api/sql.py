@@ -10,7 +10,10 @@ own; `Statement.fetch` runs one inside the caller's transaction.
 Past that, the bid write's cost was the database's: a commit per request. A
 `RowsStatement` run through a `Batcher` takes the rows of concurrent requests in one
 statement and one commit, and answers each request only once that commit is done
-(`make bench`: the rate of bid writes went from ~2,400/s to ~3,700/s)."""
+(`make bench`: the rate of bid writes went from ~2,400/s to ~3,700/s).
+
+Reads that every request of a route makes, such as a trends read's state lookup, go
+through a `Coalescer`: concurrent requests for the same row share one statement."""
 
 import asyncio
 import re
@@ -228,6 +231,10 @@ class Coalescer:
                     for future in waiting:
                         if not future.done():
                             future.set_exception(error)
+                except BaseException:
+                    for future in waiting:  # shutting down: nobody is left waiting
+                        future.cancel()
+                    raise
                 else:
                     for future in waiting:
                         if not future.done():
