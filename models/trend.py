@@ -105,9 +105,12 @@ class Flag(BaseModel):
     detail: str
 
 
+Direction = Literal["improving", "steady", "declining"]
+
+
 class Summary(BaseModel):
     turn_toward_rate_4w: float | None
-    direction: Literal["improving", "steady", "declining"]
+    direction: Direction
     turn_toward_change: float | None
     pursuer_distancer: PursuerDistancer | None
     flags: list[Flag]

@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
 
 from models.couple import Weights
 from models.trend import (
     Benchmarks,
+    Direction,
     Flag,
     FlagCode,
     PartnerWeek,
@@ -49,8 +49,6 @@ AGAINST_MIN_Z = 2.0
 AGAINST_MIN_ANSWERED = 20
 
 QUIET_DAYS = 14
-
-Direction = Literal["improving", "steady", "declining"]
 
 
 @dataclass(slots=True)
