@@ -1,6 +1,6 @@
 """The database engine (built in the app's lifespan) and the request's transaction."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -152,6 +152,20 @@ class Database:
         if batcher is None:
             batcher = self._batchers[statement] = Batcher(self.driver_pool, statement)
         return await batcher.submit(values)
+
+    async def run_rows(
+        self, statement: RowsStatement, rows: Sequence[Mapping[str, Any]]
+    ) -> list[Record]:
+        """Many rows through a `RowsStatement` as a transaction of its own: on
+        PostgreSQL in one statement."""
+        if not rows:
+            return []
+        if self.driver_pool is not None:
+            return list(await self.driver_pool.fetch(statement.batched, *statement.arrays(rows)))
+        async with self.begin() as (conn, trans):
+            found = await statement.fetch_many(conn, rows)
+            await trans.commit()
+        return found
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncConnection]:

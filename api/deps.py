@@ -9,6 +9,9 @@ from api.errors import Problem
 from api.security import Caller, read_access_token
 from api.settings import Settings, get_settings
 
+# Every route but the service checks is under it.
+API_PREFIX = "/api/v1"
+
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from `POST /api/v1/auth/login`."
 )

@@ -59,6 +59,16 @@ def not_found(what: str = "resource") -> Problem:
     return Problem(404, f"No such {what}.", code="not-found")
 
 
+def invalid(field: str, message: str) -> Problem:
+    """A 422 for one field, as request validation reports it."""
+    return Problem(
+        422,
+        f"The request is not valid: {field}.",
+        code="validation",
+        errors=[FieldError(field=field, message=message)],
+    )
+
+
 def problem_type(code: str | None) -> str:
     return f"urn:toward:problem:{code}" if code else "about:blank"
 

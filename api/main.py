@@ -9,9 +9,12 @@ from api.auth.routes import router as auth_router
 from api.bids.routes import router as bids_router
 from api.couples.routes import router as couples_router
 from api.db import Database
+from api.deps import API_PREFIX
 from api.errors import install_problem_handlers
 from api.health import router as health_router
 from api.settings import get_settings
+from api.therapists.consent_routes import router as consent_router
+from api.therapists.routes import router as therapist_router
 from api.trends.cache import LRUCache
 from api.trends.routes import router as trends_router
 from api.users.routes import router as me_router
@@ -28,8 +31,9 @@ A problem's `type` is `about:blank` for plain HTTP errors, or
 `urn:toward:problem:<code>` where a client may want to tell cases apart. The codes:
 `validation`, `unauthenticated`, `bad-credentials`, `too-many-logins`,
 `bad-refresh-token`, `refresh-token-reused`, `email-taken`, `not-found`,
-`partners-only`, `already-partner`, `couple-full`, `couple-incomplete`, `id-conflict`,
-`not-logger`, `stale-version`, `not-ready`, `database-unavailable`.
+`partners-only`, `therapists-only`, `already-partner`, `couple-full`,
+`couple-incomplete`, `id-conflict`, `not-logger`, `stale-version`, `not-ready`,
+`database-unavailable`.
 Any request may get 503 `database-unavailable` (with `Retry-After`) while the database
 is out of reach.
 """
@@ -51,8 +55,16 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Toward", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
     app.include_router(health_router)
-    for router in (auth_router, me_router, couples_router, bids_router, trends_router):
-        app.include_router(router, prefix="/api/v1")
+    for router in (
+        auth_router,
+        me_router,
+        couples_router,
+        bids_router,
+        trends_router,
+        consent_router,
+        therapist_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
     return app
 
 

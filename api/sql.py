@@ -17,7 +17,7 @@ through a `Coalescer`: concurrent requests for the same row share one statement.
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -74,16 +74,21 @@ class Statement:
     async def fetch(self, conn: AsyncConnection, **values: Any) -> list[Record]:
         """Run inside `conn`'s transaction."""
         if conn.dialect.name == "postgresql":
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            try:
-                return list(await driver.fetch(self.postgresql, *self.arguments(values)))
-            except DISCONNECTS:
-                await conn.invalidate()  # SQLAlchemy did not see it fail: no reuse
-                raise
+            return await _on_driver(conn, self.postgresql, self.arguments(values))
         result = await conn.execute(self.clause, values)
         return [row._mapping for row in result]
+
+
+async def _on_driver(conn: AsyncConnection, sql: str, arguments: list[Any]) -> list[Record]:
+    """Run on asyncpg's connection under `conn`, inside its transaction."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    try:
+        return list(await driver.fetch(sql, *arguments))
+    except DISCONNECTS:
+        await conn.invalidate()  # SQLAlchemy did not see it fail: no reuse
+        raise
 
 
 class RowsStatement:
@@ -110,6 +115,22 @@ class RowsStatement:
             for position, name in enumerate(self.names, start=1)
         )
         self.batched = template.format(rows=f"unnest({arrays}) AS rows_({', '.join(self.names)})")
+
+    def arrays(self, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+        """The rows as one array per column: the parameters of `batched`."""
+        return [[row[name] for row in rows] for name in self.names]
+
+    async def fetch_many(
+        self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+    ) -> list[Record]:
+        """All the rows in one statement inside `conn`'s transaction; on SQLite, which
+        has no arrays, one execution of the single-row form per row."""
+        if conn.dialect.name == "postgresql":
+            return await _on_driver(conn, self.batched, self.arrays(rows))
+        found = []
+        for row in rows:
+            found.extend(await self.single.fetch(conn, **row))
+        return found
 
 
 # A request's row and where its outcome goes.
@@ -171,10 +192,10 @@ class Batcher:
                         future.set_exception(error)
 
     async def _flush(self, batch: list[Submitted]) -> None:
-        names, key = self.statement.names, self.statement.key
+        key = self.statement.key
         try:
             records = await self.pool.fetch(
-                self.statement.batched, *([values[name] for values, _ in batch] for name in names)
+                self.statement.batched, *self.statement.arrays([values for values, _ in batch])
             )
         except DISCONNECTS as error:
             for _, future in batch:

@@ -1,7 +1,7 @@
 """Tables and their schemas, one module per resource. Importing this package
 registers every table on `metadata`."""
 
-from models import bid, couple, token, trend, user
+from models import bid, couple, therapist, token, trend, user
 from models.base import metadata
 
-__all__ = ["bid", "couple", "metadata", "token", "trend", "user"]
+__all__ = ["bid", "couple", "metadata", "therapist", "token", "trend", "user"]

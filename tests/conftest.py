@@ -3,6 +3,7 @@ PostgreSQL database when TEST_DATABASE_URL names a server, else a SQLite file. E
 test runs inside one transaction that is rolled back at its end."""
 
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 from alembic.config import Config
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from alembic import command
@@ -119,11 +119,23 @@ def _documented_statuses(app: FastAPI) -> dict[tuple[str, str], set[str]]:
     }
 
 
+def path_pattern(template: str) -> re.Pattern[str]:
+    """`/couples/{couple_id}` as a pattern that matches its paths."""
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile(
+        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts) + "$"
+    )
+
+
 def _route_of(app: FastAPI, method: str, path: str) -> str | None:
-    for route in app.routes:
-        if isinstance(route, APIRoute) and method in route.methods and route.path_regex.match(path):
-            return route.path
-    return None
+    """The OpenAPI path of the operation that serves this request; a path made only of
+    literal segments wins over a template (`/couples/join` over `/couples/{couple_id}`)."""
+    matches = [
+        template
+        for template, methods in app.openapi()["paths"].items()
+        if method.lower() in methods and path_pattern(template).match(path)
+    ]
+    return min(matches, key=lambda template: template.count("{"), default=None)
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.bids import cursor as bid_cursor
+from api import cursor as cursors
 from api.couples.service import partner_ids
 from api.db import Database
-from api.errors import FieldError, Problem, not_found
+from api.errors import Problem, invalid, not_found
 from api.sql import Record, RowsStatement
 from models.base import utcnow
 from models.bid import Bid, BidCreate, BidPublic, BidUpdate, Perception, PerceptionPublic
@@ -77,20 +77,11 @@ class ResponseFilter(StrEnum):
     pending = "pending"
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(
-        422,
-        f"The request is not valid: {field}.",
-        code="validation",
-        errors=[FieldError(field=field, message=message)],
-    )
-
-
 def _check_occurred_at(occurred_at: datetime, now: datetime) -> None:
     if occurred_at > now + MAX_FUTURE:
-        raise _invalid("occurred_at", "may not be more than 5 minutes in the future")
+        raise invalid("occurred_at", "may not be more than 5 minutes in the future")
     if occurred_at < EARLIEST:
-        raise _invalid("occurred_at", "may not be before 1900-01-01T00:00:00Z")
+        raise invalid("occurred_at", "may not be before 1900-01-01T00:00:00Z")
 
 
 def to_public(row: Record, viewer_id: uuid.UUID) -> BidPublic:
@@ -206,7 +197,7 @@ async def _not_inserted(
             409, "Bids need both partners: share the invite code first.", code="couple-incomplete"
         )
     if bidder_id not in partners:
-        raise _invalid("bidder_id", "must be a partner of this couple")
+        raise invalid("bidder_id", "must be a partner of this couple")
     existing = (await conn.execute(sa.select(_bids).where(_bids.c.id == bid_id))).first()
     if (
         existing is not None
@@ -252,9 +243,9 @@ async def list_bids(
         effective = sa.func.coalesce(_bids.c.bidder_response, _bids.c.responder_response)
         query = query.where(effective == response.value)
     if cursor is not None:
-        position = bid_cursor.decode(cursor)
+        position = cursors.decode(cursor)
         if position is None:
-            raise _invalid("cursor", "is not a cursor this API handed out")
+            raise invalid("cursor", "is not a cursor this API handed out")
         after = sa.tuple_(
             sa.literal(position[0], type_=_bids.c.occurred_at.type),
             sa.literal(position[1], type_=_bids.c.id.type),
@@ -265,7 +256,7 @@ async def list_bids(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = bid_cursor.encode(rows[-1].occurred_at, rows[-1].id)
+        next_cursor = cursors.encode(rows[-1].occurred_at, rows[-1].id)
     return [to_public(row._mapping, viewer_id) for row in rows], next_cursor
 
 

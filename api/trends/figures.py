@@ -23,6 +23,8 @@ BENCHMARKS = Benchmarks(
     masters_turn_toward=0.86, disasters_turn_toward=0.33, conflict_ratio=5, everyday_ratio=20
 )
 
+# The window a trends read gets when it does not say: the caseload's too.
+DEFAULT_WEEKS = 12
 # Weeks the summary looks back on, whatever the window's length.
 RECENT_WEEKS = 4
 LOW_RUN_WEEKS = 3

@@ -11,17 +11,17 @@ from pydantic import BeforeValidator
 from api.db import DatabaseDep
 from api.deps import CallerDep
 from api.errors import problems
-from api.trends import service
+from api.trends import figures, service
 from models.trend import BankAccount, WeeklyTrends
 
 router = APIRouter(prefix="/couples/{couple_id}", tags=["trends"], responses=problems(503))
 
 # Figures change with every bid; a client may keep one copy per login, never stale.
-_NO_STORE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+NO_STORE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
 
-def _json(body: bytes | str) -> Response:
-    return Response(body, media_type="application/json", headers=_NO_STORE)
+def json_response(body: bytes | str) -> Response:
+    return Response(body, media_type="application/json", headers=NO_STORE)
 
 
 def trends_cache(request: Request) -> service.TrendsCache:
@@ -40,11 +40,23 @@ def _iso_date(value: object) -> object:
     return value
 
 
-@router.get(
-    "/trends/weekly",
-    response_model=WeeklyTrends,
-    responses=problems(401, 404, 422),
-    description="The couple's figures per calendar week, oldest first: `weeks` weeks "
+WeeksQuery = Annotated[
+    int, Query(ge=1, le=104, description="How many weeks, 1 to 104, oldest first.")
+]
+EndQuery = Annotated[
+    date | None,
+    BeforeValidator(_iso_date),
+    Query(
+        ge=date(1900, 1, 1),
+        le=date(2999, 12, 31),
+        description="A local date, YYYY-MM-DD (1900-01-01 to 2999-12-31); the last "
+        "week is the one holding it. Default: today in the couple's time zone.",
+    ),
+]
+
+
+TRENDS_DESCRIPTION = (
+    "The couple's figures per calendar week, oldest first: `weeks` weeks "
     "(1 to 104, default 12) ending with the week that holds `end` (a local date; default "
     "today in the couple's time zone). Weeks start on the couple's `week_starts`, and a "
     "bid counts in the week of its `occurred_at` in the couple's time zone. Every week "
@@ -57,29 +69,26 @@ def _iso_date(value: object) -> object:
     "`turn_toward_change`, which fit a line through the weeks asked for. Its rules and "
     "thresholds are in docs/metrics.md; flag codes: `turn-toward-low`, "
     "`against-rising`, `not-logging`, `pursuer-distancer`. `benchmarks` are research "
-    "reference points, not a verdict on any couple.",
+    "reference points, not a verdict on any couple."
+)
+
+
+@router.get(
+    "/trends/weekly",
+    response_model=WeeklyTrends,
+    responses=problems(401, 404, 422),
+    description=TRENDS_DESCRIPTION,
 )
 async def weekly_trends(
     couple_id: uuid.UUID,
     caller: CallerDep,
     database: DatabaseDep,
     cache: TrendsCacheDep,
-    weeks: Annotated[
-        int, Query(ge=1, le=104, description="How many weeks, 1 to 104, oldest first.")
-    ] = 12,
-    end: Annotated[
-        date | None,
-        BeforeValidator(_iso_date),
-        Query(
-            ge=date(1900, 1, 1),
-            le=date(2999, 12, 31),
-            description="A local date, YYYY-MM-DD (1900-01-01 to 2999-12-31); the last "
-            "week is the one holding it. Default: today in the couple's time zone.",
-        ),
-    ] = None,
+    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
+    end: EndQuery = None,
 ) -> Response:
     body = await service.weekly_trends(database, cache, couple_id, caller.id, weeks=weeks, end=end)
-    return _json(body)
+    return json_response(body)
 
 
 @router.get(
@@ -94,4 +103,6 @@ async def weekly_trends(
     "be logged for).",
 )
 async def bank_account(couple_id: uuid.UUID, caller: CallerDep, database: DatabaseDep) -> Response:
-    return _json((await service.bank_account(database, couple_id, caller.id)).model_dump_json())
+    return json_response(
+        (await service.bank_account(database, couple_id, caller.id)).model_dump_json()
+    )

@@ -5,6 +5,7 @@ version before are answered from memory (api/trends/cache.py), others are comput
 from the couple's rollup rows for the weeks asked for."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,7 +19,7 @@ from api.trends.cache import LRUCache
 from api.trends.figures import Counts, Tally
 from models.base import UTCDateTime, utcnow
 from models.couple import Weights
-from models.trend import BankAccount, Last7Days, WeeklyTrends
+from models.trend import BankAccount, Last7Days, Summary, WeeklyTrends
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
@@ -106,6 +107,13 @@ _BANK = Statement(
 )
 
 
+class _Therapist:
+    """A reader who is not a partner, whose access to the couple was checked already."""
+
+
+THERAPIST = _Therapist()
+Reader = uuid.UUID | _Therapist
+
 # Calendar, weights, last change of settings, partners, version of the bids.
 Version = tuple[str, str, tuple[int, int, int], datetime, tuple[uuid.UUID, ...], int | None]
 
@@ -132,12 +140,14 @@ def _version(row: Record, partners: tuple[uuid.UUID, ...]) -> Version:
     )
 
 
-async def _state(database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID) -> State:
-    """The couple as its partner `caller_id` may read it; anyone else gets a 404."""
+async def _state(database: Database, couple_id: uuid.UUID, reader: Reader) -> State:
+    """The couple as `reader` may read it: one of its partners, or `THERAPIST` for a
+    reader whose access was checked already (api/therapists/log.py). Anyone else gets
+    a 404."""
     # Read on every trends request; concurrent ones for a couple share the statement.
     rows = await database.fetch_shared(_STATE, couple_id=couple_id)
     partners = tuple(row["user_id"] for row in rows)
-    if caller_id not in partners:
+    if not rows or (reader is not THERAPIST and reader not in partners):
         raise not_found("couple")
     first = rows[0]
     return State(
@@ -190,21 +200,48 @@ async def weekly_trends(
     database: Database,
     cache: TrendsCache,
     couple_id: uuid.UUID,
-    caller_id: uuid.UUID,
+    reader: Reader,
     *,
     weeks: int,
     end: date | None,
 ) -> bytes:
     """The trends as JSON: computed from the rollups, or remembered from a read of the
     same version of the couple's figures."""
-    state = await _state(database, couple_id, caller_id)
+    computed, now = await _computed(database, cache, couple_id, reader, weeks=weeks, end=end)
+    return computed.render(now)
+
+
+async def weekly_figures(
+    database: Database,
+    cache: TrendsCache,
+    couple_id: uuid.UUID,
+    reader: Reader,
+    *,
+    weeks: int,
+    end: date | None,
+) -> WeeklyTrends:
+    """The trends, for a caller that wants the figures rather than the JSON."""
+    computed, _ = await _computed(database, cache, couple_id, reader, weeks=weeks, end=end)
+    return computed.trends
+
+
+async def _computed(
+    database: Database,
+    cache: TrendsCache,
+    couple_id: uuid.UUID,
+    reader: Reader,
+    *,
+    weeks: int,
+    end: date | None,
+) -> tuple[Computed, datetime]:
+    state = await _state(database, couple_id, reader)
     now = utcnow()
     last_week = calendar.week_of(end or calendar.local_date(now, state.timezone), state.week_starts)
     computed = cache.get((couple_id, state.version, weeks, last_week))
     if computed is None:
         key, computed = await _compute(database, couple_id, state, weeks=weeks, end=end, now=now)
         cache.put(key, computed)
-    return computed.render(now)
+    return computed, now
 
 
 async def _compute(
@@ -247,16 +284,7 @@ async def _compute(
         weights,
         balance_before=figures.amounts(earlier, weights).net,
     )
-    by_week = {week: Tally() for week in read}
-    for row in counts:
-        by_week[row.week_start] = by_week[row.week_start] + row
-    recent_start = read[-figures.RECENT_WEEKS]
-    summary = figures.summary(
-        [by_week[week] for week in window],
-        [(week, by_week[week]) for week in read[-figures.SUMMARY_WEEKS :]],
-        [row for row in counts if row.week_start >= recent_start],
-        state.partners,
-    )
+    summary = summarise(counts, window, read, state.partners)
     # Built from values already typed: validating a year of weeks again would cost more
     # than computing them.
     trends = WeeklyTrends.model_construct(
@@ -276,6 +304,27 @@ async def _compute(
         window_end=window_end,
     )
     return (couple_id, _version(settings, state.partners), weeks, last_week), computed
+
+
+def summarise(
+    counts: Sequence[Counts],
+    window: Sequence[date],
+    read: Sequence[date],
+    partners: Sequence[uuid.UUID],
+) -> Summary:
+    """The summary of the weeks `window`, from the rollup rows of the weeks `read` (the
+    window, and at least the SUMMARY_WEEKS weeks that end with it)."""
+    by_week = {week: Tally() for week in read}
+    for row in counts:
+        if row.week_start in by_week:
+            by_week[row.week_start] = by_week[row.week_start] + row
+    recent_start = read[-figures.RECENT_WEEKS]
+    return figures.summary(
+        [by_week[week] for week in window],
+        [(week, by_week[week]) for week in read[-figures.SUMMARY_WEEKS :]],
+        [row for row in counts if recent_start <= row.week_start <= read[-1]],
+        partners,
+    )
 
 
 async def bank_account(

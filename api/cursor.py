@@ -1,0 +1,62 @@
+"""Opaque cursors for keyset pagination: the sort key of the last item handed out."""
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _encode(parts: list[Any]) -> str:
+    raw = json.dumps(parts, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        return None
+    return parts if isinstance(parts, list) else None
+
+
+def encode(at: datetime, item_id: uuid.UUID) -> str:
+    """A position in a list ordered by (time, id)."""
+    return _encode([at.isoformat(), str(item_id)])
+
+
+def decode(cursor: str) -> tuple[datetime, uuid.UUID] | None:
+    """The position, or None for anything `encode` did not make."""
+    parts = _decode(cursor)
+    if parts is None or len(parts) != 2:
+        return None
+    at, item_id = parts
+    try:
+        if not isinstance(at, str) or not isinstance(item_id, str):
+            return None
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            return None
+        return moment.astimezone(UTC), uuid.UUID(item_id)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def encode_rank(rank: int, item_id: uuid.UUID) -> str:
+    """A position in a list ordered by a score, highest first, then by id."""
+    return _encode([rank, str(item_id)])
+
+
+def decode_rank(cursor: str) -> tuple[int, uuid.UUID] | None:
+    parts = _decode(cursor)
+    if parts is None or len(parts) != 2:
+        return None
+    rank, item_id = parts
+    try:
+        if type(rank) is not int or not isinstance(item_id, str):
+            return None
+        return rank, uuid.UUID(item_id)
+    except (ValueError, TypeError):
+        return None

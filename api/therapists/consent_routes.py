@@ -1,0 +1,91 @@
+"""`/couples/{couple_id}/therapists` and `/couples/{couple_id}/access-log`: what the
+partners decide and see of a therapist's access."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.couples.access import CouplePartners
+from api.db import Conn
+from api.deps import CallerDep
+from api.errors import problems
+from api.therapists import grants, log
+from models.therapist import AccessLogPage, GrantCreate, GrantList, GrantPublic
+
+router = APIRouter(prefix="/couples/{couple_id}", tags=["therapists"], responses=problems(503))
+
+
+@router.post(
+    "/therapists",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GrantPublic,
+    responses={
+        **problems(401, 404, 422),
+        200: {"model": GrantPublic, "description": "Granted before: nothing changed"},
+    },
+    description="The caller's consent for the therapist account with this `email` to "
+    "read the couple's figures (aggregates only, never a note). Access is `active` only "
+    "while both partners' grants stand, and `pending` until then; `granted_by` lists "
+    "the partners who granted. 201 for a new grant; 200, changing nothing, when the "
+    "caller had granted it already. An email that is unknown, or not a therapist "
+    "account's, is the same 422 on `email`: the answer does not tell whether an account "
+    "exists.",
+)
+async def grant_access(
+    couple_id: uuid.UUID,
+    body: GrantCreate,
+    caller: CallerDep,
+    _partners: CouplePartners,
+    conn: Conn,
+    response: Response,
+) -> GrantPublic:
+    granted, created = await grants.grant(conn, couple_id, caller.id, str(body.email))
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return granted
+
+
+@router.get(
+    "/therapists",
+    responses=problems(401, 404, 422),
+    description="The therapist accounts either partner has granted, in the order of "
+    "their first grant, with their status.",
+)
+async def list_grants(couple_id: uuid.UUID, _partners: CouplePartners, conn: Conn) -> GrantList:
+    return GrantList(items=await grants.grants(conn, couple_id))
+
+
+@router.delete(
+    "/therapists/{therapist_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 404, 422),
+    description="Either partner revokes the therapist's access, whoever granted it: "
+    "both grants go, the therapist's next request gets 404, and access needs both "
+    "partners' grants again. A therapist with no grant on this couple is a 404.",
+)
+async def revoke_access(
+    couple_id: uuid.UUID, therapist_id: uuid.UUID, _partners: CouplePartners, conn: Conn
+) -> Response:
+    await grants.revoke(conn, couple_id, therapist_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/access-log",
+    responses=problems(401, 404, 422),
+    description="Every read of this couple by a therapist, newest first: who "
+    "(`therapist_id`, and `therapist_name` as it was then), which endpoint (method and "
+    "path template), and when. Each caseload page lists a couple is one entry. The log "
+    "is append-only: no endpoint changes or removes an entry. Pass `next_cursor` back "
+    "as `cursor` for the next page; it is null on the last.",
+)
+async def access_log(
+    couple_id: uuid.UUID,
+    _partners: CouplePartners,
+    conn: Conn,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AccessLogPage:
+    items, next_cursor = await log.entries(conn, couple_id, cursor=cursor, limit=limit)
+    return AccessLogPage(items=items, next_cursor=next_cursor)

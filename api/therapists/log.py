@@ -1,0 +1,109 @@
+"""The access log: every therapist read of a couple, appended before the read is
+answered, and readable by the couple's partners."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api import cursor as cursors
+from api.db import Database
+from api.errors import invalid, not_found
+from api.sql import RowsStatement
+from models.base import utcnow
+from models.therapist import AccessLogEntry, AccessLogPublic
+
+_log: sa.Table = AccessLogEntry.__table__  # type: ignore[attr-defined]
+
+_COLUMNS = {
+    "id": _log.c.id.type,
+    "couple_id": _log.c.couple_id.type,
+    "therapist_id": _log.c.therapist_id.type,
+    "endpoint": _log.c.endpoint.type,
+    "at": _log.c.at.type,
+}
+_INTO = "INSERT INTO access_log (id, couple_id, therapist_id, therapist_name, endpoint, at)"
+_VALUES = "rows_.id, rows_.couple_id, rows_.therapist_id, u.display_name, rows_.endpoint, rows_.at"
+
+# The check and the entry in one statement: the read is logged only if access stands
+# (both partners' grants), and it is answered only if it was logged.
+_CHECKED = RowsStatement(
+    f"""
+    {_INTO}
+    SELECT {_VALUES}
+    FROM {{rows}} JOIN users AS u ON u.id = rows_.therapist_id
+    WHERE (SELECT count(*) FROM therapist_grants AS g
+           WHERE g.couple_id = rows_.couple_id AND g.therapist_id = rows_.therapist_id) = 2
+    RETURNING id
+    """,
+    _COLUMNS,
+    {"id": _log.c.id.type},
+    key="id",
+)
+
+# The caseload's page: couples whose access the same request has just read.
+_LISTED = RowsStatement(
+    f"{_INTO} SELECT {_VALUES} FROM {{rows}} JOIN users AS u ON u.id = rows_.therapist_id"
+    " RETURNING id",
+    _COLUMNS,
+    {"id": _log.c.id.type},
+    key="id",
+)
+
+
+def _row(
+    couple_id: uuid.UUID, therapist_id: uuid.UUID, endpoint: str, at: datetime
+) -> dict[str, object]:
+    return {
+        "id": uuid.uuid4(),
+        "couple_id": couple_id,
+        "therapist_id": therapist_id,
+        "endpoint": endpoint,
+        "at": at,
+    }
+
+
+async def record_read(
+    database: Database, couple_id: uuid.UUID, therapist_id: uuid.UUID, endpoint: str
+) -> None:
+    """Log the therapist's read of one couple, committed before the read goes on; a
+    couple without both partners' grants for this therapist is a 404."""
+    logged = await database.run_row(_CHECKED, **_row(couple_id, therapist_id, endpoint, utcnow()))
+    if logged is None:
+        raise not_found("couple")
+
+
+async def record_listed(
+    database: Database, couple_ids: Sequence[uuid.UUID], therapist_id: uuid.UUID, endpoint: str
+) -> None:
+    """Log the couples a caseload page shows, in one statement."""
+    now = utcnow()
+    await database.run_rows(
+        _LISTED, [_row(couple_id, therapist_id, endpoint, now) for couple_id in couple_ids]
+    )
+
+
+async def entries(
+    conn: AsyncConnection, couple_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[AccessLogPublic], str | None]:
+    """Newest first."""
+    query = sa.select(_log).where(_log.c.couple_id == couple_id)
+    if cursor is not None:
+        position = cursors.decode(cursor)
+        if position is None:
+            raise invalid("cursor", "is not a cursor this API handed out")
+        after = sa.tuple_(
+            sa.literal(position[0], type_=_log.c.at.type),
+            sa.literal(position[1], type_=_log.c.id.type),
+        )
+        query = query.where(sa.tuple_(_log.c.at, _log.c.id) < after)
+    rows = (
+        await conn.execute(query.order_by(_log.c.at.desc(), _log.c.id.desc()).limit(limit + 1))
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode(rows[-1].at, rows[-1].id)
+    return [AccessLogPublic.model_validate(row._mapping) for row in rows], next_cursor

@@ -1,0 +1,127 @@
+"""`/therapist`: a therapist's caseload and the figures of each couple in it. Every
+read of a couple is in the couple's access log before it is answered."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from api.db import DatabaseDep
+from api.deps import API_PREFIX
+from api.errors import problems
+from api.therapists import caseload, export, log
+from api.therapists.access import TherapistDep
+from api.trends import figures, service
+from api.trends.routes import (
+    NO_STORE,
+    TRENDS_DESCRIPTION,
+    EndQuery,
+    TrendsCacheDep,
+    WeeksQuery,
+    json_response,
+)
+from models.therapist import Caseload
+from models.trend import WeeklyTrends
+
+router = APIRouter(prefix="/therapist", tags=["therapist"], responses=problems(503))
+
+_CASELOAD = "/couples"
+_TRENDS = "/couples/{couple_id}/trends/weekly"
+_EXPORT = "/couples/{couple_id}/export.csv"
+
+
+def _endpoint(path: str) -> str:
+    """How the access log names an endpoint."""
+    return f"GET {API_PREFIX}{router.prefix}{path}"
+
+
+@router.get(
+    _CASELOAD,
+    responses=problems(401, 403, 422),
+    description="The couples whose two partners have both granted the caller access, "
+    "highest `risk` first (ties by `couple_id`), `limit` at a time (1 to 200, default "
+    "50); pass `next_cursor` back as `cursor` for the next page (null on the last). A "
+    "couple whose risk changed between two pages may show on both or on neither. Each "
+    "couple's `direction`, `flags` and `pursuer_distancer` are those of its default "
+    "trends read (the 12 weeks up to today); `last_week` is the last whole week before "
+    "this one and `last_4_weeks` the four whole weeks that end with it. "
+    "`last_activity_at` is when the couple's latest bid occurred. `risk` (0 to 100) "
+    "adds up `risk_factors`: the turn-toward rate of the last 4 weeks between the "
+    "research benchmarks, a declining direction, and each flag; docs/metrics.md has "
+    "the rules. Only partners' display names and figures: no note or other text a "
+    "partner wrote. Every couple on the page is entered in its access log. Partner "
+    "accounts get 403.",
+)
+async def list_caseload(
+    therapist: TherapistDep,
+    database: DatabaseDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Caseload:
+    items, next_cursor = await caseload.caseload(database, therapist.id, cursor=cursor, limit=limit)
+    await log.record_listed(
+        database, [item.couple_id for item in items], therapist.id, _endpoint(_CASELOAD)
+    )
+    return Caseload(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    _TRENDS,
+    response_model=WeeklyTrends,
+    responses=problems(401, 403, 404, 422),
+    description="The couple's weekly trends, in the same shape and with the same "
+    "parameters as the partners' `GET /couples/{couple_id}/trends/weekly`: aggregates "
+    "only, no free text. A couple without both partners' grants for the caller is a "
+    "404, as is one that does not exist; the read is entered in the couple's access "
+    "log. " + TRENDS_DESCRIPTION,
+)
+async def couple_trends(
+    couple_id: uuid.UUID,
+    therapist: TherapistDep,
+    database: DatabaseDep,
+    cache: TrendsCacheDep,
+    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
+    end: EndQuery = None,
+) -> Response:
+    await log.record_read(database, couple_id, therapist.id, _endpoint(_TRENDS))
+    return json_response(
+        await service.weekly_trends(
+            database, cache, couple_id, service.THERAPIST, weeks=weeks, end=end
+        )
+    )
+
+
+@router.get(
+    _EXPORT,
+    response_class=Response,
+    responses={
+        **problems(401, 403, 404, 422),
+        200: {"content": {"text/csv": {}}, "description": "One row per week"},
+    },
+    description="The weeks of the couple's trends as CSV (`weeks` and `end` as in the "
+    "trends): a header row, then one row per week, oldest first. Columns are named by "
+    "their path in the trends' JSON (`week_start`, `bids`, ..., "
+    "`by_partner.<partner id>.toward`); rates are unrounded fractions and an empty cell "
+    "is a null. Access and the access log as for the trends.",
+)
+async def export_csv(
+    couple_id: uuid.UUID,
+    therapist: TherapistDep,
+    database: DatabaseDep,
+    cache: TrendsCacheDep,
+    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
+    end: EndQuery = None,
+) -> Response:
+    await log.record_read(database, couple_id, therapist.id, _endpoint(_EXPORT))
+    trends = await service.weekly_figures(
+        database, cache, couple_id, service.THERAPIST, weeks=weeks, end=end
+    )
+    last_week = trends.weeks[-1]["week_start"]
+    return Response(
+        export.weeks_csv(trends.weeks),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **NO_STORE,
+            "Content-Disposition": f'attachment; filename="toward-{couple_id}-{last_week}.csv"',
+        },
+    )

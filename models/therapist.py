@@ -1,0 +1,147 @@
+"""A therapist's access to a couple: each partner's grant, the log of the therapist's
+reads, and what the therapist sees (aggregates only, never a note)."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from pydantic import BaseModel, EmailStr
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, created_at_field
+from models.couple import PartnerPublic, Weights
+from models.trend import Direction, Flag, PursuerDistancer
+from models.types import RequestBody
+from models.vocabulary import WeekStart
+
+
+class TherapistGrant(SQLModel, table=True):
+    """One partner's consent for one therapist account. The grant belongs to the
+    membership (a composite key onto `couple_members`): it goes when the partner does,
+    so two grants on a couple always mean both of its partners."""
+
+    __tablename__ = "therapist_grants"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["couple_id", "partner_id"],
+            ["couple_members.couple_id", "couple_members.user_id"],
+            ondelete="CASCADE",
+        ),
+        sa.Index(None, "therapist_id", "couple_id"),
+    )
+
+    couple_id: uuid.UUID = Field(primary_key=True)
+    therapist_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    partner_id: uuid.UUID = Field(primary_key=True)
+    granted_at: datetime = created_at_field()
+
+
+class AccessLogEntry(SQLModel, table=True):
+    """A therapist's read of a couple. Append-only: the API has no path that changes
+    or removes an entry, and the database refuses an UPDATE (alembic/versions/0003).
+    The therapist's id is kept without a foreign key, and the name as it was, so the
+    entry outlives the therapist's account; it goes only with the couple."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (sa.Index(None, "couple_id", "at", "id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE")
+    therapist_id: uuid.UUID
+    therapist_name: str = Field(max_length=100)
+    endpoint: str = Field(max_length=200)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class GrantStatus(StrEnum):
+    pending = "pending"
+    active = "active"
+
+
+class GrantCreate(RequestBody):
+    email: EmailStr
+
+
+class GrantPublic(BaseModel):
+    therapist_id: uuid.UUID
+    display_name: str
+    email: str
+    status: GrantStatus
+    granted_by: list[uuid.UUID]
+    # When the last of both grants was given: null while pending.
+    active_since: datetime | None
+
+
+class GrantList(BaseModel):
+    items: list[GrantPublic]
+
+
+class AccessLogPublic(BaseModel):
+    id: uuid.UUID
+    therapist_id: uuid.UUID
+    therapist_name: str
+    endpoint: str
+    at: datetime
+
+
+class AccessLogPage(BaseModel):
+    items: list[AccessLogPublic]
+    next_cursor: str | None
+
+
+class PeriodFigures(BaseModel):
+    """A couple's figures over whole weeks, as the weekly trends count them."""
+
+    first_week: date
+    last_week: date
+    bids: int
+    toward: int
+    away: int
+    against: int
+    pending: int
+    turn_toward_rate: float | None
+    deposits: int
+    withdrawals: int
+    net: int
+    perception_agreement: float | None
+    repairs: int
+
+
+class RiskCode(StrEnum):
+    """What adds to a couple's risk score; the rules are in docs/metrics.md."""
+
+    turn_toward_level = "turn-toward-level"
+    declining = "declining"
+    turn_toward_low = "turn-toward-low"
+    against_rising = "against-rising"
+    pursuer_distancer = "pursuer-distancer"
+    not_logging = "not-logging"
+
+
+class RiskFactor(BaseModel):
+    code: RiskCode
+    points: int
+
+
+class CaseloadCouple(BaseModel):
+    couple_id: uuid.UUID
+    partners: list[PartnerPublic]
+    timezone: str
+    week_starts: WeekStart
+    weights: Weights
+    access_since: datetime
+    last_activity_at: datetime | None
+    last_week: PeriodFigures
+    last_4_weeks: PeriodFigures
+    direction: Direction
+    turn_toward_change: float | None
+    pursuer_distancer: PursuerDistancer | None
+    flags: list[Flag]
+    risk: int
+    risk_factors: list[RiskFactor]
+
+
+class Caseload(BaseModel):
+    items: list[CaseloadCouple]
+    next_cursor: str | None
