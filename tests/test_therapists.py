@@ -31,7 +31,9 @@ async def grant(
     client: httpx.AsyncClient, couple: Couple, partner: Person, therapist: Person
 ) -> httpx.Response:
     return await client.post(
-        f"{couple.path}/therapists", json={"email": therapist.user["email"]}, headers=partner.headers
+        f"{couple.path}/therapists",
+        json={"email": therapist.user["email"]},
+        headers=partner.headers,
     )
 
 
@@ -259,7 +261,9 @@ async def test_the_therapist_sees_the_partners_trends_shape(
     client: httpx.AsyncClient, couple: Couple, therapist: Person
 ) -> None:
     await grant_both(client, couple, therapist)
-    await client.post(couple.bids, json={"kind": "humor", "response": "toward"}, headers=couple.first.headers)
+    await client.post(
+        couple.bids, json={"kind": "humor", "response": "toward"}, headers=couple.first.headers
+    )
     params = {"weeks": 6, "end": "2030-01-01"}
     partners = await client.get(
         f"{couple.path}/trends/weekly", params=params, headers=couple.first.headers
@@ -325,7 +329,10 @@ async def test_therapist_responses_hold_no_free_text(
     secrets = ["SHAREDNOTE-4711", "PRIVATENOTE-0815", "COUPLENAME-2323"]
     await client.patch(couple.path, json={"name": secrets[2]}, headers=couple.first.headers)
     assert couple.second is not None
-    for partner, note, private in ((couple.first, secrets[0], False), (couple.second, secrets[1], True)):
+    for partner, note, private in (
+        (couple.first, secrets[0], False),
+        (couple.second, secrets[1], True),
+    ):
         created = await client.post(
             couple.bids,
             json={"kind": "support", "note": note, "private": private, "response": "toward"},
@@ -364,9 +371,7 @@ async def test_the_export_has_a_header_and_a_row_per_week(
     assert exported.headers["content-type"].startswith("text/csv")
     assert "attachment" in exported.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(exported.text)))
-    trends = (
-        await client.get(trends_of(couple), params=params, headers=therapist.headers)
-    ).json()
+    trends = (await client.get(trends_of(couple), params=params, headers=therapist.headers)).json()
     assert len(rows) == 5
     assert [row["week_start"] for row in rows] == [week["week_start"] for week in trends["weeks"]]
     responder = couple.second.id if couple.second else ""
