@@ -91,6 +91,9 @@ async def _on_driver(conn: AsyncConnection, sql: str, arguments: list[Any]) -> l
         raise
 
 
+SQLITE_ROWS = 200
+
+
 class RowsStatement:
     """A statement that reads its input rows from `{rows}`, a relation named `rows_`
     with the columns given. One request's row goes in as a single-row `Statement` (any engine); on
@@ -106,10 +109,10 @@ class RowsStatement:
     ) -> None:
         self.names = list(columns)
         self.key = key
-        one_row = ", ".join(f":{name} AS {name}" for name in self.names)
-        self.single = Statement(
-            template.format(rows=f"(SELECT {one_row}) AS rows_"), columns, result_types
-        )
+        self.template = template
+        self.columns = columns
+        self.result_types = result_types
+        self.single = self._selects(1)
         arrays = ", ".join(
             f"${position}::{columns[name].compile(dialect=_POSTGRESQL)}[]"
             for position, name in enumerate(self.names, start=1)
@@ -120,16 +123,49 @@ class RowsStatement:
         """The rows as one array per column: the parameters of `batched`."""
         return [[row[name] for row in rows] for name in self.names]
 
+    def _selects(self, count: int) -> Statement:
+        """The statement for `count` rows given as `SELECT`s of parameters: the only
+        form SQLite, which has no arrays, takes."""
+        if count == 1:
+            rows = ", ".join(f":{name} AS {name}" for name in self.names)
+            return Statement(
+                self.template.format(rows=f"(SELECT {rows}) AS rows_"),
+                self.columns,
+                self.result_types,
+            )
+        selects = " UNION ALL ".join(
+            "SELECT " + ", ".join(f":{name}_{index} AS {name}" for name in self.names)
+            for index in range(count)
+        )
+        return Statement(
+            self.template.format(rows=f"({selects}) AS rows_"),
+            {
+                f"{name}_{index}": self.columns[name]
+                for name in self.names
+                for index in range(count)
+            },
+            self.result_types,
+        )
+
     async def fetch_many(
         self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
     ) -> list[Record]:
-        """All the rows in one statement inside `conn`'s transaction; on SQLite, which
-        has no arrays, one execution of the single-row form per row."""
+        """All the rows in one statement inside `conn`'s transaction (on SQLite, one per
+        `SQLITE_ROWS` rows: it caps a compound SELECT at 500 terms)."""
         if conn.dialect.name == "postgresql":
             return await _on_driver(conn, self.batched, self.arrays(rows))
-        found = []
-        for row in rows:
-            found.extend(await self.single.fetch(conn, **row))
+        found: list[Record] = []
+        for start in range(0, len(rows), SQLITE_ROWS):
+            chunk = rows[start : start + SQLITE_ROWS]
+            if len(chunk) == 1:
+                found.extend(await self.single.fetch(conn, **chunk[0]))
+                continue
+            values = {
+                f"{name}_{index}": row[name]
+                for index, row in enumerate(chunk)
+                for name in self.names
+            }
+            found.extend(await self._selects(len(chunk)).fetch(conn, **values))
         return found
 
 
