@@ -230,7 +230,7 @@ async def statements_run(conn: AsyncConnection) -> AsyncIterator[list[str]]:
         seen.append(record.query)
 
     event.listen(conn.sync_connection, "before_cursor_execute", on_execute)
-    driver = None
+    driver: Any = None
     if conn.dialect.name == "postgresql":
         driver = (await conn.get_raw_connection()).driver_connection
         driver.add_query_logger(on_query)
