@@ -73,7 +73,8 @@ async def list_caseload(
     "parameters as the partners' `GET /couples/{couple_id}/trends/weekly`: aggregates "
     "only, no free text. A couple without both partners' grants for the caller is a "
     "404, as is one that does not exist; the read is entered in the couple's access "
-    "log. " + TRENDS_DESCRIPTION,
+    "log. Figures that join the partners' weeks later (check-ins, activities) join "
+    "these as the same aggregates, never with their notes. " + TRENDS_DESCRIPTION,
 )
 async def couple_trends(
     couple_id: uuid.UUID,
@@ -102,7 +103,8 @@ async def couple_trends(
     "trends): a header row, then one row per week, oldest first. Columns are named by "
     "their path in the trends' JSON (`week_start`, `bids`, ..., "
     "`by_partner.<partner id>.toward`); rates are unrounded fractions and an empty cell "
-    "is a null. Access and the access log as for the trends.",
+    "is a null. Figures that join the weekly trends later join as further columns. "
+    "Access and the access log as for the trends.",
 )
 async def export_csv(
     couple_id: uuid.UUID,
