@@ -2,9 +2,13 @@
 connections; every endpoint is reported beside `GET /healthz` measured in the same run,
 as a ratio, because these machines are shared and noisy.
 
-Measured: bid writes (one couple, client-chosen ids), and 52 weeks of trends for two
+Measured: bid writes (one couple, client-chosen ids), 52 weeks of trends for two
 simulated couples (api/simulator.py), one with 30,000 bids over two years and one with
-300 over one: a read that costs O(weeks) answers both at about the same rate.
+300 over one: a read that costs O(weeks) answers both at about the same rate; and a
+therapist's caseload of 200 simulated couples of a year each (the simulator's five
+profiles in turn, at their own rates of bids), a page of 50 (the default) and all 200
+in one page. Each caseload read also writes: it enters every couple it lists in the
+access log.
 
 Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default the local one),
 BENCH_SECONDS per endpoint (default 15), BENCH_CONNECTIONS (default 32)."""
@@ -26,11 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import create_engine
 from api.security import hash_password
 from api.seed import seed_couple
-from api.simulator import simulate
+from api.simulator import PROFILES, simulate
+from models.therapist import TherapistGrant
+from models.user import User
+from models.vocabulary import AccountType
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -76,9 +84,9 @@ asyncio.run(main())
 """
 
 
-def _count_bids(database_url: str, couple_id: str) -> int:
+def _count(database_url: str, query: str, *arguments: str) -> int:
     out = subprocess.run(
-        [str(BIN / "python"), "-c", _COUNT_SNIPPET, database_url, couple_id],
+        [str(BIN / "python"), "-c", _COUNT_SNIPPET, database_url, query, *arguments],
         check=True,
         cwd=ROOT,
         capture_output=True,
@@ -87,13 +95,13 @@ def _count_bids(database_url: str, couple_id: str) -> int:
     return int(out.stdout)
 
 
+_COUPLE_BIDS = "SELECT count(*) FROM bids WHERE couple_id = $1::uuid"
 _COUNT_SNIPPET = """
 import asyncio, sys
 import asyncpg
 async def main():
     conn = await asyncpg.connect(sys.argv[1])
-    query = "SELECT count(*) FROM bids WHERE couple_id = $1::uuid"
-    print(await conn.fetchval(query, sys.argv[2]))
+    print(await conn.fetchval(sys.argv[2], *sys.argv[3:]))
     await conn.close()
 asyncio.run(main())
 """
@@ -102,41 +110,112 @@ asyncio.run(main())
 # (name, bids, weeks) of the simulated couples whose trends are read.
 TREND_COUPLES = [("30,000 bids", 30_000, 104), ("300 bids", 300, 52)]
 SEED_PASSWORD = "bench-password-123"
+# The therapist's caseload: couples of CASELOAD_WEEKS each, the profiles in turn.
+CASELOAD_COUPLES = 200
+CASELOAD_WEEKS = 52
+THERAPIST_EMAIL = "therapist@bench.example"
+
+_users: sa.Table = User.__table__  # type: ignore[attr-defined]
+_grants: sa.Table = TherapistGrant.__table__  # type: ignore[attr-defined]
 
 
-def _seed_trend_couples(database_url: str) -> list[tuple[str, str, str]]:
-    """(name, couple id, a partner's email) for each of TREND_COUPLES, written straight
-    to the database; the rollup triggers count them as any write would."""
+@dataclass
+class Seeded:
+    # (name, couple id, a partner's email) for each of TREND_COUPLES.
+    trend_couples: list[tuple[str, str, str]]
+    caseload: set[str]
+    caseload_bids: int
+    caseload_seconds: float
 
-    async def seed() -> list[tuple[str, str, str]]:
+
+async def _seed_trend_couples(
+    conn: AsyncConnection, password_hash: str
+) -> list[tuple[str, str, str]]:
+    seeded = []
+    for number, (name, bids, weeks) in enumerate(TREND_COUPLES):
+        simulated = simulate(
+            "masters",
+            seed=number + 1,
+            end=datetime.now(UTC),
+            weeks=weeks,
+            bids_per_day=bids / (weeks * 7),
+        )
+        emails = (f"a{number}@bench.example", f"b{number}@bench.example")
+        couple = await seed_couple(
+            conn, simulated, names=("Ana", "Ben"), emails=emails, password_hash=password_hash
+        )
+        print(f"seeded {name}: {couple.bids} bids over {weeks} weeks")
+        seeded.append((name, str(couple.couple_id), emails[0]))
+    return seeded
+
+
+async def _seed_caseload(conn: AsyncConnection, password_hash: str) -> tuple[set[str], int]:
+    """A therapist account (THERAPIST_EMAIL) and CASELOAD_COUPLES couples whose two
+    partners have both granted it access: the couple ids and their bids in all."""
+    now = datetime.now(UTC)
+    therapist_id = uuid.uuid4()
+    await conn.execute(
+        sa.insert(_users).values(
+            id=therapist_id,
+            email=THERAPIST_EMAIL,
+            password_hash=password_hash,
+            display_name="Dr Bench",
+            timezone="UTC",
+            account_type=AccountType.therapist.value,
+            love_languages={},
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    profiles = list(PROFILES)
+    couple_ids: set[str] = set()
+    grants: list[dict[str, Any]] = []
+    bids = 0
+    for number in range(CASELOAD_COUPLES):
+        simulated = simulate(
+            profiles[number % len(profiles)], seed=number + 1, end=now, weeks=CASELOAD_WEEKS
+        )
+        emails = (f"c{number}a@bench.example", f"c{number}b@bench.example")
+        couple = await seed_couple(
+            conn, simulated, names=("Cleo", "Dan"), emails=emails, password_hash=password_hash
+        )
+        couple_ids.add(str(couple.couple_id))
+        bids += couple.bids
+        grants += [
+            {
+                "couple_id": couple.couple_id,
+                "therapist_id": therapist_id,
+                "partner_id": partner_id,
+                "granted_at": now,
+            }
+            for partner_id in couple.partner_ids
+        ]
+    await conn.execute(sa.insert(_grants), grants)
+    return couple_ids, bids
+
+
+def _seed(database_url: str) -> Seeded:
+    """Every simulated couple, written straight to the database in one transaction; the
+    rollup triggers count their bids as any write would."""
+
+    async def seed() -> Seeded:
         engine = create_engine(database_url, poolclass=sa.pool.NullPool)
         password_hash = hash_password(SEED_PASSWORD)
-        seeded = []
         async with engine.begin() as conn:
-            for number, (name, bids, weeks) in enumerate(TREND_COUPLES):
-                simulated = simulate(
-                    "masters",
-                    seed=number + 1,
-                    end=datetime.now(UTC),
-                    weeks=weeks,
-                    bids_per_day=bids / (weeks * 7),
-                )
-                emails = (f"a{number}@bench.example", f"b{number}@bench.example")
-                couple = await seed_couple(
-                    conn,
-                    simulated,
-                    names=("Ana", "Ben"),
-                    emails=emails,
-                    password_hash=password_hash,
-                )
-                print(f"seeded {name}: {couple.bids} bids over {weeks} weeks")
-                seeded.append((name, str(couple.couple_id), emails[0]))
+            trend_couples = await _seed_trend_couples(conn, password_hash)
+            started = time.perf_counter()
+            caseload, bids = await _seed_caseload(conn, password_hash)
+        seconds = time.perf_counter() - started
+        print(
+            f"seeded the caseload: {len(caseload)} couples, {bids} bids over"
+            f" {CASELOAD_WEEKS} weeks, in {seconds:.1f} s"
+        )
         # A database in service has statistics (autovacuum); a freshly seeded one not yet.
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(sa.text("ANALYZE"))
         await engine.dispose()
-        return seeded
+        return Seeded(trend_couples, caseload, bids, seconds)
 
     return asyncio.run(seed())
 
@@ -179,7 +258,11 @@ def _partner(name: str) -> str:
     return _login(email)
 
 
-def _wrk(name: str, path: str, script: str, token: str | None, seconds: int) -> Result:
+def _wrk(
+    name: str, path: str, script: str, token: str | None, seconds: int, timeout: int = 2
+) -> Result:
+    """`timeout`: seconds before wrk gives up on a request and counts it failed (its
+    default is 2); a slow endpoint under CONNECTIONS queued requests needs more."""
     env = {**os.environ, "BENCH_TOKEN": token or "", "BENCH_DIR": str(HERE)}
     if not token:
         env.pop("BENCH_TOKEN")
@@ -189,6 +272,7 @@ def _wrk(name: str, path: str, script: str, token: str | None, seconds: int) -> 
             "-t2",
             f"-c{CONNECTIONS}",
             f"-d{seconds}s",
+            f"--timeout={timeout}s",
             "--latency",
             "-s",
             str(HERE / script),
@@ -216,6 +300,11 @@ def _percentile(out: str, which: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+def _ratio(ratio: float) -> str:
+    """Two decimals, or two significant digits below 0.01 (the caseload's ratios)."""
+    return f"{ratio:.2f}" if ratio >= 0.01 else f"{ratio:.2g}"
+
+
 def _report(baseline: Result, results: list[Result]) -> None:
     print(
         f"\n{'endpoint':<52} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'÷ healthz':>10}"
@@ -223,7 +312,7 @@ def _report(baseline: Result, results: list[Result]) -> None:
     for result in [baseline, *results]:
         print(
             f"{result.name:<52} {result.rate:>9.0f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
-            f" {result.failures:>5} {result.rate / baseline.rate:>10.2f}"
+            f" {result.failures:>5} {_ratio(result.rate / baseline.rate):>10}"
         )
 
 
@@ -266,6 +355,60 @@ def _read_trends(trend_couples: list[tuple[str, str, str]], note: str) -> list[R
     ]
 
 
+CASELOAD_PATH = "/api/v1/therapist/couples"
+CASELOAD_TIMEOUT = 30
+# (name, path, couples listed) of the caseload reads measured.
+CASELOAD_READS = [
+    ("GET /therapist/couples (50 of 200, the default)", CASELOAD_PATH, 50),
+    ("GET /therapist/couples?limit=200 (all 200)", f"{CASELOAD_PATH}?limit=200", 200),
+]
+
+
+def _check_caseload(token: str, couple_ids: set[str]) -> None:
+    """Once before measuring: a default page is 50 couples and a cursor, `limit=200` all
+    of them; both highest risk first. An answer other than 2xx raises."""
+    first = _call("GET", CASELOAD_PATH, token=token)
+    whole = _call("GET", f"{CASELOAD_PATH}?limit=200", token=token)
+    if len(first["items"]) != 50 or first["next_cursor"] is None:
+        raise SystemExit("the caseload's first page is not 50 couples and a cursor")
+    if {item["couple_id"] for item in whole["items"]} != couple_ids or whole["next_cursor"]:
+        raise SystemExit("the caseload with limit=200 is not every couple of it")
+    for page in (first, whole):
+        risks = [item["risk"] for item in page["items"]]
+        if risks != sorted(risks, reverse=True):
+            raise SystemExit("the caseload is not sorted by risk, highest first")
+    risks = [item["risk"] for item in whole["items"]]
+    print(
+        f"caseload: {len(risks)} couples, risk {min(risks)} to {max(risks)},"
+        f" {len(set(risks))} distinct values, {len(json.dumps(whole)) // 1000} KB in one page"
+    )
+
+
+def _read_caseload(couple_ids: set[str]) -> list[Result]:
+    """Each caseload read computes every couple's figures: about a tenth of a second of
+    a worker, so CONNECTIONS queued requests wait longer than wrk's default timeout."""
+    token = _login(THERAPIST_EMAIL)
+    _check_caseload(token, couple_ids)
+    return [
+        _wrk(name, path, "get.lua", token, SECONDS, timeout=CASELOAD_TIMEOUT)
+        for name, path, _ in CASELOAD_READS
+    ]
+
+
+def _check_access_log(database_url: str, caseload: list[Result]) -> None:
+    """Every couple a caseload read answered with is in the access log: those of the
+    check (50 and 200) and of each read wrk counted, and at most a page for each
+    request still in flight when wrk stopped (CONNECTIONS of each run)."""
+    listed, in_flight = 50 + 200, 0
+    for (_, _, size), result in zip(CASELOAD_READS, caseload, strict=True):
+        listed += size * (result.answered - result.failures)
+        in_flight += size * CONNECTIONS
+    logged = _count(database_url, "SELECT count(*) FROM access_log")
+    print(f"caseload couples answered {listed}, logged {logged}")
+    if not 0 <= logged - listed <= in_flight:
+        raise SystemExit("the access log does not match the caseload reads answered")
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -286,7 +429,8 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        trend_couples = _seed_trend_couples(env["DATABASE_URL"])
+        seeded = _seed(env["DATABASE_URL"])
+        trend_couples = seeded.trend_couples
         server = _serve(env)
         first, second = _partner("ana"), _partner("ben")
         couple = _call("POST", "/api/v1/couples", {"name": "bench"}, first)
@@ -297,17 +441,23 @@ def main() -> None:
         baseline = _wrk("GET /healthz", "/healthz", "get.lua", None, SECONDS)
         writes = _wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS)
         reads = _read_trends(trend_couples, "")
+        caseload = _read_caseload(seeded.caseload)
         # The same reads with the memory of computed trends off: each request computes
         # its 52 weeks from the rollups, as the first read after any write does.
         _stop(server)
         server = _serve({**env, "TRENDS_CACHE_SIZE": "0"})
         computed = _read_trends(trend_couples, ", computed")
-        _report(baseline, [writes, *reads, *computed])
+        _report(baseline, [writes, *reads, *caseload, *computed])
         print(
             f"\ntrends, 30,000 bids ÷ 300 bids: {reads[0].rate / reads[1].rate:.2f}"
             f" (computed each time: {computed[0].rate / computed[1].rate:.2f})"
         )
-        stored = _count_bids(env["DATABASE_URL"], couple["id"])
+        print(
+            f"caseload, 200 per page ÷ 50 per page: {caseload[1].rate / caseload[0].rate:.2f};"
+            f" seeded in {seeded.caseload_seconds:.1f} s ({seeded.caseload_bids} bids)"
+        )
+        _check_access_log(env["DATABASE_URL"], caseload)
+        stored = _count(env["DATABASE_URL"], _COUPLE_BIDS, couple["id"])
         # wrk does not count the requests still in flight when it stops.
         print(f"\nbids answered {writes.answered - writes.failures}, stored {stored}")
         if not 0 <= stored - (writes.answered - writes.failures) <= CONNECTIONS:
