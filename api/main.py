@@ -45,6 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.database = await Database.open(settings.database_url, settings.db_pool_size)
     # Computed trends per process, each checked against the database on every read.
     app.state.trends_cache = LRUCache(settings.trends_cache_size)
+    app.state.caseload_cache = LRUCache(settings.caseload_cache_size)
     try:
         yield
     finally:

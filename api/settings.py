@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = 65536
     # Computed trends kept per worker (api/trends/cache.py); each is ~30 KB. 0: none.
     trends_cache_size: int = 256
+    # Couples' caseload readings kept per worker (api/therapists/caseload.py); each
+    # is ~2 KB. 0: none.
+    caseload_cache_size: int = 4096
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Self:

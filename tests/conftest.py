@@ -107,6 +107,7 @@ def app(conn: AsyncConnection) -> FastAPI:
     application = create_app()
     application.state.database = SavepointDatabase(conn)
     application.state.trends_cache = LRUCache(get_settings().trends_cache_size)
+    application.state.caseload_cache = LRUCache(get_settings().caseload_cache_size)
     return application
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,6 +18,7 @@ import models.couple
 from api.security import hash_password
 from api.seed import SeededCouple, seed_couple
 from api.simulator import simulate
+from api.trends.cache import LRUCache
 from models.base import utcnow
 from tests.conftest import PASSWORD, Couple, Person, assert_problem, make_couple, register
 from tests.test_therapists import CASELOAD, grant_both, new_therapist
@@ -246,33 +248,65 @@ async def statements_run(conn: AsyncConnection) -> AsyncIterator[list[str]]:
         )
 
 
-async def test_the_caseload_is_read_in_a_fixed_number_of_statements(
-    client: httpx.AsyncClient, conn: AsyncConnection, therapist: Person
-) -> None:
-    async def add_couples(count: int) -> None:
-        for _ in range(count):
-            couple = await make_couple(client)
-            await grant_both(client, couple, therapist)
-            await client.post(
-                couple.bids,
-                json={"kind": "play", "response": "toward"},
-                headers=couple.first.headers,
-            )
+async def add_couples(client: httpx.AsyncClient, therapist: Person, count: int) -> list[Couple]:
+    couples = []
+    for _ in range(count):
+        couple = await make_couple(client)
+        await grant_both(client, couple, therapist)
+        await client.post(
+            couple.bids, json={"kind": "play", "response": "toward"}, headers=couple.first.headers
+        )
+        couples.append(couple)
+    return couples
 
+
+async def test_the_caseload_is_read_in_a_fixed_number_of_statements(
+    client: httpx.AsyncClient, conn: AsyncConnection, app: FastAPI, therapist: Person
+) -> None:
     async def count_statements() -> tuple[int, list[str]]:
+        # Nothing remembered: every couple's weeks are read.
+        app.state.caseload_cache = LRUCache(100)
         async with statements_run(conn) as statements:
             items = (await caseload(client, therapist))["items"]
         return len(items), statements
 
-    await add_couples(1)
+    await add_couples(client, therapist, 1)
     # asyncpg looks up the types of a statement's parameters once per connection.
     await caseload(client, therapist)
     few, first = await count_statements()
-    await add_couples(5)
+    await add_couples(client, therapist, 5)
     many, second = await count_statements()
     assert (few, many) == (1, 6)
     # The couples, their weeks, and the access log's entries for the page.
     assert len(first) == len(second) == 3, (first, second)
+
+
+async def test_paging_reads_the_weeks_again_only_for_couples_that_changed(
+    client: httpx.AsyncClient, conn: AsyncConnection, therapist: Person
+) -> None:
+    couples = await add_couples(client, therapist, 3)
+    before = {item["couple_id"]: item for item in (await caseload(client, therapist))["items"]}
+    async with statements_run(conn) as unchanged:
+        again = {item["couple_id"]: item for item in (await caseload(client, therapist))["items"]}
+    assert again == before
+    assert len(unchanged) == 2, unchanged  # the couples and the access log
+    changed = couples[1]
+    week_ago = (utcnow() - timedelta(days=7)).isoformat()
+    logged = await client.post(
+        changed.bids,
+        json={"kind": "humor", "response": "away", "occurred_at": week_ago},
+        headers=changed.first.headers,
+    )
+    assert logged.status_code == 201, logged.text
+    async with statements_run(conn) as after_a_bid:
+        now = {item["couple_id"]: item for item in (await caseload(client, therapist))["items"]}
+    assert len(after_a_bid) == 3, after_a_bid
+    # Never stale: last week's new bid is in the couple's figures at once.
+    assert now[changed.id]["last_week"]["bids"] == before[changed.id]["last_week"]["bids"] + 1
+    assert now[changed.id]["last_week"]["away"] == before[changed.id]["last_week"]["away"] + 1
+    for couple in couples:
+        if couple is not changed:
+            assert now[couple.id] == before[couple.id]
 
 
 async def test_a_partner_of_a_listed_couple_cannot_see_the_caseload(

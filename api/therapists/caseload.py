@@ -1,14 +1,19 @@
 """The caseload: every couple whose two partners both granted the therapist access,
-with the figures a dashboard ranks them by. Two statements read it, however many
-couples there are: the couples (settings, partners, last bid, version), then their
-rollup rows for the weeks the figures need."""
+with the figures a dashboard ranks them by. At most two statements read it, however
+many couples there are: the couples (settings, partners, last bid, the version of
+their figures), then the rollup rows of the weeks the figures need, for the couples
+whose readings this process does not hold for that version already. Paging through
+a caseload thus reads the rollups once."""
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from api import cursor as cursors
 from api.db import Database
@@ -16,11 +21,13 @@ from api.errors import invalid
 from api.sql import Record, Statement
 from api.therapists import risk
 from api.trends import calendar, figures
-from api.trends.figures import Counts
+from api.trends.cache import LRUCache
+from api.trends.figures import Counts, Tally
 from api.trends.service import summarise
 from models.base import UTCDateTime, utcnow
 from models.couple import PartnerPublic, Weights
 from models.therapist import CaseloadCouple, PeriodFigures
+from models.trend import Summary
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
@@ -39,6 +46,7 @@ _COUPLES = Statement(
     f"""
     SELECT c.id AS couple_id, c.timezone, c.week_starts, c.weight_toward, c.weight_away,
            c.weight_against, c.created_at, a.access_since,
+           (SELECT version FROM bid_versions AS v WHERE v.couple_id = c.id) AS version,
            (SELECT max(b.occurred_at) FROM bids AS b
             WHERE b.couple_id = c.id AND b.deleted_at IS NULL) AS last_bid_at,
            m.user_id, u.display_name
@@ -58,16 +66,31 @@ _COUPLES = Statement(
     },
 )
 
-_WEEKS = Statement(
-    f"""
+_WEEKS_SQL = f"""
     SELECT w.couple_id, w.week_start, w.responder_id, {", ".join(f"w.{name}" for name in _COUNTS)}
     FROM bid_weeks AS w
-    WHERE w.week_start >= :since
-      AND w.couple_id IN (SELECT couple_id FROM ({_ACTIVE}) AS a)
-    """,
-    {"therapist_id": _UUID, "since": _DATE},
-    {"couple_id": _UUID, "week_start": _DATE, "responder_id": _UUID},
-)
+    WHERE w.week_start >= :since AND w.couple_id {{couples}}
+"""
+_WEEKS_RESULT: dict[str, sa.types.TypeEngine[Any]] = {
+    "couple_id": _UUID,
+    "week_start": _DATE,
+    "responder_id": _UUID,
+}
+# The couples' ids as one parameter: an array on PostgreSQL, a JSON list on SQLite,
+# which keeps UUIDs as 32 hex digits.
+_WEEKS = {
+    "postgresql": Statement(
+        _WEEKS_SQL.format(couples="= ANY(:couple_ids)"),
+        {"since": _DATE, "couple_ids": postgresql.ARRAY(sa.Uuid())},
+        _WEEKS_RESULT,
+    ),
+    "sqlite": Statement(
+        _WEEKS_SQL.format(couples="IN (SELECT value FROM json_each(:couple_ids))"),
+        {"since": _DATE, "couple_ids": sa.String()},
+        _WEEKS_RESULT,
+    ),
+}
+
 
 # Every zone's today lies within a day of UTC's, and the read ends with today's week.
 _READ_WEEKS = max(figures.DEFAULT_WEEKS, figures.SUMMARY_WEEKS)
@@ -83,7 +106,31 @@ class _Couple:
     created_at: datetime
     access_since: datetime
     last_bid_at: datetime | None
+    version: int | None
     partners: list[PartnerPublic]
+
+    def key(self, this_week: date) -> "ReadingsKey":
+        partners = tuple(partner.id for partner in self.partners)
+        return (self.couple_id, self.version, self.timezone, self.week_starts, partners, this_week)
+
+
+# Everything the readings depend on: the version of the figures, the calendar, the
+# partners and the current week. Weights, names and the time of day apply on reading.
+ReadingsKey = tuple[uuid.UUID, int | None, str, str, tuple[uuid.UUID, ...], date]
+
+
+@dataclass(frozen=True)
+class Readings:
+    """What a couple's rollup rows say as of one week: its summary, and the counts of
+    the last 4 weeks to this one, of last week and of the 4 whole weeks to last week."""
+
+    summary: Summary
+    recent: Tally
+    last_week: Tally
+    last_4_weeks: Tally
+
+
+CaseloadCache = LRUCache[ReadingsKey, Readings]
 
 
 def _couples(rows: Sequence[Record]) -> list[_Couple]:
@@ -103,15 +150,36 @@ def _couples(rows: Sequence[Record]) -> list[_Couple]:
                 created_at=row["created_at"],
                 access_since=row["access_since"],
                 last_bid_at=row["last_bid_at"],
+                version=row["version"],
                 partners=[],
             )
         couple.partners.append(PartnerPublic(id=row["user_id"], display_name=row["display_name"]))
     return list(found.values())
 
 
-def _period(weeks: Sequence[date], counts: Sequence[Counts], weights: Weights) -> PeriodFigures:
-    first, last = weeks[0], weeks[-1]
-    total = figures.tally(row for row in counts if first <= row.week_start <= last)
+def _this_week(couple: _Couple, now: datetime) -> date:
+    return calendar.week_of(calendar.local_date(now, couple.timezone), couple.week_starts)
+
+
+def _readings(couple: _Couple, counts: Sequence[Counts], this_week: date) -> Readings:
+    """As the default trends read (12 weeks to this one) summarises the couple."""
+    window = calendar.window(this_week, _READ_WEEKS)
+    partner_ids = [partner.id for partner in couple.partners]
+    summary = summarise(counts, window[-figures.DEFAULT_WEEKS :], window, partner_ids)
+    last_week = this_week - calendar.WEEK
+
+    def between(first: date, last: date) -> Tally:
+        return figures.tally(row for row in counts if first <= row.week_start <= last)
+
+    return Readings(
+        summary=summary,
+        recent=between(window[-figures.RECENT_WEEKS], this_week),
+        last_week=between(last_week, last_week),
+        last_4_weeks=between(last_week - 3 * calendar.WEEK, last_week),
+    )
+
+
+def _period(first: date, last: date, total: Tally, weights: Weights) -> PeriodFigures:
     money = figures.amounts(total, weights)
     return PeriodFigures(
         first_week=first,
@@ -130,19 +198,12 @@ def _period(weeks: Sequence[date], counts: Sequence[Counts], weights: Weights) -
     )
 
 
-def _entry(couple: _Couple, counts: Sequence[Counts], now: datetime) -> CaseloadCouple:
-    """The couple as the default trends read (12 weeks to today) summarises it, and
-    its whole weeks before this one."""
-    this_week = calendar.week_of(calendar.local_date(now, couple.timezone), couple.week_starts)
-    window = calendar.window(this_week, _READ_WEEKS)
-    partner_ids = [partner.id for partner in couple.partners]
-    summary = summarise(counts, window[-figures.DEFAULT_WEEKS :], window, partner_ids)
+def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) -> CaseloadCouple:
+    summary = readings.summary
     window_end = calendar.day_start(this_week + calendar.WEEK, couple.timezone)
     quiet = figures.quiet(couple.last_bid_at, couple.created_at, min(now, window_end))
     flags = [*summary.flags, *([quiet] if quiet is not None else [])]
-    recent_start = window[-figures.RECENT_WEEKS]
-    recent = figures.tally(row for row in counts if recent_start <= row.week_start <= this_week)
-    score, factors = risk.score(recent, summary, flags)
+    score, factors = risk.score(readings.recent, summary, flags)
     last_week = this_week - calendar.WEEK
     return CaseloadCouple(
         couple_id=couple.couple_id,
@@ -152,8 +213,10 @@ def _entry(couple: _Couple, counts: Sequence[Counts], now: datetime) -> Caseload
         weights=couple.weights,
         access_since=couple.access_since,
         last_activity_at=couple.last_bid_at,
-        last_week=_period([last_week], counts, couple.weights),
-        last_4_weeks=_period(calendar.window(last_week, 4), counts, couple.weights),
+        last_week=_period(last_week, last_week, readings.last_week, couple.weights),
+        last_4_weeks=_period(
+            last_week - 3 * calendar.WEEK, last_week, readings.last_4_weeks, couple.weights
+        ),
         direction=summary.direction,
         turn_toward_change=summary.turn_toward_change,
         pursuer_distancer=summary.pursuer_distancer,
@@ -163,8 +226,33 @@ def _entry(couple: _Couple, counts: Sequence[Counts], now: datetime) -> Caseload
     )
 
 
+async def _read_weeks(
+    database: Database, couples: Sequence[_Couple], now: datetime
+) -> dict[uuid.UUID, list[Counts]]:
+    dialect = database.engine.dialect.name
+    ids: object = [couple.couple_id for couple in couples]
+    if dialect == "sqlite":
+        ids = json.dumps([couple.couple_id.hex for couple in couples])
+    rows = await database.fetch(_WEEKS[dialect], couple_ids=ids, since=now.date() - _LOOKBACK)
+    counts: dict[uuid.UUID, list[Counts]] = {couple.couple_id: [] for couple in couples}
+    for row in rows:
+        counts[row["couple_id"]].append(
+            Counts(
+                week_start=row["week_start"],
+                responder_id=row["responder_id"],
+                **{name: row[name] for name in _COUNTS},
+            )
+        )
+    return counts
+
+
 async def caseload(
-    database: Database, therapist_id: uuid.UUID, *, cursor: str | None, limit: int
+    database: Database,
+    cache: CaseloadCache,
+    therapist_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
 ) -> tuple[list[CaseloadCouple], str | None]:
     """A page of the caseload, highest risk first (ties by couple id)."""
     after = None
@@ -174,20 +262,27 @@ async def caseload(
             raise invalid("cursor", "is not a cursor this API handed out")
     now = utcnow()
     couples = _couples(await database.fetch(_COUPLES, therapist_id=therapist_id))
-    if not couples:
-        return [], None
-    rows = await database.fetch(_WEEKS, therapist_id=therapist_id, since=now.date() - _LOOKBACK)
-    counts: dict[uuid.UUID, list[Counts]] = {}
-    for row in rows:
-        counts.setdefault(row["couple_id"], []).append(
-            Counts(
-                week_start=row["week_start"],
-                responder_id=row["responder_id"],
-                **{name: row[name] for name in _COUNTS},
-            )
-        )
+    weeks = {couple.couple_id: _this_week(couple, now) for couple in couples}
+    readings: dict[uuid.UUID, Readings] = {}
+    missing = []
+    for couple in couples:
+        known = cache.get(couple.key(weeks[couple.couple_id]))
+        if known is None:
+            missing.append(couple)
+        else:
+            readings[couple.couple_id] = known
+    if missing:
+        counts = await _read_weeks(database, missing, now)
+        for couple in missing:
+            this_week = weeks[couple.couple_id]
+            found = _readings(couple, counts[couple.couple_id], this_week)
+            cache.put(couple.key(this_week), found)
+            readings[couple.couple_id] = found
     entries = sorted(
-        (_entry(couple, counts.get(couple.couple_id, []), now) for couple in couples),
+        (
+            _entry(couple, readings[couple.couple_id], weeks[couple.couple_id], now)
+            for couple in couples
+        ),
         key=lambda entry: (-entry.risk, entry.couple_id),
     )
     if after is not None:

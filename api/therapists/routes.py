@@ -4,7 +4,7 @@ read of a couple is in the couple's access log before it is answered."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.db import DatabaseDep
 from api.deps import API_PREFIX
@@ -28,6 +28,13 @@ router = APIRouter(prefix="/therapist", tags=["therapist"], responses=problems(5
 _CASELOAD = "/couples"
 _TRENDS = "/couples/{couple_id}/trends/weekly"
 _EXPORT = "/couples/{couple_id}/export.csv"
+
+
+def caseload_cache(request: Request) -> caseload.CaseloadCache:
+    return request.app.state.caseload_cache  # type: ignore[no-any-return]
+
+
+CaseloadCacheDep = Annotated[caseload.CaseloadCache, Depends(caseload_cache)]
 
 
 def _endpoint(path: str) -> str:
@@ -55,10 +62,13 @@ def _endpoint(path: str) -> str:
 async def list_caseload(
     therapist: TherapistDep,
     database: DatabaseDep,
+    cache: CaseloadCacheDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Caseload:
-    items, next_cursor = await caseload.caseload(database, therapist.id, cursor=cursor, limit=limit)
+    items, next_cursor = await caseload.caseload(
+        database, cache, therapist.id, cursor=cursor, limit=limit
+    )
     await log.record_listed(
         database, [item.couple_id for item in items], therapist.id, _endpoint(_CASELOAD)
     )
