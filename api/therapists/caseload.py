@@ -35,22 +35,24 @@ _DATE = sa.Date()
 _TIME = UTCDateTime()
 _COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
 
-# The couples this therapist may read now: both partners' grants stand.
-_ACTIVE = """
-    SELECT couple_id, max(granted_at) AS access_since FROM therapist_grants
-    WHERE therapist_id = :therapist_id GROUP BY couple_id HAVING count(*) = 2
-"""
-
-# One row per partner of each couple.
+# The couples whose two partners' grants for this therapist both stand, one row per
+# partner; the lookups of each couple's version and last bid run once per couple, in
+# the grouped subquery.
 _COUPLES = Statement(
-    f"""
+    """
     SELECT c.id AS couple_id, c.timezone, c.week_starts, c.weight_toward, c.weight_away,
-           c.weight_against, c.created_at, a.access_since,
-           (SELECT version FROM bid_versions AS v WHERE v.couple_id = c.id) AS version,
-           (SELECT max(b.occurred_at) FROM bids AS b
-            WHERE b.couple_id = c.id AND b.deleted_at IS NULL) AS last_bid_at,
+           c.weight_against, c.created_at, a.access_since, a.version, a.last_bid_at,
            m.user_id, u.display_name
-    FROM ({_ACTIVE}) AS a
+    FROM (
+        SELECT g.couple_id, max(g.granted_at) AS access_since,
+               (SELECT version FROM bid_versions AS v WHERE v.couple_id = g.couple_id)
+                 AS version,
+               (SELECT max(b.occurred_at) FROM bids AS b
+                WHERE b.couple_id = g.couple_id AND b.deleted_at IS NULL) AS last_bid_at
+        FROM therapist_grants AS g
+        WHERE g.therapist_id = :therapist_id
+        GROUP BY g.couple_id HAVING count(*) = 2
+    ) AS a
     JOIN couples AS c ON c.id = a.couple_id
     JOIN couple_members AS m ON m.couple_id = c.id
     JOIN users AS u ON u.id = m.user_id
