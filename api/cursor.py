@@ -7,6 +7,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.errors import invalid
+
 
 def _encode(parts: list[Any]) -> str:
     raw = json.dumps(parts, separators=(",", ":"))
@@ -60,3 +65,30 @@ def decode_rank(cursor: str) -> tuple[int, uuid.UUID] | None:
         return rank, uuid.UUID(item_id)
     except (ValueError, TypeError):
         return None
+
+
+async def newest_first(
+    conn: AsyncConnection,
+    query: sa.Select[Any],
+    at: sa.ColumnElement[datetime],
+    item_id: sa.ColumnElement[uuid.UUID],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[sa.RowMapping], str | None]:
+    """A page of `query` ordered by (`at`, `item_id`) descending, after `cursor`; and
+    the cursor of the next page, None on the last."""
+    if cursor is not None:
+        position = decode(cursor)
+        if position is None:
+            raise invalid("cursor", "is not a cursor this API handed out")
+        after = sa.tuple_(
+            sa.literal(position[0], type_=at.type), sa.literal(position[1], type_=item_id.type)
+        )
+        query = query.where(sa.tuple_(at, item_id) < after)
+    query = query.order_by(at.desc(), item_id.desc()).limit(limit + 1)
+    rows = list((await conn.execute(query)).mappings())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode(rows[-1][at], rows[-1][item_id])

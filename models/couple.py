@@ -1,8 +1,9 @@
 """Couples, their two partners and the invite codes that join them."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, StrictInt, StringConstraints
@@ -81,6 +82,13 @@ class Weights(BaseModel):
     toward: int
     away: int
     against: int
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "Weights":
+        """The weights of a `couples` row, or of any row with its `weight_*` columns."""
+        return cls(
+            toward=row["weight_toward"], away=row["weight_away"], against=row["weight_against"]
+        )
 
 
 class WeightsUpdate(RequestBody):

@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
 from models.couple import PartnerPublic, Weights
-from models.trend import Direction, Flag, PursuerDistancer
+from models.trend import Direction, Figures, Flag, PursuerDistancer
 from models.types import RequestBody
 from models.vocabulary import WeekStart
 
@@ -90,22 +90,11 @@ class AccessLogPage(BaseModel):
     next_cursor: str | None
 
 
-class PeriodFigures(BaseModel):
+class PeriodFigures(Figures):
     """A couple's figures over whole weeks, as the weekly trends count them."""
 
     first_week: date
     last_week: date
-    bids: int
-    toward: int
-    away: int
-    against: int
-    pending: int
-    turn_toward_rate: float | None
-    deposits: int
-    withdrawals: int
-    net: int
-    perception_agreement: float | None
-    repairs: int
 
 
 class RiskCode(StrEnum):

@@ -66,8 +66,9 @@ class PartnerWeek(TypedDict):
     against: int
 
 
-class WeekFigures(TypedDict):
-    week_start: date
+class Figures(TypedDict):
+    """The counts and amounts of any run of whole weeks."""
+
     bids: int
     toward: int
     away: int
@@ -77,9 +78,14 @@ class WeekFigures(TypedDict):
     deposits: int
     withdrawals: int
     net: int
-    balance: int
     perception_agreement: float | None
     repairs: int
+
+
+class WeekFigures(Figures):
+    week_start: date
+    # The running net of every week up to this one's end.
+    balance: int
     by_partner: dict[uuid.UUID, PartnerWeek]
 
 

@@ -242,22 +242,10 @@ async def list_bids(
     elif response is not None:
         effective = sa.func.coalesce(_bids.c.bidder_response, _bids.c.responder_response)
         query = query.where(effective == response.value)
-    if cursor is not None:
-        position = cursors.decode(cursor)
-        if position is None:
-            raise invalid("cursor", "is not a cursor this API handed out")
-        after = sa.tuple_(
-            sa.literal(position[0], type_=_bids.c.occurred_at.type),
-            sa.literal(position[1], type_=_bids.c.id.type),
-        )
-        query = query.where(sa.tuple_(_bids.c.occurred_at, _bids.c.id) < after)
-    query = query.order_by(_bids.c.occurred_at.desc(), _bids.c.id.desc()).limit(limit + 1)
-    rows = (await conn.execute(query)).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursors.encode(rows[-1].occurred_at, rows[-1].id)
-    return [to_public(row._mapping, viewer_id) for row in rows], next_cursor
+    rows, next_cursor = await cursors.newest_first(
+        conn, query, _bids.c.occurred_at, _bids.c.id, cursor=cursor, limit=limit
+    )
+    return [to_public(row, viewer_id) for row in rows], next_cursor
 
 
 async def get_bid_row(conn: AsyncConnection, couple_id: uuid.UUID, bid_id: uuid.UUID) -> Record:

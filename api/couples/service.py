@@ -86,7 +86,7 @@ def _public(row: Any, partners: list[PartnerPublic]) -> CouplePublic:
         timezone=row.timezone,
         week_starts=row.week_starts,
         partners=partners,
-        weights=Weights(toward=row.weight_toward, away=row.weight_away, against=row.weight_against),
+        weights=Weights.of(row._mapping),
         created_at=row.created_at,
     )
 

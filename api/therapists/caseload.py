@@ -144,11 +144,7 @@ def _couples(rows: Sequence[Record]) -> list[_Couple]:
                 couple_id=row["couple_id"],
                 timezone=row["timezone"],
                 week_starts=row["week_starts"],
-                weights=Weights(
-                    toward=row["weight_toward"],
-                    away=row["weight_away"],
-                    against=row["weight_against"],
-                ),
+                weights=Weights.of(row),
                 created_at=row["created_at"],
                 access_since=row["access_since"],
                 last_bid_at=row["last_bid_at"],
@@ -182,22 +178,7 @@ def _readings(couple: _Couple, counts: Sequence[Counts], this_week: date) -> Rea
 
 
 def _period(first: date, last: date, total: Tally, weights: Weights) -> PeriodFigures:
-    money = figures.amounts(total, weights)
-    return PeriodFigures(
-        first_week=first,
-        last_week=last,
-        bids=total.bids,
-        toward=total.toward,
-        away=total.away,
-        against=total.against,
-        pending=total.bids - total.answered,
-        turn_toward_rate=total.turn_toward_rate,
-        deposits=money.deposits,
-        withdrawals=money.withdrawals,
-        net=money.net,
-        perception_agreement=total.agreements / total.both_views if total.both_views else None,
-        repairs=total.repairs,
-    )
+    return PeriodFigures(first_week=first, last_week=last, **figures.counted(total, weights))
 
 
 def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) -> CaseloadCouple:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import cursor as cursors
 from api.db import Database
-from api.errors import invalid, not_found
+from api.errors import not_found
 from api.sql import RowsStatement
 from models.base import utcnow
 from models.therapist import AccessLogEntry, AccessLogPublic
@@ -89,21 +89,12 @@ async def entries(
     conn: AsyncConnection, couple_id: uuid.UUID, *, cursor: str | None, limit: int
 ) -> tuple[list[AccessLogPublic], str | None]:
     """Newest first."""
-    query = sa.select(_log).where(_log.c.couple_id == couple_id)
-    if cursor is not None:
-        position = cursors.decode(cursor)
-        if position is None:
-            raise invalid("cursor", "is not a cursor this API handed out")
-        after = sa.tuple_(
-            sa.literal(position[0], type_=_log.c.at.type),
-            sa.literal(position[1], type_=_log.c.id.type),
-        )
-        query = query.where(sa.tuple_(_log.c.at, _log.c.id) < after)
-    rows = (
-        await conn.execute(query.order_by(_log.c.at.desc(), _log.c.id.desc()).limit(limit + 1))
-    ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursors.encode(rows[-1].at, rows[-1].id)
-    return [AccessLogPublic.model_validate(row._mapping) for row in rows], next_cursor
+    rows, next_cursor = await cursors.newest_first(
+        conn,
+        sa.select(_log).where(_log.c.couple_id == couple_id),
+        _log.c.at,
+        _log.c.id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return [AccessLogPublic.model_validate(row) for row in rows], next_cursor

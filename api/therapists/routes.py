@@ -2,11 +2,13 @@
 read of a couple is in the couple's access log before it is answered."""
 
 import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.db import DatabaseDep
+from api.db import Database, DatabaseDep
 from api.deps import API_PREFIX
 from api.errors import problems
 from api.therapists import caseload, export, log
@@ -40,6 +42,44 @@ CaseloadCacheDep = Annotated[caseload.CaseloadCache, Depends(caseload_cache)]
 def _endpoint(path: str) -> str:
     """How the access log names an endpoint."""
     return f"GET {API_PREFIX}{router.prefix}{path}"
+
+
+@dataclass(frozen=True)
+class CoupleRead:
+    """A therapist's read of one couple's weekly trends, as its query asks for them."""
+
+    couple_id: uuid.UUID
+    therapist_id: uuid.UUID
+    database: Database
+    cache: service.TrendsCache
+    weeks: int
+    end: date | None
+
+    async def trends(self, path: str) -> tuple[service.Computed, datetime]:
+        """Entered in the access log first: a couple without both grants is a 404."""
+        await log.record_read(self.database, self.couple_id, self.therapist_id, _endpoint(path))
+        return await service.weekly_trends(
+            self.database,
+            self.cache,
+            self.couple_id,
+            service.THERAPIST,
+            weeks=self.weeks,
+            end=self.end,
+        )
+
+
+async def couple_read(
+    couple_id: uuid.UUID,
+    therapist: TherapistDep,
+    database: DatabaseDep,
+    cache: TrendsCacheDep,
+    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
+    end: EndQuery = None,
+) -> CoupleRead:
+    return CoupleRead(couple_id, therapist.id, database, cache, weeks, end)
+
+
+CoupleReadDep = Annotated[CoupleRead, Depends(couple_read)]
 
 
 @router.get(
@@ -86,20 +126,9 @@ async def list_caseload(
     "log. Figures that join the partners' weeks later (check-ins, activities) join "
     "these as the same aggregates, never with their notes. " + TRENDS_DESCRIPTION,
 )
-async def couple_trends(
-    couple_id: uuid.UUID,
-    therapist: TherapistDep,
-    database: DatabaseDep,
-    cache: TrendsCacheDep,
-    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
-    end: EndQuery = None,
-) -> Response:
-    await log.record_read(database, couple_id, therapist.id, _endpoint(_TRENDS))
-    return json_response(
-        await service.weekly_trends(
-            database, cache, couple_id, service.THERAPIST, weeks=weeks, end=end
-        )
-    )
+async def couple_trends(read: CoupleReadDep) -> Response:
+    computed, now = await read.trends(_TRENDS)
+    return json_response(computed.render(now))
 
 
 @router.get(
@@ -116,24 +145,12 @@ async def couple_trends(
     "is a null. Figures that join the weekly trends later join as further columns. "
     "Access and the access log as for the trends.",
 )
-async def export_csv(
-    couple_id: uuid.UUID,
-    therapist: TherapistDep,
-    database: DatabaseDep,
-    cache: TrendsCacheDep,
-    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
-    end: EndQuery = None,
-) -> Response:
-    await log.record_read(database, couple_id, therapist.id, _endpoint(_EXPORT))
-    trends = await service.weekly_figures(
-        database, cache, couple_id, service.THERAPIST, weeks=weeks, end=end
-    )
-    last_week = trends.weeks[-1]["week_start"]
+async def export_csv(read: CoupleReadDep) -> Response:
+    computed, _ = await read.trends(_EXPORT)
+    weeks = computed.trends.weeks
+    name = f"toward-{read.couple_id}-{weeks[-1]['week_start']}.csv"
     return Response(
-        export.weeks_csv(trends.weeks),
+        export.weeks_csv(weeks),
         media_type="text/csv; charset=utf-8",
-        headers={
-            **NO_STORE,
-            "Content-Disposition": f'attachment; filename="toward-{couple_id}-{last_week}.csv"',
-        },
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
     )

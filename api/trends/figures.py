@@ -11,6 +11,7 @@ from models.couple import Weights
 from models.trend import (
     Benchmarks,
     Direction,
+    Figures,
     Flag,
     FlagCode,
     PartnerWeek,
@@ -134,32 +135,36 @@ def week_figures(
     balance = balance_before
     for week in weeks:
         responders = by_week.get(week, {})
-        total = tally(responders.values())
-        money = amounts(total, weights)
-        balance += money.net
+        counts = counted(tally(responders.values()), weights)
+        balance += counts["net"]
         figures.append(
             WeekFigures(
                 week_start=week,
-                bids=total.bids,
-                toward=total.toward,
-                away=total.away,
-                against=total.against,
-                pending=total.bids - total.answered,
-                turn_toward_rate=total.turn_toward_rate,
-                deposits=money.deposits,
-                withdrawals=money.withdrawals,
-                net=money.net,
+                **counts,
                 balance=balance,
-                perception_agreement=(
-                    total.agreements / total.both_views if total.both_views else None
-                ),
-                repairs=total.repairs,
                 by_partner={
                     partner: _partner_week(responders, partner, partners) for partner in partners
                 },
             )
         )
     return figures
+
+
+def counted(total: Tally, weights: Weights) -> Figures:
+    money = amounts(total, weights)
+    return Figures(
+        bids=total.bids,
+        toward=total.toward,
+        away=total.away,
+        against=total.against,
+        pending=total.bids - total.answered,
+        turn_toward_rate=total.turn_toward_rate,
+        deposits=money.deposits,
+        withdrawals=money.withdrawals,
+        net=money.net,
+        perception_agreement=total.agreements / total.both_views if total.both_views else None,
+        repairs=total.repairs,
+    )
 
 
 _NOTHING = Tally()

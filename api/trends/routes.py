@@ -87,8 +87,10 @@ async def weekly_trends(
     weeks: WeeksQuery = figures.DEFAULT_WEEKS,
     end: EndQuery = None,
 ) -> Response:
-    body = await service.weekly_trends(database, cache, couple_id, caller.id, weeks=weeks, end=end)
-    return json_response(body)
+    computed, now = await service.weekly_trends(
+        database, cache, couple_id, caller.id, weeks=weeks, end=end
+    )
+    return json_response(computed.render(now))
 
 
 @router.get(

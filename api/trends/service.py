@@ -159,12 +159,6 @@ async def _state(database: Database, couple_id: uuid.UUID, reader: Reader) -> St
     )
 
 
-def _weights(row: Record) -> Weights:
-    return Weights(
-        toward=row["weight_toward"], away=row["weight_away"], against=row["weight_against"]
-    )
-
-
 def _counts(row: Record) -> Counts:
     return Counts(
         week_start=row["week_start"],
@@ -204,36 +198,9 @@ async def weekly_trends(
     *,
     weeks: int,
     end: date | None,
-) -> bytes:
-    """The trends as JSON: computed from the rollups, or remembered from a read of the
-    same version of the couple's figures."""
-    computed, now = await _computed(database, cache, couple_id, reader, weeks=weeks, end=end)
-    return computed.render(now)
-
-
-async def weekly_figures(
-    database: Database,
-    cache: TrendsCache,
-    couple_id: uuid.UUID,
-    reader: Reader,
-    *,
-    weeks: int,
-    end: date | None,
-) -> WeeklyTrends:
-    """The trends, for a caller that wants the figures rather than the JSON."""
-    computed, _ = await _computed(database, cache, couple_id, reader, weeks=weeks, end=end)
-    return computed.trends
-
-
-async def _computed(
-    database: Database,
-    cache: TrendsCache,
-    couple_id: uuid.UUID,
-    reader: Reader,
-    *,
-    weeks: int,
-    end: date | None,
 ) -> tuple[Computed, datetime]:
+    """The trends computed from the rollups, or remembered from a read of the same
+    version of the couple's figures; and the time of the read, to render them at."""
     state = await _state(database, couple_id, reader)
     now = utcnow()
     last_week = calendar.week_of(end or calendar.local_date(now, state.timezone), state.week_starts)
@@ -270,7 +237,7 @@ async def _compute(
         if (settings["timezone"], settings["week_starts"]) == (timezone, week_starts):
             break
         timezone, week_starts = settings["timezone"], settings["week_starts"]
-    weights = _weights(settings)
+    weights = Weights.of(settings)
     counts = [_counts(row) for row in rows if row["week_start"] is not None]
     earlier = Tally(
         toward=settings["toward_before"],
@@ -336,7 +303,7 @@ async def bank_account(
     if not rows:
         raise not_found("couple")
     row = rows[0]
-    weights = _weights(row)
+    weights = Weights.of(row)
     total = figures.amounts(
         Tally(toward=row["toward"], away=row["away"], against=row["against"]), weights
     )
