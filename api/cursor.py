@@ -5,12 +5,22 @@ import binascii
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.errors import invalid
+
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="The `next_cursor` of the page before; none for the first page.",
+    ),
+]
+LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page, 1 to 200.")]
 
 
 def _encode(parts: list[Any]) -> str:

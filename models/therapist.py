@@ -120,9 +120,10 @@ class CaseloadCouple(BaseModel):
     week_starts: WeekStart
     weights: Weights
     access_since: datetime
-    last_activity_at: datetime | None
+    last_activity_on: date | None
     last_week: PeriodFigures
     last_4_weeks: PeriodFigures
+    turn_toward_rate_4w: float | None
     direction: Direction
     turn_toward_change: float | None
     pursuer_distancer: PursuerDistancer | None

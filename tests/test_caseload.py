@@ -130,7 +130,8 @@ async def test_each_entry_agrees_with_the_couples_own_trends(
         assert last_4["last_week"] == weeks[-2]["week_start"]
         assert {name: last_week[name] for name in FIGURES} == summed(weeks[-2:-1])
         assert {name: last_4[name] for name in FIGURES} == summed(weeks[-5:-1])
-        assert item["last_activity_at"] is not None
+        assert item["last_activity_on"] is not None
+        assert item["turn_toward_rate_4w"] == summary["turn_toward_rate_4w"]
 
 
 async def test_a_quiet_couple_is_flagged_and_ranked_by_it(
@@ -148,7 +149,7 @@ async def test_a_quiet_couple_is_flagged_and_ranked_by_it(
     (item,) = (await caseload(client, therapist))["items"]
     assert [flag["code"] for flag in item["flags"]] == ["not-logging"]
     assert item["risk_factors"] == [{"code": "not-logging", "points": 10}]
-    assert item["last_activity_at"] is None
+    assert item["last_activity_on"] is None
     assert item["last_week"]["bids"] == 0
     assert item["last_week"]["turn_toward_rate"] is None
 

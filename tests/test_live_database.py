@@ -1,6 +1,7 @@
 """The app as it runs in production: its own lifespan, its own pools (on PostgreSQL
 the asyncpg pool that the bid write uses), committing for real to the test database."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -8,8 +9,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.db import create_engine
 from api.main import create_app
 from api.settings import get_settings
+from api.therapists import grants as therapist_grants
 from tests.conftest import PASSWORD
 
 
@@ -306,3 +309,47 @@ async def test_weeks_stay_exact_under_concurrent_writes_and_a_new_calendar(
             found[(week["week_start"], response)] += week[response]
         found[(week["week_start"], None)] += week["pending"]
     assert +found == expected
+
+
+async def test_a_revocation_waits_for_a_grant_in_flight(
+    live_client: httpx.AsyncClient, database_url: str
+) -> None:
+    """Partner A revokes while partner B's grant is still uncommitted: the revocation
+    waits for it and removes it too, so B, told `active`, is not left with a grant
+    that a later grant by A alone would make active again."""
+    ana, ben = await _login(live_client, "Ana"), await _login(live_client, "Ben")
+    kim_email = f"kim-{uuid.uuid4().hex[:8]}@example.org"
+    body = {"email": kim_email, "password": PASSWORD, "display_name": "Kim"}
+    kim = await live_client.post(
+        "/api/v1/auth/register", json={**body, "account_type": "therapist"}
+    )
+    couple = (await live_client.post("/api/v1/couples", json={}, headers=ana)).json()
+    code = couple["invite"]["code"]
+    await live_client.post("/api/v1/couples/join", json={"code": code}, headers=ben)
+    grants = f"/api/v1/couples/{couple['id']}/therapists"
+    await live_client.post(grants, json={"email": kim_email}, headers=ana)
+    ben_id = uuid.UUID((await live_client.get("/api/v1/me", headers=ben)).json()["id"])
+    couple_id, kim_id = uuid.UUID(couple["id"]), uuid.UUID(kim.json()["id"])
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as granting, engine.connect() as revoking:
+            await granting.begin()
+            granted, _ = await therapist_grants.grant(granting, couple_id, ben_id, kim_email)
+            assert granted.status == "active"
+
+            async def revoke() -> None:
+                await revoking.begin()
+                await therapist_grants.revoke(revoking, couple_id, kim_id)
+                await revoking.commit()
+
+            revocation = asyncio.create_task(revoke())
+            await asyncio.sleep(0.3)  # the revocation is under way, waiting or not
+            await granting.commit()
+            await revocation
+    finally:
+        await engine.dispose()
+    standing = (await live_client.get(grants, headers=ana)).json()["items"]
+    assert standing == [], standing
+    again = await live_client.post(grants, json={"email": kim_email}, headers=ana)
+    assert again.json()["status"] == "pending"

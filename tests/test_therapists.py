@@ -3,6 +3,7 @@ access log they leave."""
 
 import csv
 import io
+import uuid
 from typing import Any
 
 import httpx
@@ -11,6 +12,9 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.errors import Problem
+from api.therapists import log
+from api.trends import service as trends_service
 from tests.conftest import Couple, Person, assert_problem, make_couple, register
 
 CASELOAD = "/api/v1/therapist/couples"
@@ -523,3 +527,35 @@ def test_therapist_responses_document_no_free_text(app: FastAPI) -> None:
                 ref = content["schema"]["$ref"].rsplit("/", 1)[1]
                 found |= _free_strings(components[ref], components, ref)
     assert found == _TEXT_ALLOWED
+
+
+async def test_therapist_reads_are_not_kept_by_caches(
+    client: httpx.AsyncClient, couple: Couple, therapist: Person
+) -> None:
+    await grant_both(client, couple, therapist)
+    for path in (CASELOAD, trends_of(couple)):
+        read = await client.get(path, headers=therapist.headers)
+        assert read.headers["cache-control"] == "private, no-cache"
+        assert read.headers["vary"] == "Authorization"
+    exported = await client.get(export_of(couple), headers=therapist.headers)
+    assert exported.headers["cache-control"] == "private, no-store"
+
+
+async def test_a_read_granted_on_one_couple_opens_no_other(
+    app: FastAPI, client: httpx.AsyncClient, couple: Couple, therapist: Person
+) -> None:
+    other = await make_couple(client)
+    await grant_both(client, couple, therapist)
+    granted = await log.record_read(
+        app.state.database, uuid.UUID(couple.id), uuid.UUID(therapist.id), "GET test"
+    )
+    trends = app.state.trends_cache
+    computed, _ = await trends_service.weekly_trends(
+        app.state.database, trends, uuid.UUID(couple.id), granted, weeks=2, end=None
+    )
+    assert str(computed.trends.couple_id) == couple.id
+    with pytest.raises(Problem) as refused:
+        await trends_service.weekly_trends(
+            app.state.database, trends, uuid.UUID(other.id), granted, weeks=2, end=None
+        )
+    assert refused.value.status == 404

@@ -100,14 +100,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER access_log_append_only" + _on_postgresql(" ON access_log"))
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER access_log_append_only ON access_log")
         op.execute("DROP FUNCTION access_log_append_only()")
+    else:
+        op.execute("DROP TRIGGER access_log_append_only")
     op.drop_index("ix_access_log_couple_id_at_id", table_name="access_log")
     op.drop_table("access_log")
     op.drop_index("ix_therapist_grants_therapist_id_couple_id", table_name="therapist_grants")
     op.drop_table("therapist_grants")
 
-
-def _on_postgresql(clause: str) -> str:
-    return clause if op.get_bind().dialect.name == "postgresql" else ""

@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 
 from api.bids import service
 from api.bids.service import ResponseFilter
 from api.couples.access import CouplePartners
+from api.cursor import CursorQuery, LimitQuery
 from api.db import Conn, DatabaseDep
 from api.deps import CallerDep
 from api.errors import problems
@@ -88,8 +89,8 @@ async def list_bids(
     bidder_id: uuid.UUID | None = None,
     response: ResponseFilter | None = None,
     kind: BidKind | None = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> BidPage:
     items, next_cursor = await service.list_bids(
         conn,

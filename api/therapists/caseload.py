@@ -20,6 +20,7 @@ from api.db import Database
 from api.errors import invalid
 from api.sql import Record, Statement
 from api.therapists import risk
+from api.therapists.grants import BOTH
 from api.trends import calendar, figures
 from api.trends.cache import LRUCache
 from api.trends.figures import Counts, Tally
@@ -39,7 +40,7 @@ _COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "rep
 # partner; the lookups of each couple's version and last bid run once per couple, in
 # the grouped subquery.
 _COUPLES = Statement(
-    """
+    f"""
     SELECT c.id AS couple_id, c.timezone, c.week_starts, c.weight_toward, c.weight_away,
            c.weight_against, c.created_at, a.access_since, a.version, a.last_bid_at,
            m.user_id, u.display_name
@@ -51,7 +52,7 @@ _COUPLES = Statement(
                 WHERE b.couple_id = g.couple_id AND b.deleted_at IS NULL) AS last_bid_at
         FROM therapist_grants AS g
         WHERE g.therapist_id = :therapist_id
-        GROUP BY g.couple_id HAVING count(*) = 2
+        GROUP BY g.couple_id HAVING count(*) = {BOTH}
     ) AS a
     JOIN couples AS c ON c.id = a.couple_id
     JOIN couple_members AS m ON m.couple_id = c.id
@@ -183,8 +184,8 @@ def _period(first: date, last: date, total: Tally, weights: Weights) -> PeriodFi
 
 def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) -> CaseloadCouple:
     summary = readings.summary
-    window_end = calendar.day_start(this_week + calendar.WEEK, couple.timezone)
-    quiet = figures.quiet(couple.last_bid_at, couple.created_at, min(now, window_end))
+    # The window ends with this week, which holds now: the quiet spell runs to now.
+    quiet = figures.quiet(couple.last_bid_at, couple.created_at, now)
     flags = [*summary.flags, *([quiet] if quiet is not None else [])]
     score, factors = risk.score(readings.recent, summary, flags)
     last_week = this_week - calendar.WEEK
@@ -195,7 +196,12 @@ def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) 
         week_starts=WeekStart(couple.week_starts),
         weights=couple.weights,
         access_since=couple.access_since,
-        last_activity_at=couple.last_bid_at,
+        last_activity_on=(
+            None
+            if couple.last_bid_at is None
+            else calendar.local_date(couple.last_bid_at, couple.timezone)
+        ),
+        turn_toward_rate_4w=summary.turn_toward_rate_4w,
         last_week=_period(last_week, last_week, readings.last_week, couple.weights),
         last_4_weeks=_period(
             last_week - 3 * calendar.WEEK, last_week, readings.last_4_weeks, couple.weights

@@ -2,11 +2,11 @@
 partners decide and see of a therapist's access."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from api.couples.access import CouplePartners
+from api.cursor import CursorQuery, LimitQuery
 from api.db import Conn
 from api.deps import CallerDep
 from api.errors import problems
@@ -84,8 +84,8 @@ async def access_log(
     couple_id: uuid.UUID,
     _partners: CouplePartners,
     conn: Conn,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> AccessLogPage:
     items, next_cursor = await log.entries(conn, couple_id, cursor=cursor, limit=limit)
     return AccessLogPage(items=items, next_cursor=next_cursor)

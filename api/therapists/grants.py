@@ -19,8 +19,16 @@ _grants: sa.Table = TherapistGrant.__table__  # type: ignore[attr-defined]
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 _couples: sa.Table = Couple.__table__  # type: ignore[attr-defined]
 
-# A couple has two partners, and a grant goes with its partner's membership.
+# A grant goes with its partner's membership, so a couple has at most two: access
+# needs both. The access log's check and the caseload read count the same.
 BOTH = 2
+
+
+async def _take_turn(conn: AsyncConnection, couple_id: uuid.UUID) -> None:
+    """Grants and revocations of one couple take turns: the second of two concurrent
+    grants sees the first and answers `active`, and a revocation never misses a grant
+    given while it ran."""
+    await conn.execute(sa.select(_couples.c.id).where(_couples.c.id == couple_id).with_for_update())
 
 
 async def grant(
@@ -28,9 +36,7 @@ async def grant(
 ) -> tuple[GrantPublic, bool]:
     """The caller's grant to the therapist account with this email, and whether it is
     new (a partner who granted already changes nothing)."""
-    # Grants of one couple take turns, so the second of two concurrent grants sees the
-    # first and answers `active`.
-    await conn.execute(sa.select(_couples.c.id).where(_couples.c.id == couple_id).with_for_update())
+    await _take_turn(conn, couple_id)
     therapist_id = await conn.scalar(
         sa.select(_users.c.id).where(
             _users.c.email == normalise_email(email),
@@ -95,6 +101,7 @@ def _public(rows: list[Any]) -> GrantPublic:
 
 async def revoke(conn: AsyncConnection, couple_id: uuid.UUID, therapist_id: uuid.UUID) -> None:
     """Both partners' grants go: access ends, and to have it again both must grant."""
+    await _take_turn(conn, couple_id)
     deleted = await conn.execute(
         sa.delete(_grants).where(
             _grants.c.couple_id == couple_id, _grants.c.therapist_id == therapist_id

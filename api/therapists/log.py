@@ -12,6 +12,8 @@ from api import cursor as cursors
 from api.db import Database
 from api.errors import not_found
 from api.sql import RowsStatement
+from api.therapists.grants import BOTH
+from api.trends.service import Granted
 from models.base import utcnow
 from models.therapist import AccessLogEntry, AccessLogPublic
 
@@ -35,7 +37,8 @@ _CHECKED = RowsStatement(
     SELECT {_VALUES}
     FROM {{rows}} JOIN users AS u ON u.id = rows_.therapist_id
     WHERE (SELECT count(*) FROM therapist_grants AS g
-           WHERE g.couple_id = rows_.couple_id AND g.therapist_id = rows_.therapist_id) = 2
+           WHERE g.couple_id = rows_.couple_id AND g.therapist_id = rows_.therapist_id)
+          = {BOTH}
     RETURNING id
     """,
     _COLUMNS,
@@ -67,12 +70,13 @@ def _row(
 
 async def record_read(
     database: Database, couple_id: uuid.UUID, therapist_id: uuid.UUID, endpoint: str
-) -> None:
-    """Log the therapist's read of one couple, committed before the read goes on; a
-    couple without both partners' grants for this therapist is a 404."""
+) -> Granted:
+    """Log the therapist's read of one couple, committed before the read goes on, and
+    grant the read; a couple without both partners' grants for this therapist is a 404."""
     logged = await database.run_row(_CHECKED, **_row(couple_id, therapist_id, endpoint, utcnow()))
     if logged is None:
         raise not_found("couple")
+    return Granted(couple_id)
 
 
 async def record_listed(

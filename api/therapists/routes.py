@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
+from api.cursor import CursorQuery, LimitQuery
 from api.db import Database, DatabaseDep
 from api.deps import API_PREFIX
 from api.errors import problems
@@ -15,7 +16,7 @@ from api.therapists import caseload, export, log
 from api.therapists.access import TherapistDep
 from api.trends import figures, service
 from api.trends.routes import (
-    NO_STORE,
+    PRIVATE,
     TRENDS_DESCRIPTION,
     EndQuery,
     TrendsCacheDep,
@@ -57,14 +58,11 @@ class CoupleRead:
 
     async def trends(self, path: str) -> tuple[service.Computed, datetime]:
         """Entered in the access log first: a couple without both grants is a 404."""
-        await log.record_read(self.database, self.couple_id, self.therapist_id, _endpoint(path))
+        granted = await log.record_read(
+            self.database, self.couple_id, self.therapist_id, _endpoint(path)
+        )
         return await service.weekly_trends(
-            self.database,
-            self.cache,
-            self.couple_id,
-            service.THERAPIST,
-            weeks=self.weeks,
-            end=self.end,
+            self.database, self.cache, self.couple_id, granted, weeks=self.weeks, end=self.end
         )
 
 
@@ -92,7 +90,9 @@ CoupleReadDep = Annotated[CoupleRead, Depends(couple_read)]
     "couple's `direction`, `flags` and `pursuer_distancer` are those of its default "
     "trends read (the 12 weeks up to today); `last_week` is the last whole week before "
     "this one and `last_4_weeks` the four whole weeks that end with it. "
-    "`last_activity_at` is when the couple's latest bid occurred. `risk` (0 to 100) "
+    "`last_activity_on` is the local date of the couple's latest bid (a date, not a "
+    "time: no more than the dashboard needs). `turn_toward_rate_4w` is that of the "
+    "summary: the 4 weeks to this one, the current week so far included. `risk` (0 to 100) "
     "adds up `risk_factors`: the turn-toward rate of the last 4 weeks between the "
     "research benchmarks, a declining direction, and each flag; docs/metrics.md has "
     "the rules. Only partners' display names and figures: no note or other text a "
@@ -103,12 +103,14 @@ async def list_caseload(
     therapist: TherapistDep,
     database: DatabaseDep,
     cache: CaseloadCacheDep,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    response: Response,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> Caseload:
     items, next_cursor = await caseload.caseload(
         database, cache, therapist.id, cursor=cursor, limit=limit
     )
+    response.headers.update(PRIVATE)
     await log.record_listed(
         database, [item.couple_id for item in items], therapist.id, _endpoint(_CASELOAD)
     )
@@ -152,5 +154,10 @@ async def export_csv(read: CoupleReadDep) -> Response:
     return Response(
         export.weeks_csv(weeks),
         media_type="text/csv; charset=utf-8",
-        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            **PRIVATE,
+            # A download of a couple's figures: nothing on the way keeps a copy.
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
     )

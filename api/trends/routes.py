@@ -17,11 +17,11 @@ from models.trend import BankAccount, WeeklyTrends
 router = APIRouter(prefix="/couples/{couple_id}", tags=["trends"], responses=problems(503))
 
 # Figures change with every bid; a client may keep one copy per login, never stale.
-NO_STORE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
 
 def json_response(body: bytes | str) -> Response:
-    return Response(body, media_type="application/json", headers=NO_STORE)
+    return Response(body, media_type="application/json", headers=PRIVATE)
 
 
 def trends_cache(request: Request) -> service.TrendsCache:

@@ -107,12 +107,16 @@ _BANK = Statement(
 )
 
 
-class _Therapist:
-    """A reader who is not a partner, whose access to the couple was checked already."""
+@dataclass(frozen=True)
+class Granted:
+    """A read of `couple_id` by someone other than its partners, that the couple has
+    granted and the access log has entered (api/therapists/log.py makes these)."""
+
+    couple_id: uuid.UUID
 
 
-THERAPIST = _Therapist()
-Reader = uuid.UUID | _Therapist
+# A partner's id, or a granted read.
+Reader = uuid.UUID | Granted
 
 # Calendar, weights, last change of settings, partners, version of the bids.
 Version = tuple[str, str, tuple[int, int, int], datetime, tuple[uuid.UUID, ...], int | None]
@@ -141,13 +145,13 @@ def _version(row: Record, partners: tuple[uuid.UUID, ...]) -> Version:
 
 
 async def _state(database: Database, couple_id: uuid.UUID, reader: Reader) -> State:
-    """The couple as `reader` may read it: one of its partners, or `THERAPIST` for a
-    reader whose access was checked already (api/therapists/log.py). Anyone else gets
-    a 404."""
+    """The couple as `reader` may read it: one of its partners, or a read granted on
+    this couple. Anyone else gets a 404."""
     # Read on every trends request; concurrent ones for a couple share the statement.
     rows = await database.fetch_shared(_STATE, couple_id=couple_id)
     partners = tuple(row["user_id"] for row in rows)
-    if not rows or (reader is not THERAPIST and reader not in partners):
+    granted = isinstance(reader, Granted) and reader.couple_id == couple_id
+    if not rows or not (granted or reader in partners):
         raise not_found("couple")
     first = rows[0]
     return State(
