@@ -8,7 +8,9 @@ simulated couples (api/simulator.py), one with 30,000 bids over two years and on
 therapist's caseload of 200 simulated couples of a year each (the simulator's five
 profiles in turn, at their own rates of bids), a page of 50 (the default) and all 200
 in one page. Each caseload read also writes: it enters every couple it lists in the
-access log.
+access log. Trends and caseload are measured as served (a worker remembers what it
+computed until the couple's figures change) and computed on every request (the
+memories off), as the first read after a write is.
 
 Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default the local one),
 BENCH_SECONDS per endpoint (default 15), BENCH_CONNECTIONS (default 32)."""
@@ -384,23 +386,24 @@ def _check_caseload(token: str, couple_ids: set[str]) -> None:
     )
 
 
-def _read_caseload(couple_ids: set[str]) -> list[Result]:
-    """Each caseload read computes every couple's figures: about a tenth of a second of
-    a worker, so CONNECTIONS queued requests wait longer than wrk's default timeout."""
+def _read_caseload(couple_ids: set[str], note: str) -> list[Result]:
+    """A caseload read that computes every couple's figures takes tens of milliseconds
+    of a worker, so CONNECTIONS queued requests wait longer than wrk's default timeout."""
     token = _login(THERAPIST_EMAIL)
     _check_caseload(token, couple_ids)
     return [
-        _wrk(name, path, "get.lua", token, SECONDS, timeout=CASELOAD_TIMEOUT)
+        _wrk(name + note, path, "get.lua", token, SECONDS, timeout=CASELOAD_TIMEOUT)
         for name, path, _ in CASELOAD_READS
     ]
 
 
 def _check_access_log(database_url: str, caseload: list[Result]) -> None:
-    """Every couple a caseload read answered with is in the access log: those of the
+    """Every couple a caseload read answered with is in the access log: those of each
     check (50 and 200) and of each read wrk counted, and at most a page for each
     request still in flight when wrk stopped (CONNECTIONS of each run)."""
-    listed, in_flight = 50 + 200, 0
-    for (_, _, size), result in zip(CASELOAD_READS, caseload, strict=True):
+    runs = len(caseload) // len(CASELOAD_READS)
+    listed, in_flight = (50 + 200) * runs, 0
+    for (_, _, size), result in zip(CASELOAD_READS * runs, caseload, strict=True):
         listed += size * (result.answered - result.failures)
         in_flight += size * CONNECTIONS
     logged = _count(database_url, "SELECT count(*) FROM access_log")
@@ -441,22 +444,24 @@ def main() -> None:
         baseline = _wrk("GET /healthz", "/healthz", "get.lua", None, SECONDS)
         writes = _wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS)
         reads = _read_trends(trend_couples, "")
-        caseload = _read_caseload(seeded.caseload)
-        # The same reads with the memory of computed trends off: each request computes
-        # its 52 weeks from the rollups, as the first read after any write does.
+        caseload = _read_caseload(seeded.caseload, "")
+        # The same reads with the memories of computed trends and caseload readings off:
+        # each request computes from the rollups, as the first read after a write does.
         _stop(server)
-        server = _serve({**env, "TRENDS_CACHE_SIZE": "0"})
+        server = _serve({**env, "TRENDS_CACHE_SIZE": "0", "CASELOAD_CACHE_SIZE": "0"})
         computed = _read_trends(trend_couples, ", computed")
-        _report(baseline, [writes, *reads, *caseload, *computed])
+        computed_caseload = _read_caseload(seeded.caseload, ", computed")
+        _report(baseline, [writes, *reads, *caseload, *computed, *computed_caseload])
         print(
             f"\ntrends, 30,000 bids ÷ 300 bids: {reads[0].rate / reads[1].rate:.2f}"
             f" (computed each time: {computed[0].rate / computed[1].rate:.2f})"
         )
         print(
-            f"caseload, 200 per page ÷ 50 per page: {caseload[1].rate / caseload[0].rate:.2f};"
+            f"caseload, 200 per page ÷ 50 per page: {caseload[1].rate / caseload[0].rate:.2f}"
+            f" (computed each time: {computed_caseload[1].rate / computed_caseload[0].rate:.2f});"
             f" seeded in {seeded.caseload_seconds:.1f} s ({seeded.caseload_bids} bids)"
         )
-        _check_access_log(env["DATABASE_URL"], caseload)
+        _check_access_log(env["DATABASE_URL"], [*caseload, *computed_caseload])
         stored = _count(env["DATABASE_URL"], _COUPLE_BIDS, couple["id"])
         # wrk does not count the requests still in flight when it stops.
         print(f"\nbids answered {writes.answered - writes.failures}, stored {stored}")
