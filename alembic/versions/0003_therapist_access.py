@@ -109,4 +109,3 @@ def downgrade() -> None:
     op.drop_table("access_log")
     op.drop_index("ix_therapist_grants_therapist_id_couple_id", table_name="therapist_grants")
     op.drop_table("therapist_grants")
-
