@@ -51,6 +51,9 @@ class AccessLogEntry(SQLModel, table=True):
     therapist_id: uuid.UUID
     therapist_name: str = Field(max_length=100)
     endpoint: str = Field(max_length=200)
+    # The window a trends read or an export asked for (`end` null: up to that day).
+    weeks: int | None = None
+    end_on: date | None = None
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
@@ -82,6 +85,8 @@ class AccessLogPublic(BaseModel):
     therapist_id: uuid.UUID
     therapist_name: str
     endpoint: str
+    weeks: int | None
+    end: date | None
     at: datetime
 
 

@@ -397,13 +397,18 @@ async def test_each_therapist_read_is_logged(
     client: httpx.AsyncClient, couple: Couple, therapist: Person
 ) -> None:
     await grant_both(client, couple, therapist)
-    for path in (CASELOAD, trends_of(couple), export_of(couple)):
-        assert (await client.get(path, headers=therapist.headers)).status_code == 200
+    for path, params in (
+        (CASELOAD, {}),
+        (trends_of(couple), {}),
+        (export_of(couple), {"weeks": 104, "end": "2025-06-30"}),
+    ):
+        read = await client.get(path, params=params, headers=therapist.headers)
+        assert read.status_code == 200
     entries = (await log_of(client, couple))["items"]
-    assert [entry["endpoint"] for entry in entries] == [
-        "GET /api/v1/therapist/couples/{couple_id}/export.csv",
-        "GET /api/v1/therapist/couples/{couple_id}/trends/weekly",
-        "GET /api/v1/therapist/couples",
+    assert [(entry["endpoint"], entry["weeks"], entry["end"]) for entry in entries] == [
+        ("GET /api/v1/therapist/couples/{couple_id}/export.csv", 104, "2025-06-30"),
+        ("GET /api/v1/therapist/couples/{couple_id}/trends/weekly", 12, None),
+        ("GET /api/v1/therapist/couples", None, None),
     ]
     assert {entry["therapist_id"] for entry in entries} == {therapist.id}
     assert {entry["therapist_name"] for entry in entries} == {"Kim"}
@@ -547,7 +552,12 @@ async def test_a_read_granted_on_one_couple_opens_no_other(
     other = await make_couple(client)
     await grant_both(client, couple, therapist)
     granted = await log.record_read(
-        app.state.database, uuid.UUID(couple.id), uuid.UUID(therapist.id), "GET test"
+        app.state.database,
+        uuid.UUID(couple.id),
+        uuid.UUID(therapist.id),
+        "GET test",
+        weeks=2,
+        end=None,
     )
     trends = app.state.trends_cache
     computed, _ = await trends_service.weekly_trends(

@@ -80,6 +80,8 @@ def upgrade() -> None:
         sa.Column("therapist_id", sa.Uuid(), nullable=False),
         sa.Column("therapist_name", sa.String(length=100), nullable=False),
         sa.Column("endpoint", sa.String(length=200), nullable=False),
+        sa.Column("weeks", sa.Integer(), nullable=True),
+        sa.Column("end_on", sa.Date(), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["couple_id"],

@@ -76,9 +76,11 @@ async def revoke_access(
     responses=problems(401, 404, 422),
     description="Every read of this couple by a therapist, newest first: who "
     "(`therapist_id`, and `therapist_name` as it was then), which endpoint (method and "
-    "path template), and when. Each caseload page lists a couple is one entry. The log "
-    "is append-only: no endpoint changes or removes an entry. Pass `next_cursor` back "
-    "as `cursor` for the next page; it is null on the last.",
+    "path template) and, for a couple's trends or export, the `weeks` and `end` it asked "
+    "for (`end` null: up to that day), and when. Each caseload page that lists the "
+    "couple is one entry. The log is append-only: no endpoint changes or removes an "
+    "entry. Pass `next_cursor` back as `cursor` for the next page; it is null on the "
+    "last.",
 )
 async def access_log(
     couple_id: uuid.UUID,

@@ -3,7 +3,7 @@ answered, and readable by the couple's partners."""
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,10 +24,18 @@ _COLUMNS = {
     "couple_id": _log.c.couple_id.type,
     "therapist_id": _log.c.therapist_id.type,
     "endpoint": _log.c.endpoint.type,
+    "weeks": _log.c.weeks.type,
+    "end_on": _log.c.end_on.type,
     "at": _log.c.at.type,
 }
-_INTO = "INSERT INTO access_log (id, couple_id, therapist_id, therapist_name, endpoint, at)"
-_VALUES = "rows_.id, rows_.couple_id, rows_.therapist_id, u.display_name, rows_.endpoint, rows_.at"
+_INTO = (
+    "INSERT INTO access_log"
+    " (id, couple_id, therapist_id, therapist_name, endpoint, weeks, end_on, at)"
+)
+_VALUES = (
+    "rows_.id, rows_.couple_id, rows_.therapist_id, u.display_name, rows_.endpoint,"
+    " rows_.weeks, rows_.end_on, rows_.at"
+)
 
 # The check and the entry in one statement: the read is logged only if access stands
 # (both partners' grants), and it is answered only if it was logged.
@@ -57,23 +65,38 @@ _LISTED = RowsStatement(
 
 
 def _row(
-    couple_id: uuid.UUID, therapist_id: uuid.UUID, endpoint: str, at: datetime
+    couple_id: uuid.UUID,
+    therapist_id: uuid.UUID,
+    endpoint: str,
+    at: datetime,
+    weeks: int | None = None,
+    end: date | None = None,
 ) -> dict[str, object]:
     return {
         "id": uuid.uuid4(),
         "couple_id": couple_id,
         "therapist_id": therapist_id,
         "endpoint": endpoint,
+        "weeks": weeks,
+        "end_on": end,
         "at": at,
     }
 
 
 async def record_read(
-    database: Database, couple_id: uuid.UUID, therapist_id: uuid.UUID, endpoint: str
+    database: Database,
+    couple_id: uuid.UUID,
+    therapist_id: uuid.UUID,
+    endpoint: str,
+    *,
+    weeks: int,
+    end: date | None,
 ) -> Granted:
-    """Log the therapist's read of one couple, committed before the read goes on, and
-    grant the read; a couple without both partners' grants for this therapist is a 404."""
-    logged = await database.run_row(_CHECKED, **_row(couple_id, therapist_id, endpoint, utcnow()))
+    """Log the therapist's read of one couple's weeks, committed before the read goes
+    on, and grant the read; a couple without both partners' grants for this therapist
+    is a 404."""
+    row = _row(couple_id, therapist_id, endpoint, utcnow(), weeks, end)
+    logged = await database.run_row(_CHECKED, **row)
     if logged is None:
         raise not_found("couple")
     return Granted(couple_id)
@@ -101,4 +124,15 @@ async def entries(
         cursor=cursor,
         limit=limit,
     )
-    return [AccessLogPublic.model_validate(row) for row in rows], next_cursor
+    return [
+        AccessLogPublic(
+            id=row["id"],
+            therapist_id=row["therapist_id"],
+            therapist_name=row["therapist_name"],
+            endpoint=row["endpoint"],
+            weeks=row["weeks"],
+            end=row["end_on"],
+            at=row["at"],
+        )
+        for row in rows
+    ], next_cursor

@@ -59,7 +59,12 @@ class CoupleRead:
     async def trends(self, path: str) -> tuple[service.Computed, datetime]:
         """Entered in the access log first: a couple without both grants is a 404."""
         granted = await log.record_read(
-            self.database, self.couple_id, self.therapist_id, _endpoint(path)
+            self.database,
+            self.couple_id,
+            self.therapist_id,
+            _endpoint(path),
+            weeks=self.weeks,
+            end=self.end,
         )
         return await service.weekly_trends(
             self.database, self.cache, self.couple_id, granted, weeks=self.weeks, end=self.end
