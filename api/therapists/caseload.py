@@ -32,9 +32,9 @@ from models.trend import Summary
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
+_COLUMNS = ", ".join(f"w.{name}" for name in figures.COUNTS)
 _DATE = sa.Date()
 _TIME = UTCDateTime()
-_COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
 
 # The couples whose two partners' grants for this therapist both stand, one row per
 # partner; the lookups of each couple's version and last bid run once per couple, in
@@ -70,7 +70,7 @@ _COUPLES = Statement(
 )
 
 _WEEKS_SQL = f"""
-    SELECT w.couple_id, w.week_start, w.responder_id, {", ".join(f"w.{name}" for name in _COUNTS)}
+    SELECT w.couple_id, w.week_start, w.responder_id, {_COLUMNS}
     FROM bid_weeks AS w
     WHERE w.week_start >= :since AND w.couple_id {{couples}}
 """
@@ -225,13 +225,7 @@ async def _read_weeks(
     rows = await database.fetch(_WEEKS[dialect], couple_ids=ids, since=now.date() - _LOOKBACK)
     counts: dict[uuid.UUID, list[Counts]] = {couple.couple_id: [] for couple in couples}
     for row in rows:
-        counts[row["couple_id"]].append(
-            Counts(
-                week_start=row["week_start"],
-                responder_id=row["responder_id"],
-                **{name: row[name] for name in _COUNTS},
-            )
-        )
+        counts[row["couple_id"]].append(Counts.of(row))
     return counts
 
 

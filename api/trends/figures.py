@@ -3,9 +3,10 @@ rules. Every rule and threshold here is written out in docs/metrics.md."""
 
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from models.couple import Weights
 from models.trend import (
@@ -99,6 +100,19 @@ class Counts(Tally):
 
     week_start: date
     responder_id: uuid.UUID
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "Counts":
+        """A `bid_weeks` row, or any row with its columns."""
+        return cls(
+            week_start=row["week_start"],
+            responder_id=row["responder_id"],
+            **{name: row[name] for name in COUNTS},
+        )
+
+
+# The count columns of `bid_weeks`, in the order of the table and of `Tally`.
+COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
 
 
 @dataclass(slots=True)

@@ -7,7 +7,8 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-_COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
+from api.trends.figures import COUNTS
+
 _EFFECTIVE = "coalesce(b.bidder_response, b.responder_response)"
 _TERMS = (
     "1",
@@ -25,7 +26,7 @@ _FORGET = sa.text("DELETE FROM bid_weeks WHERE couple_id = :couple_id").bindpara
 )
 _COUNT = sa.text(
     f"""
-    INSERT INTO bid_weeks (couple_id, week_start, responder_id, {", ".join(_COUNTS)})
+    INSERT INTO bid_weeks (couple_id, week_start, responder_id, {", ".join(COUNTS)})
     SELECT b.couple_id, toward_week_start(b.occurred_at, c.timezone, c.week_starts),
            b.responder_id, {", ".join(f"sum({term})" for term in _TERMS)}
     FROM bids AS b JOIN couples AS c ON c.id = b.couple_id

@@ -23,9 +23,9 @@ from models.trend import BankAccount, Last7Days, Summary, WeeklyTrends
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
+_COLUMNS = ", ".join(f"w.{name}" for name in figures.COUNTS)
 _DATE = sa.Date()
 _TIME = UTCDateTime()
-_COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
 _WEIGHTS = ("weight_toward", "weight_away", "weight_against")
 
 # Who may read, and everything the figures depend on but the bids' weeks: calendar,
@@ -64,7 +64,7 @@ _WEEKS = Statement(
            (SELECT occurred_at FROM bids
             WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
             ORDER BY occurred_at DESC LIMIT 1) AS last_bid_at,
-           w.week_start, w.responder_id, {", ".join(f"w.{name}" for name in _COUNTS)}
+           w.week_start, w.responder_id, {_COLUMNS}
     FROM couples AS c
     LEFT JOIN bid_weeks AS w
       ON w.couple_id = c.id AND w.week_start >= :first_week AND w.week_start <= :last_week
@@ -163,14 +163,6 @@ async def _state(database: Database, couple_id: uuid.UUID, reader: Reader) -> St
     )
 
 
-def _counts(row: Record) -> Counts:
-    return Counts(
-        week_start=row["week_start"],
-        responder_id=row["responder_id"],
-        **{name: row[name] for name in _COUNTS},
-    )
-
-
 @dataclass(frozen=True)
 class Computed:
     """A couple's trends for one window, but for what the passing of time changes:
@@ -242,7 +234,7 @@ async def _compute(
             break
         timezone, week_starts = settings["timezone"], settings["week_starts"]
     weights = Weights.of(settings)
-    counts = [_counts(row) for row in rows if row["week_start"] is not None]
+    counts = [Counts.of(row) for row in rows if row["week_start"] is not None]
     earlier = Tally(
         toward=settings["toward_before"],
         away=settings["away_before"],
