@@ -13,4 +13,5 @@ COPY alembic ./alembic
 
 USER nobody
 EXPOSE 8000
-CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
+# The app reads X-Forwarded-For itself, from TRUSTED_PROXIES only: uvicorn must not.
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-proxy-headers"]

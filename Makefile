@@ -17,8 +17,9 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/alembic upgrade head
 
+# The app reads X-Forwarded-For itself, from TRUSTED_PROXIES only: uvicorn must not.
 run: migrate
-	$(BIN)/uvicorn api.main:app --host 127.0.0.1 --port 8000
+	$(BIN)/uvicorn api.main:app --host 127.0.0.1 --port 8000 --no-proxy-headers
 
 demo: install
 	$(BIN)/python -m api.demo

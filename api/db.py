@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from api.errors import Problem
 from api.sql import Batcher, Coalescer, Record, RowsStatement, Statement
 from api.trends.calendar import week_start_of_stored
 
@@ -122,6 +121,17 @@ class Database:
         async with self.engine.connect() as conn:
             yield conn, await conn.begin()
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction committed when the block ends, rolled back when it raises."""
+        async with self.begin() as (conn, trans):
+            try:
+                yield conn
+            except BaseException:
+                await trans.rollback()
+                raise
+            await trans.commit()
+
     async def fetch(self, statement: Statement, **values: Any) -> list[Record]:
         """A read in one statement, which sees one snapshot: on PostgreSQL straight on
         the driver's pool, with no transaction around it."""
@@ -170,23 +180,10 @@ class Database:
 
 async def transaction(request: Request) -> AsyncIterator[AsyncConnection]:
     """The request's one transaction: committed when the handler returns, rolled back
-    when it raises, except for a `Problem` that says its writes must stand (a failed
-    login is counted even though the caller gets 401)."""
+    when it raises."""
     database: Database = request.app.state.database
-    async with database.begin() as (conn, trans):
-        try:
-            yield conn
-        except Problem as problem:
-            if problem.commit:
-                await trans.commit()
-            else:
-                await trans.rollback()
-            raise
-        except BaseException:
-            await trans.rollback()
-            raise
-        else:
-            await trans.commit()
+    async with database.transaction() as conn:
+        yield conn
 
 
 # Function scope: the commit happens before the response is sent, so a client never

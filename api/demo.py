@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from alembic.config import Config
 
 from alembic import command
+from api.auth.passwords import hash_password
 from api.db import create_engine
-from api.security import hash_password
 from api.seed import SeededCouple, seed_couple
+from api.settings import get_settings
 from api.simulator import SimulatedCouple, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         simulate(demo.profile, seed=args.seed, end=end, weeks=args.weeks, timezone=demo.timezone)
         for demo in COUPLES
     ]
-    seeded = asyncio.run(_seed(database_url, simulated, hash_password(PASSWORD)))
+    seeded = asyncio.run(_seed(database_url, simulated, hash_password(PASSWORD, get_settings())))
 
     rows = [("profile", "email", "password", "couple id", "bids", "timezone")]
     for demo, couple in zip(COUPLES, seeded, strict=True):

@@ -1,13 +1,15 @@
-"""Who is calling: the access token's claims and the client's address."""
+"""Who is calling: the access token's claims and the client's address; and the app's
+settings."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api import client_address as addresses
 from api.errors import Problem
 from api.security import Caller, read_access_token
-from api.settings import Settings, get_settings
+from api.settings import Settings
 
 # Every route but the service checks is under it.
 API_PREFIX = "/api/v1"
@@ -17,9 +19,9 @@ _bearer = HTTPBearer(
 )
 
 
-async def settings() -> Settings:
+async def settings(request: Request) -> Settings:
     # async: a plain `def` dependency would cost a thread hop on every request.
-    return get_settings()
+    return request.app.state.settings  # type: ignore[no-any-return]
 
 
 SettingsDep = Annotated[Settings, Depends(settings)]
@@ -30,14 +32,15 @@ def unauthenticated(detail: str = "A valid bearer access token is required.") ->
 
 
 async def current_caller(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The caller as the token states it, without a database round trip: the hot
     paths check couple membership in the query that needs it anyway. (Settings are
-    read directly: one dependency less on every authenticated request.)"""
+    read from the app directly: one dependency less on every authenticated request.)"""
     if credentials is None:
         raise unauthenticated()
-    caller = read_access_token(credentials.credentials, get_settings())
+    caller = read_access_token(credentials.credentials, request.app.state.settings)
     if caller is None:
         raise unauthenticated("The access token is invalid or has expired.")
     return caller
@@ -46,8 +49,10 @@ async def current_caller(
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-async def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+async def client_address(request: Request, settings: SettingsDep) -> str:
+    peer = request.client.host if request.client else "unknown"
+    forwarded = request.headers.getlist("x-forwarded-for")
+    return addresses.client_address(peer, forwarded, settings.trusted_proxies)
 
 
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error the API returns, the framework's own included."""
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -31,20 +32,17 @@ class ProblemDetails(BaseModel):
 
 
 class Problem(Exception):
-    """An error a handler or service raises; rendered as problem details.
-
-    `commit` keeps the request's writes although the request fails (a failed login
-    must still be counted, a reused refresh token's family must stay revoked)."""
+    """An error a handler or service raises; rendered as problem details. A request
+    that raises one rolls its transaction back."""
 
     def __init__(
         self,
         status: int,
         detail: str,
         *,
-        code: str | None = None,
+        code: str,
         headers: dict[str, str] | None = None,
         errors: list[FieldError] | None = None,
-        commit: bool = False,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -52,11 +50,16 @@ class Problem(Exception):
         self.code = code
         self.headers = headers
         self.errors = errors
-        self.commit = commit
 
 
 def not_found(what: str = "resource") -> Problem:
     return Problem(404, f"No such {what}.", code="not-found")
+
+
+def busy(detail: str, retry_after: int = 1) -> Problem:
+    """This worker is at a bound it keeps to stay responsive: refused at once, to be
+    tried again."""
+    return Problem(503, detail, code="busy", headers={"Retry-After": str(retry_after)})
 
 
 def invalid(field: str, message: str) -> Problem:
@@ -69,15 +72,25 @@ def invalid(field: str, message: str) -> Problem:
     )
 
 
-def problem_type(code: str | None) -> str:
-    return f"urn:toward:problem:{code}" if code else "about:blank"
+def problem_type(code: str) -> str:
+    return f"urn:toward:problem:{code}"
+
+
+# The framework's own errors, each given a type of ours.
+HTTP_CODES = {
+    400: "bad-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "body-too-large",
+    422: "validation",
+}
 
 
 def problem_response(
     status: int,
     detail: str,
     *,
-    code: str | None = None,
+    code: str,
     headers: dict[str, str] | None = None,
     errors: list[FieldError] | None = None,
 ) -> JSONResponse:
@@ -136,15 +149,55 @@ async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
+# What FastAPI turns into a bare 400 while it parses a JSON body: bytes that are not
+# UTF-8 (RFC 8259 allows no other encoding), or nesting deeper than the parser goes.
+# They are bodies that are not JSON, answered like malformed JSON is.
+_UNREADABLE_BODY = {
+    UnicodeDecodeError: "must be JSON text in UTF-8",
+    RecursionError: "is nested too deeply",
+}
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    headers = getattr(exc, "headers", None)
+    if status == 400 and type(exc.__cause__) in _UNREADABLE_BODY:
+        message = _UNREADABLE_BODY[type(exc.__cause__)]
+        return problem_response(
+            422,
+            "The request is not valid: body.",
+            code="validation",
+            errors=[FieldError(field="body", message=message)],
+        )
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).description
     if status == 404 and detail == "Not Found":
         detail = "No such resource."
     elif status == 405 and detail == "Method Not Allowed":
         detail = "This method is not allowed on this path."
-    return problem_response(status, detail, headers=getattr(exc, "headers", None))
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    code = HTTP_CODES.get(status, "http-error")
+    return problem_response(status, detail, code=code, headers=headers)
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """`/couples/{couple_id}` as a pattern that matches its paths."""
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile(
+        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts) + "$"
+    )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method an operation of the API serves on this path (the router names only
+    those of the first route that matched it)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if path_pattern(template).match(request.url.path):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 async def _on_database_lost(request: Request, exc: Exception) -> JSONResponse:
@@ -159,7 +212,9 @@ async def _on_database_lost(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(500, "Something went wrong on our side; it has been logged.")
+    return problem_response(
+        500, "Something went wrong on our side; it has been logged.", code="internal"
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:

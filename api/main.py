@@ -1,18 +1,23 @@
 """The ASGI app: `api.main:app`."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from fastapi import FastAPI
 
+from api.auth.housekeeping import keep_house
+from api.auth.passwords import Passwords
 from api.auth.routes import router as auth_router
 from api.bids.routes import router as bids_router
+from api.body_limit import BodyLimit
 from api.couples.routes import router as couples_router
 from api.db import Database
 from api.deps import API_PREFIX
-from api.errors import install_problem_handlers
+from api.errors import PROBLEM_JSON, install_problem_handlers
 from api.health import router as health_router
-from api.settings import get_settings
+from api.settings import Settings, get_settings
 from api.therapists.consent_routes import router as consent_router
 from api.therapists.routes import router as therapist_router
 from api.trends.cache import LRUCache
@@ -27,34 +32,78 @@ Every error is `application/problem+json` (RFC 9457); validation errors list eac
 bad field in `errors` as `{field, message}` with a dotted path. A couple you are not
 a partner of is a 404, exactly like one that does not exist.
 
-A problem's `type` is `about:blank` for plain HTTP errors, or
-`urn:toward:problem:<code>` where a client may want to tell cases apart. The codes:
-`validation`, `unauthenticated`, `bad-credentials`, `too-many-logins`,
-`bad-refresh-token`, `refresh-token-reused`, `email-taken`, `not-found`,
-`partners-only`, `therapists-only`, `already-partner`, `couple-full`,
-`couple-incomplete`, `id-conflict`, `not-logger`, `stale-version`, `not-ready`,
-`database-unavailable`.
+A problem's `type` is `urn:toward:problem:<code>`, so a client can tell cases apart.
+The codes: `validation`, `bad-request`, `unauthenticated`, `bad-credentials`,
+`too-many-logins`, `too-many-registrations`, `bad-refresh-token`,
+`refresh-token-reused`, `email-taken`, `not-found`, `method-not-allowed`,
+`body-too-large`, `partners-only`, `therapists-only`, `already-partner`,
+`couple-full`, `couple-incomplete`, `id-conflict`, `not-logger`, `stale-version`,
+`busy`, `not-ready`, `database-unavailable`, `internal`; and `http-error` for any
+other error of the HTTP layer.
+
 Any request may get 503 `database-unavailable` (with `Retry-After`) while the database
-is out of reach.
+is out of reach. A request body may be at most `MAX_BODY_BYTES` (64 KiB by default):
+a larger one is a 413 `body-too-large`, refused before it is read.
 """
+
+
+def provide(app: FastAPI, settings: Settings) -> None:
+    """What the app's requests use besides the database: per-process state."""
+    app.state.settings = settings
+    app.state.passwords = Passwords.of(settings)
+    # Computed trends per process, each checked against the database on every read.
+    app.state.trends_cache = LRUCache(settings.trends_cache_size)
+    app.state.caseload_cache = LRUCache(settings.caseload_cache_size)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = get_settings()
+    settings: Settings = app.state.given_settings or get_settings()
+    provide(app, settings)
     app.state.database = await Database.open(settings.database_url, settings.db_pool_size)
-    # Computed trends per process, each checked against the database on every read.
-    app.state.trends_cache = LRUCache(settings.trends_cache_size)
-    app.state.caseload_cache = LRUCache(settings.caseload_cache_size)
+    housekeeping = asyncio.create_task(keep_house(app.state.database, settings))
     try:
         yield
     finally:
+        housekeeping.cancel()
+        with suppress(asyncio.CancelledError):
+            await housekeeping
         await app.state.database.close()
 
 
-def create_app() -> FastAPI:
+PROBLEM_413 = {
+    "description": "Content Too Large",
+    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+}
+
+
+def _finish_openapi(app: FastAPI) -> None:
+    """The OpenAPI document says what the app does: every operation that reads a body
+    may answer 413 (api/body_limit.py), and problems come only as problem+json (a
+    response `model` would also list `application/json`)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for operations in build()["paths"].values():
+                for operation in operations.values():
+                    responses = operation["responses"]
+                    if "requestBody" in operation:
+                        responses.setdefault("413", PROBLEM_413)
+                    for status, response in responses.items():
+                        if int(status) >= 400 and PROBLEM_JSON in response.get("content", {}):
+                            response["content"].pop("application/json", None)
+        return build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; `settings` default to the environment's, read when it starts."""
     app = FastAPI(title="Toward", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.given_settings = settings
     install_problem_handlers(app)
+    app.add_middleware(BodyLimit)
     app.include_router(health_router)
     for router in (
         auth_router,
@@ -66,6 +115,7 @@ def create_app() -> FastAPI:
         therapist_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    _finish_openapi(app)
     return app
 
 

@@ -1,4 +1,5 @@
-"""Password hashing, access tokens and the opaque secrets (refresh tokens, invite codes)."""
+"""Access tokens and the opaque secrets (refresh tokens, invite codes). Passwords are
+hashed in api/auth/passwords.py."""
 
 import hashlib
 import secrets
@@ -6,47 +7,16 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import jwt
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 
-from api.settings import Settings, get_settings
-
-
-@cache
-def _hasher() -> PasswordHash:
-    settings = get_settings()
-    return PasswordHash(
-        (
-            Argon2Hasher(
-                time_cost=settings.password_hash_time_cost,
-                memory_cost=settings.password_hash_memory_kib,
-            ),
-        )
-    )
-
-
-@cache
-def _dummy_hash() -> str:
-    """Verified against when the email is unknown, so that costs as long as a real check."""
-    return _hasher().hash("not-a-real-password-0000")
-
+from api.settings import Settings
 
 ALGORITHM = "HS256"
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
-
-
-def verify_password(password: str, password_hash: str | None) -> bool:
-    if password_hash is None:
-        _hasher().verify(password, _dummy_hash())
-        return False
-    return _hasher().verify(password, password_hash)
+# Our access tokens are about 250 characters; anything much longer is not one of them.
+MAX_TOKEN_LENGTH = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +40,25 @@ def create_access_token(user_id: uuid.UUID, account_type: str, settings: Setting
 
 
 def read_access_token(token: str, settings: Settings) -> Caller | None:
-    verified = _verify_access_token(token, settings.secret_key)
-    if verified is None or verified[1] <= time.time():
+    if len(token) > MAX_TOKEN_LENGTH:
         return None
-    return verified[0]
+    try:
+        caller, expires = _verified_access_token(token, settings.secret_key)
+    except _NotOurs:
+        return None
+    return caller if expires > time.time() else None
+
+
+class _NotOurs(Exception):
+    pass
 
 
 # A client sends the same token for up to 15 minutes: its signature is checked once
-# per process, its expiry on every request.
+# per process, its expiry on every request. Only tokens we signed are remembered (a
+# failure raises, which `lru_cache` does not keep): made-up bearer strings cannot push
+# real ones out.
 @lru_cache(maxsize=8192)
-def _verify_access_token(token: str, secret_key: str) -> tuple[Caller, float] | None:
+def _verified_access_token(token: str, secret_key: str) -> tuple[Caller, float]:
     try:
         claims = jwt.decode(
             token,
@@ -88,11 +67,11 @@ def _verify_access_token(token: str, secret_key: str) -> tuple[Caller, float] | 
             options={"require": ["sub", "exp", "typ"], "verify_exp": False},
         )
         if claims["typ"] != "access":
-            return None
+            raise _NotOurs
         caller = Caller(id=uuid.UUID(claims["sub"]), account_type=str(claims.get("role", "")))
         return caller, float(claims["exp"])
-    except (jwt.PyJWTError, ValueError, KeyError, TypeError):
-        return None
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as error:
+        raise _NotOurs from error
 
 
 def new_secret() -> str:

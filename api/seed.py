@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.simulator import SimulatedBid, SimulatedCouple
-from api.users.service import normalise_email
 from models.bid import Bid
 from models.couple import DEFAULT_WEIGHTS, Couple, CoupleMember
+from models.types import normalise_email
 from models.user import User
 from models.vocabulary import AccountType, WeekStart
 

@@ -1,12 +1,20 @@
-"""Settings from the environment. Secrets have no usable default outside development."""
+"""Settings from the environment (or a `.env` file), each bounded where it is declared.
+No secret has a usable default: see `secret_key`."""
 
+import ipaddress
+import os
+import secrets
 from functools import cache
-from typing import Literal, Self
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEVELOPMENT_SECRET = "development-only-secret-change-me-0123456789"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Keys that were once published with the code: never accepted, whatever the environment.
+PUBLISHED_KEYS = frozenset({"development-only-secret-change-me-0123456789"})
 
 
 class Settings(BaseSettings):
@@ -14,33 +22,78 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./toward.db"
-    secret_key: str = DEVELOPMENT_SECRET
-    access_token_minutes: int = 15
-    refresh_token_days: int = 30
-    invite_hours: int = 72
-    # Failed logins allowed per minute, per account and (more loosely) per address.
-    login_failures_per_email: int = 5
-    login_failures_per_client: int = 30
-    login_window_seconds: int = 60
+    # The token signing key, 32+ characters. Production must set it. Elsewhere, left
+    # unset, a random key is made once into `secret_key_file` (git-ignored) and read by
+    # every worker, so `make run` needs no set-up and no key is ever shared.
+    secret_key: str = Field(default="", repr=False)
+    secret_key_file: Path = Path(".secret_key")
+    access_token_minutes: int = Field(default=15, ge=1, le=15)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # A login's whole life: refreshing renews its token, never past this.
+    login_days: int = Field(default=90, ge=1, le=365)
+    invite_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # Failed logins allowed per window, per account and (more loosely) per address.
+    login_failures_per_email: int = Field(default=5, ge=1, le=1000)
+    login_failures_per_client: int = Field(default=30, ge=1, le=100_000)
+    login_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    # Registrations allowed per client address per window: each costs a password hash.
+    registrations_per_client: int = Field(default=20, ge=1, le=1_000_000)
+    registration_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+    # Empty: the client address is the connection's.
+    trusted_proxies: Annotated[list[Network], NoDecode] = Field(default_factory=list)
+    # The largest request body read, in bytes; a larger one is a 413.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     # Per worker, for each of the two pools on PostgreSQL (SQLAlchemy's, asyncpg's).
-    db_pool_size: int = 10
+    db_pool_size: int = Field(default=10, ge=1, le=200)
     # Argon2id cost; the defaults are argon2-cffi's (64 MiB, 3 passes). Tests lower them.
-    password_hash_time_cost: int = 3
-    password_hash_memory_kib: int = 65536
+    password_hash_time_cost: int = Field(default=3, ge=1, le=10)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024, le=1024 * 1024)
+    # Hashes running at once per worker, each holding `password_hash_memory_kib`; a
+    # request that would start one more is a 503 at once.
+    password_hashes_in_flight: int = Field(default=2, ge=1, le=64)
+    # How often each worker deletes expired refresh tokens and spent rate-limit rows.
+    housekeeping_seconds: int = Field(default=3600, ge=1, le=86_400)
     # Computed trends kept per worker (api/trends/cache.py); each is ~30 KB. 0: none.
-    trends_cache_size: int = 256
+    trends_cache_size: int = Field(default=256, ge=0, le=100_000)
     # Couples' caseload readings kept per worker (api/therapists/caseload.py); each
     # is ~2 KB. 0: none.
-    caseload_cache_size: int = 4096
+    caseload_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
-    def _refuse_weak_secrets(self) -> Self:
-        weak = self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32
-        if self.environment == "production" and weak:
-            raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
-        if not 1 <= self.access_token_minutes <= 15:
-            raise ValueError("ACCESS_TOKEN_MINUTES must be between 1 and 15")
+    def _a_secret_key_of_our_own(self) -> Self:
+        if not self.secret_key:
+            if self.environment == "production":
+                raise ValueError("SECRET_KEY must be set in production (32+ random characters)")
+            self.secret_key = local_key(self.secret_key_file)
+        if len(self.secret_key) < 32 or self.secret_key in PUBLISHED_KEYS:
+            raise ValueError("SECRET_KEY must be a random value of 32+ characters")
         return self
+
+
+def local_key(path: Path) -> str:
+    """The key in `path`, made first if there is none. Workers starting together agree:
+    each writes a candidate aside and links it into place, and only the first link
+    succeeds."""
+    if not path.exists():
+        candidate = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
+    return path.read_text().strip()
 
 
 @cache

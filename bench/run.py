@@ -10,7 +10,9 @@ profiles in turn, at their own rates of bids), a page of 50 (the default) and al
 in one page. Each caseload read also writes: it enters every couple it lists in the
 access log. Trends and caseload are measured as served (a worker remembers what it
 computed until the couple's figures change) and computed on every request (the
-memories off), as the first read after a write is.
+memories off), as the first read after a write is. Last, a couple's bids are listed by a
+few clients, alone and then while 40 others flood the server with registrations and
+failed logins (bench/flood.lua), each a password hash at production cost.
 
 Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default the local one),
 BENCH_SECONDS per endpoint (default 15), BENCH_CONNECTIONS (default 32)."""
@@ -19,6 +21,7 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -34,9 +37,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.auth.passwords import hash_password
 from api.db import create_engine
-from api.security import hash_password
 from api.seed import seed_couple
+from api.settings import Settings
 from api.simulator import PROFILES, simulate
 from models.therapist import TherapistGrant
 from models.user import User
@@ -202,7 +206,7 @@ def _seed(database_url: str) -> Seeded:
 
     async def seed() -> Seeded:
         engine = create_engine(database_url, poolclass=sa.pool.NullPool)
-        password_hash = hash_password(SEED_PASSWORD)
+        password_hash = hash_password(SEED_PASSWORD, Settings(secret_key=secrets.token_urlsafe(32)))
         async with engine.begin() as conn:
             trend_couples = await _seed_trend_couples(conn, password_hash)
             started = time.perf_counter()
@@ -260,31 +264,43 @@ def _partner(name: str) -> str:
     return _login(email)
 
 
-def _wrk(
-    name: str, path: str, script: str, token: str | None, seconds: int, timeout: int = 2
-) -> Result:
-    """`timeout`: seconds before wrk gives up on a request and counts it failed (its
-    default is 2); a slow endpoint under CONNECTIONS queued requests needs more."""
+def _wrk_command(
+    path: str, script: str, token: str | None, seconds: int, timeout: int, connections: int
+) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "BENCH_TOKEN": token or "", "BENCH_DIR": str(HERE)}
     if not token:
         env.pop("BENCH_TOKEN")
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{seconds}s",
-            f"--timeout={timeout}s",
-            "--latency",
-            "-s",
-            str(HERE / script),
-            BASE + path,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    ).stdout
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        f"--timeout={timeout}s",
+        "--latency",
+        "-s",
+        str(HERE / script),
+        BASE + path,
+    ]
+    return command, env
+
+
+def _wrk(
+    name: str,
+    path: str,
+    script: str,
+    token: str | None,
+    seconds: int,
+    timeout: int = 2,
+    connections: int = CONNECTIONS,
+) -> Result:
+    """`timeout`: seconds before wrk gives up on a request and counts it failed (its
+    default is 2); a slow endpoint under CONNECTIONS queued requests needs more."""
+    command, env = _wrk_command(path, script, token, seconds, timeout, connections)
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    return _parsed(name, out)
+
+
+def _parsed(name: str, out: str) -> Result:
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(
         r"BENCH non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)", out
@@ -330,6 +346,7 @@ def _serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
             "--no-access-log",
             "--log-level",
             "warning",
+            "--no-proxy-headers",
         ],
         env=env,
         cwd=ROOT,
@@ -412,6 +429,33 @@ def _check_access_log(database_url: str, caseload: list[Result]) -> None:
         raise SystemExit("the access log does not match the caseload reads answered")
 
 
+# A flood of registrations and failed logins (bench/flood.lua) from FLOOD_CONNECTIONS
+# clients, while LIST_CONNECTIONS clients list a couple's bids.
+FLOOD_CONNECTIONS = 40
+LIST_CONNECTIONS = 4
+
+
+def _lists_under_a_flood(bids_path: str, token: str) -> tuple[Result, Result, str]:
+    """Bid lists alone, then the same lists while a flood of password hashes runs: each
+    hash is 64 MiB and tens of milliseconds of a core, and none holds a connection."""
+    name = f"GET /couples/{{id}}/bids ({LIST_CONNECTIONS} clients"
+    quiet = _wrk(name + ")", bids_path, "get.lua", token, SECONDS, connections=LIST_CONNECTIONS)
+    command, env = _wrk_command("/", "flood.lua", None, SECONDS + 2, 10, FLOOD_CONNECTIONS)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as flood:
+        time.sleep(1)  # the flood is under way before the lists are measured
+        flooded = _wrk(
+            name + f", {FLOOD_CONNECTIONS} flooding)",
+            bids_path,
+            "get.lua",
+            token,
+            SECONDS,
+            connections=LIST_CONNECTIONS,
+        )
+        out, _ = flood.communicate()
+    answers = re.search(r"^FLOOD(.*)$", out, re.MULTILINE)
+    return quiet, flooded, answers.group(1).strip() if answers else "?"
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -422,6 +466,9 @@ def main() -> None:
         "DATABASE_URL": _psql_url(database),
         "SECRET_KEY": uuid.uuid4().hex * 2,
         "ENVIRONMENT": "production",
+        # The flood's clients come through wrk on this machine, each with an address of
+        # its own in X-Forwarded-For.
+        "TRUSTED_PROXIES": "127.0.0.1",
     }
     server = None
     try:
@@ -445,13 +492,30 @@ def main() -> None:
         writes = _wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS)
         reads = _read_trends(trend_couples, "")
         caseload = _read_caseload(seeded.caseload, "")
+        quiet_lists, flooded_lists, flood_answers = _lists_under_a_flood(bids_path, first)
         # The same reads with the memories of computed trends and caseload readings off:
         # each request computes from the rollups, as the first read after a write does.
         _stop(server)
         server = _serve({**env, "TRENDS_CACHE_SIZE": "0", "CASELOAD_CACHE_SIZE": "0"})
         computed = _read_trends(trend_couples, ", computed")
         computed_caseload = _read_caseload(seeded.caseload, ", computed")
-        _report(baseline, [writes, *reads, *caseload, *computed, *computed_caseload])
+        _report(
+            baseline,
+            [
+                writes,
+                *reads,
+                *caseload,
+                quiet_lists,
+                flooded_lists,
+                *computed,
+                *computed_caseload,
+            ],
+        )
+        print(
+            f"\nbid lists during the flood ÷ alone: {flooded_lists.rate / quiet_lists.rate:.2f};"
+            f" p99 {flooded_lists.p99_ms:.0f} ms against {quiet_lists.p99_ms:.0f} ms;"
+            f" flood answers (status=count): {flood_answers}"
+        )
         print(
             f"\ntrends, 30,000 bids ÷ 300 bids: {reads[0].rate / reads[1].rate:.2f}"
             f" (computed each time: {computed[0].rate / computed[1].rate:.2f})"

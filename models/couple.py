@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, StrictInt, StringConstraints
+from pydantic import BaseModel, StringConstraints
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
-from models.types import RequestBody, TimeZoneName, not_null
+from models.types import JSONInteger, RequestBody, TimeZoneName, not_null
 from models.vocabulary import WeekStart, in_list
 
 # Toward +1 against away/against -5: five turns toward balance one turn away or
@@ -91,10 +91,14 @@ class Weights(BaseModel):
         )
 
 
+Deposit = Annotated[int, PydanticField(ge=1, le=WEIGHT_BOUND), JSONInteger]
+Withdrawal = Annotated[int, PydanticField(ge=-WEIGHT_BOUND, le=-1), JSONInteger]
+
+
 class WeightsUpdate(RequestBody):
-    toward: StrictInt | None = PydanticField(default=None, ge=1, le=WEIGHT_BOUND)
-    away: StrictInt | None = PydanticField(default=None, ge=-WEIGHT_BOUND, le=-1)
-    against: StrictInt | None = PydanticField(default=None, ge=-WEIGHT_BOUND, le=-1)
+    toward: Deposit | None = None
+    away: Withdrawal | None = None
+    against: Withdrawal | None = None
 
     _not_null = not_null("toward", "away", "against")
 

@@ -6,13 +6,13 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import BaseModel, EmailStr
+from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
 from models.couple import PartnerPublic, Weights
 from models.trend import Direction, Figures, Flag, PursuerDistancer
-from models.types import RequestBody
+from models.types import EmailAddress, RequestBody
 from models.vocabulary import WeekStart
 
 
@@ -63,7 +63,7 @@ class GrantStatus(StrEnum):
 
 
 class GrantCreate(RequestBody):
-    email: EmailStr
+    email: EmailAddress
 
 
 class GrantPublic(BaseModel):

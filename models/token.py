@@ -1,4 +1,5 @@
-"""Refresh tokens (stored hashed) and the failed logins that rate limiting counts."""
+"""Refresh tokens (stored hashed), and the failed logins and registrations that rate
+limiting counts."""
 
 import uuid
 from datetime import datetime
@@ -9,7 +10,11 @@ from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
-from models.types import RequestBody
+from models.types import LoginEmail, RequestBody
+
+# A refresh token is 43 characters (`secrets.token_urlsafe(32)`); the bound leaves room
+# for an access token sent by mistake, which gets its 401.
+REFRESH_TOKEN_LENGTH = 512
 
 
 class RefreshToken(SQLModel, table=True):
@@ -21,6 +26,8 @@ class RefreshToken(SQLModel, table=True):
     family_id: uuid.UUID = Field(index=True)
     token_hash: str = Field(max_length=64, unique=True)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # The end of the login: rotation carries it, and no token of the family outlives it.
+    login_expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_at_field()
@@ -39,15 +46,24 @@ class LoginFailure(SQLModel, table=True):
     at: datetime = created_at_field()
 
 
+class RegistrationAttempt(SQLModel, table=True):
+    __tablename__ = "registration_attempts"
+    __table_args__ = (sa.Index("ix_registration_attempts_client_at", "client", "at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client: str = Field(max_length=64)
+    at: datetime = created_at_field()
+
+
 class LoginRequest(RequestBody):
     # Bounded like the stored values: a longer one can never match, and the email
     # must fit the failure log's column.
-    email: str = PydanticField(max_length=320)
+    email: LoginEmail
     password: str = PydanticField(max_length=1024)
 
 
 class RefreshRequest(RequestBody):
-    refresh_token: str
+    refresh_token: str = PydanticField(max_length=REFRESH_TOKEN_LENGTH)
 
 
 class TokenPair(BaseModel):

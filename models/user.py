@@ -5,12 +5,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, EmailStr, StringConstraints
+from pydantic import BaseModel, StringConstraints
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field
-from models.types import DisplayName, RequestBody, TimeZoneName, not_null
+from models.types import DisplayName, EmailAddress, RequestBody, TimeZoneName, not_null
 from models.vocabulary import AccountType, AttachmentStyle, LoveLanguage, in_list
 
 Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
@@ -47,7 +47,7 @@ class User(UserBase, table=True):
 
 
 class UserCreate(RequestBody):
-    email: EmailStr
+    email: EmailAddress
     password: Password
     display_name: DisplayName
     timezone: TimeZoneName = "UTC"

@@ -3,10 +3,11 @@ PostgreSQL database when TEST_DATABASE_URL names a server, else a SQLite file. E
 test runs inside one transaction that is rolled back at its end."""
 
 import os
-import re
+import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from alembic import command
 from api.db import Database, create_engine
-from api.main import create_app
+from api.errors import path_pattern
+from api.main import create_app, provide
 from api.settings import Settings, get_settings
-from api.trends.cache import LRUCache
 
-# Cheap Argon2id parameters: the suite hashes hundreds of passwords. Set before the
-# settings are first read.
+# Set before the settings are first read. Cheap Argon2id parameters: the suite hashes
+# hundreds of passwords; and it registers them all from one address.
 os.environ.setdefault("PASSWORD_HASH_TIME_COST", "1")
 os.environ.setdefault("PASSWORD_HASH_MEMORY_KIB", "1024")
+os.environ.setdefault("REGISTRATIONS_PER_CLIENT", "1000000")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -105,10 +108,41 @@ def settings() -> Settings:
 @pytest.fixture
 def app(conn: AsyncConnection) -> FastAPI:
     application = create_app()
+    provide(application, get_settings())
     application.state.database = SavepointDatabase(conn)
-    application.state.trends_cache = LRUCache(get_settings().trends_cache_size)
-    application.state.caseload_cache = LRUCache(get_settings().caseload_cache_size)
     return application
+
+
+class Clock:
+    """The auth service's idea of now, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr("api.auth.service.utcnow", clock)
+    return clock
+
+
+@pytest.fixture
+def configure(app: FastAPI) -> Callable[..., Settings]:
+    """Change the app's settings for this test: `configure(max_body_bytes=2048)`."""
+
+    def apply(**changes: Any) -> Settings:
+        changed = app.state.settings.model_copy(update=changes)
+        provide(app, changed)
+        return changed
+
+    return apply
 
 
 def _documented_statuses(app: FastAPI) -> dict[tuple[str, str], set[str]]:
@@ -118,14 +152,6 @@ def _documented_statuses(app: FastAPI) -> dict[tuple[str, str], set[str]]:
         for path, operations in spec["paths"].items()
         for method, operation in operations.items()
     }
-
-
-def path_pattern(template: str) -> re.Pattern[str]:
-    """`/couples/{couple_id}` as a pattern that matches its paths."""
-    parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile(
-        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts) + "$"
-    )
 
 
 def _route_of(app: FastAPI, method: str, path: str) -> str | None:
@@ -139,10 +165,10 @@ def _route_of(app: FastAPI, method: str, path: str) -> str | None:
     return min(matches, key=lambda template: template.count("{"), default=None)
 
 
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client that fails the test when the API answers with a status its own
-    OpenAPI document does not list for that operation."""
+@asynccontextmanager
+async def client_from(app: FastAPI, address: str = "127.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
+    """A client calling from `address`, which fails the test when the API answers with
+    a status its own OpenAPI document does not list for that operation."""
     documented = _documented_statuses(app)
 
     async def check_documented(response: httpx.Response) -> None:
@@ -156,12 +182,24 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
                 f"which its OpenAPI responses do not list"
             )
 
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
     async with httpx.AsyncClient(
         transport=transport,
         base_url="http://testserver",
         event_hooks={"response": [check_documented]},
     ) as http:
+        yield http
+
+
+def new_address() -> str:
+    """An address no other test uses: some tests commit rows keyed by address."""
+    number = uuid.uuid4().int
+    return f"2001:db8::{number % 0xFFFF:x}:{(number >> 16) % 0xFFFF:x}"
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_from(app) as http:
         yield http
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from models.bid import Bid
 from models.vocabulary import STYLES_BY_RESPONSE
 from tests.conftest import Couple, Person, assert_problem, make_couple, register
 
@@ -31,6 +33,7 @@ BID_FIELDS = {
     "updated_at",
 }
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
+BIDS: sa.Table = Bid.__table__  # type: ignore[attr-defined]
 
 
 def iso(moment: datetime) -> str:
@@ -491,6 +494,22 @@ async def test_recreating_a_deleted_id_is_409(client, couple):
     assert_problem(await post_bid(client, couple, **(body | {"kind": "humor"})), 409)
     assert_problem(await get_bid(client, couple, body["id"]), 404)
     assert await listed_ids(client, couple) == []
+
+
+async def test_a_deleted_bid_keeps_no_digest_of_its_words(client, couple, conn):
+    body = {"id": str(uuid.uuid4()), "kind": "support", "note": "rough day", "private": True}
+    await log_bid(client, couple, **body)
+    digest = sa.select(BIDS.c.request_digest).where(BIDS.c.id == uuid.UUID(body["id"]))
+    assert len(await conn.scalar(digest)) == 64
+
+    await client.delete(f"{couple.bids}/{body['id']}", headers=couple.first.headers)
+
+    assert await conn.scalar(digest) == ""
+    assert (
+        await conn.scalar(sa.select(BIDS.c.note).where(BIDS.c.id == uuid.UUID(body["id"]))) is None
+    )
+    # Replaying the very create that made it is still a conflict.
+    assert_problem(await post_bid(client, couple, **body), 409)
 
 
 async def test_an_id_taken_in_another_couple_is_409_and_stays_hidden(client, couple, stranger):

@@ -15,8 +15,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import models.couple
-from api.security import hash_password
+from api.auth.passwords import hash_password
 from api.seed import SeededCouple, seed_couple
+from api.settings import get_settings
 from api.simulator import simulate
 from api.trends.cache import LRUCache
 from models.base import utcnow
@@ -40,7 +41,11 @@ async def seed_granted(
     tag = uuid.uuid4().hex[:8]
     emails = (f"{profile}-{tag}-a@example.org", f"{profile}-{tag}-b@example.org")
     seeded = await seed_couple(
-        conn, simulated, names=("Ana", "Ben"), emails=emails, password_hash=hash_password(PASSWORD)
+        conn,
+        simulated,
+        names=("Ana", "Ben"),
+        emails=emails,
+        password_hash=hash_password(PASSWORD, get_settings()),
     )
     tokens = []
     for email in emails:

@@ -55,3 +55,14 @@ def test_secrets_are_required_from_the_environment() -> None:
     result = _config()
     assert result.returncode != 0
     assert "POSTGRES_PASSWORD" in result.stderr or "SECRET_KEY" in result.stderr
+
+
+def test_the_client_address_is_read_the_same_way_everywhere() -> None:
+    """uvicorn's own X-Forwarded-For handling would trust 127.0.0.1 whatever the
+    settings say: every way of serving turns it off and leaves it to TRUSTED_PROXIES."""
+    assert "--no-proxy-headers" in (ROOT / "Makefile").read_text()
+    assert '"--no-proxy-headers"' in (ROOT / "Dockerfile").read_text()
+    rendered = _config(**SECRETS, TRUSTED_PROXIES="10.0.0.0/8")
+    assert rendered.returncode == 0, rendered.stderr
+    assert "TRUSTED_PROXIES: 10.0.0.0/8" in rendered.stdout
+    assert "TRUSTED_PROXIES: ''" in _config(**SECRETS).stdout

@@ -13,17 +13,17 @@ from api.db import create_engine
 from api.main import create_app
 from api.settings import get_settings
 from api.therapists import grants as therapist_grants
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, new_address
 
 
 @pytest.fixture
-async def live_client(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[httpx.AsyncClient]:
-    monkeypatch.setattr(get_settings(), "database_url", database_url)
-    app: FastAPI = create_app()
+async def live_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    # These tests race requests, not password hashes (tests/test_password_flood.py).
+    settings = {"database_url": database_url, "password_hashes_in_flight": 64}
+    app: FastAPI = create_app(get_settings().model_copy(update=settings))
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        # An address of its own: these tests commit rows that the limits count by address.
+        transport = httpx.ASGITransport(app=app, client=(new_address(), 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://live") as client:
             yield client
 

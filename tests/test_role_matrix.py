@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.errors import path_pattern
 from api.main import app as served_app
 from tests.conftest import (
     PASSWORD,
@@ -25,7 +26,6 @@ from tests.conftest import (
     Person,
     assert_problem,
     make_couple,
-    path_pattern,
     register,
 )
 

@@ -87,13 +87,14 @@ async def test_docs_are_served(client: httpx.AsyncClient, path: str) -> None:
 def test_every_problem_code_in_use_is_listed_in_the_api_description(app: FastAPI) -> None:
     import re
 
+    from api.errors import HTTP_CODES
     from tests.conftest import ROOT
 
     used = {
         code
         for path in (ROOT / "api").rglob("*.py")
         for code in re.findall(r'code="([a-z-]+)"', path.read_text())
-    }
+    } | {*HTTP_CODES.values(), "http-error"}
     description = app.openapi()["info"]["description"]
     assert used, "no problem codes found"
     assert {code for code in used if f"`{code}`" not in description} == set()

@@ -9,8 +9,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.security import hash_password
+from api.auth.passwords import hash_password
 from api.seed import SeededCouple, seed_couple
+from api.settings import get_settings
 from api.simulator import simulate
 from tests.conftest import PASSWORD
 
@@ -29,7 +30,7 @@ async def seeded_summary(
         simulated,
         names=("Ana", "Ben"),
         emails=emails,
-        password_hash=hash_password(PASSWORD),
+        password_hash=hash_password(PASSWORD, get_settings()),
     )
     login = await client.post("/api/v1/auth/login", json={"email": emails[1], "password": PASSWORD})
     assert login.status_code == 200, login.text

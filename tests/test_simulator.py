@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.security import hash_password
+from api.auth.passwords import hash_password
 from api.seed import seed_couple
+from api.settings import get_settings
 from api.simulator import PROFILES, TIMEZONES, SimulatedBid, SimulatedCouple, simulate
 from models.bid import Bid
 from models.vocabulary import STYLES_BY_RESPONSE
@@ -203,7 +204,7 @@ async def test_a_seeded_couple_is_readable_through_the_api(
         simulated,
         names=("Priya", "Dev"),
         emails=("priya.seeded@example.org", "dev.seeded@example.org"),
-        password_hash=hash_password(PASSWORD),
+        password_hash=hash_password(PASSWORD, get_settings()),
     )
     assert seeded.bids == len(simulated.bids) > 0
 

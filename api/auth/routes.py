@@ -1,30 +1,41 @@
 """`/auth`: register, log in, refresh, log out."""
 
 from fastapi import APIRouter, Response, status
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import service
-from api.db import Conn
+from api.auth.passwords import PasswordsDep
+from api.db import DatabaseDep
 from api.deps import ClientAddress, SettingsDep
 from api.errors import problems
-from api.security import hash_password
-from api.users.service import create_user
 from models.token import LoginRequest, RefreshRequest, TokenPair
 from models.user import UserCreate, UserPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(503))
 
+_BUSY = (
+    "A worker runs a bounded number of password hashes at once; past it, the request is "
+    "a 503 `busy` at once, with `Retry-After`."
+)
+
 
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses=problems(409, 422),
+    responses=problems(409, 422, 429),
     description="Create a `partner` (default) or `therapist` account. The email is "
-    "compared without regard to case; a taken one is a 409.",
+    "compared without regard to case; a taken one is a 409. Registrations are limited "
+    "per client address (`REGISTRATIONS_PER_CLIENT` per `REGISTRATION_WINDOW_SECONDS`, "
+    "by default 20 an hour), whatever their outcome: past it, a 429 with `Retry-After` in "
+    f"seconds. {_BUSY}",
 )
-async def register(body: UserCreate, conn: Conn) -> UserPublic:
-    password_hash = await run_in_threadpool(hash_password, body.password)
-    return await create_user(conn, body, password_hash)
+async def register(
+    body: UserCreate,
+    database: DatabaseDep,
+    passwords: PasswordsDep,
+    client: ClientAddress,
+    settings: SettingsDep,
+) -> UserPublic:
+    return await service.register(database, passwords, body, client, settings)
 
 
 @router.post(
@@ -33,22 +44,30 @@ async def register(body: UserCreate, conn: Conn) -> UserPublic:
     description="Exchange an email and password for an access token (at most 15 minutes) "
     "and a refresh token. Failed logins are limited per account and, more loosely, per "
     "client address, within a sliding minute; past the limit every attempt, right or "
-    "wrong, is a 429 with `Retry-After` in seconds.",
+    "wrong, is a 429 with `Retry-After` in seconds. An account at its limit can be kept "
+    "there by anyone who knows its email and keeps failing; its partner's apps stay "
+    f"logged in meanwhile, since refreshing is not limited this way. {_BUSY}",
 )
 async def login(
-    body: LoginRequest, conn: Conn, client: ClientAddress, settings: SettingsDep
+    body: LoginRequest,
+    database: DatabaseDep,
+    passwords: PasswordsDep,
+    client: ClientAddress,
+    settings: SettingsDep,
 ) -> TokenPair:
-    return await service.login(conn, body.email, body.password, client, settings)
+    return await service.login(database, passwords, body.email, body.password, client, settings)
 
 
 @router.post(
     "/refresh",
     responses=problems(401, 422),
     description="Spend a refresh token for a new pair. Each refresh token works once: "
-    "presenting a spent one is a 401 and revokes every refresh token of that login.",
+    "presenting a spent one is a 401 and revokes every refresh token of that login. A "
+    "login lasts at most `LOGIN_DAYS` (90 by default) from its password check, however "
+    "often it is refreshed; then the client logs in again.",
 )
-async def refresh(body: RefreshRequest, conn: Conn, settings: SettingsDep) -> TokenPair:
-    return await service.refresh(conn, body.refresh_token, settings)
+async def refresh(body: RefreshRequest, database: DatabaseDep, settings: SettingsDep) -> TokenPair:
+    return await service.refresh(database, body.refresh_token, settings)
 
 
 @router.post(
@@ -58,6 +77,6 @@ async def refresh(body: RefreshRequest, conn: Conn, settings: SettingsDep) -> To
     description="End the login that this refresh token belongs to. Needs no "
     "`Authorization`; an unknown token is also a 204, so nothing is revealed.",
 )
-async def logout(body: RefreshRequest, conn: Conn) -> Response:
-    await service.logout(conn, body.refresh_token)
+async def logout(body: RefreshRequest, database: DatabaseDep) -> Response:
+    await service.logout(database, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

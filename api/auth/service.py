@@ -1,66 +1,123 @@
-"""Registration, login, refresh-token rotation and logout."""
+"""Registration, login, refresh-token rotation and logout.
+
+A password hash costs tens of milliseconds and 64 MiB, so it runs between transactions,
+never inside one: a registration or login checks its limits and takes its turn in one
+short transaction, hashes, then writes in another."""
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import ratelimit
+from api.auth.passwords import Passwords
+from api.db import Database
 from api.errors import Problem
-from api.security import create_access_token, digest, new_secret, verify_password
+from api.security import create_access_token, digest, new_secret
 from api.settings import Settings
-from api.users.service import normalise_email
+from api.users.service import create_user, email_taken
 from models.base import utcnow
 from models.token import RefreshToken, TokenPair
-from models.user import User
+from models.user import User, UserCreate, UserPublic
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 _tokens: sa.Table = RefreshToken.__table__  # type: ignore[attr-defined]
 
 
-def _bad_credentials() -> Problem:
-    # `commit`: the failure just recorded must count even though the request fails.
-    return Problem(401, "The email or password is not right.", code="bad-credentials", commit=True)
+def _too_many(what: str, wait: int, code: str) -> Problem:
+    return Problem(
+        429,
+        f"Too many {what}; try again in {wait} seconds.",
+        code=code,
+        headers={"Retry-After": str(wait)},
+    )
+
+
+async def register(
+    database: Database, passwords: Passwords, body: UserCreate, client: str, settings: Settings
+) -> UserPublic:
+    now = utcnow()
+    window = timedelta(seconds=settings.registration_window_seconds)
+    with passwords.place() as place:
+        async with database.transaction() as conn:
+            await ratelimit.serialise(conn, f"register {client}")
+            limit = ratelimit.Limit(
+                ratelimit.REGISTRATIONS.c.client, client, settings.registrations_per_client
+            )
+            wait = await ratelimit.retry_after(conn, [limit], now, window)
+            if wait is not None:
+                raise _too_many("registrations from this address", wait, "too-many-registrations")
+            # Counted whatever the outcome: a taken email is an answer worth limiting too.
+            await ratelimit.record_registration(conn, client, now, window)
+            taken = await email_taken(conn, body.email)
+        if taken:
+            raise _email_taken()
+        password_hash = await place.hash(body.password)
+    async with database.transaction() as conn:
+        user = await create_user(conn, body, password_hash)
+    if user is None:  # registered by another request while this one hashed
+        raise _email_taken()
+    return user
+
+
+def _email_taken() -> Problem:
+    return Problem(409, "An account with this email already exists.", code="email-taken")
+
+
+@dataclass(frozen=True)
+class _Account:
+    id: uuid.UUID
+    password_hash: str
+    account_type: str
 
 
 async def login(
-    conn: AsyncConnection, email: str, password: str, client: str, settings: Settings
+    database: Database,
+    passwords: Passwords,
+    email: str,
+    password: str,
+    client: str,
+    settings: Settings,
 ) -> TokenPair:
-    email = normalise_email(email)
-    await ratelimit.serialise(conn, email)
+    """`email` normalised (`LoginEmail`). The attempt is counted as a failure before the
+    password is checked, and forgotten once it proves right: parallel guesses each take
+    a place in the limit, as guesses one after another would."""
     now = utcnow()
     window = timedelta(seconds=settings.login_window_seconds)
-    wait = await ratelimit.retry_after(
-        conn,
-        [
-            ratelimit.Limit("email", email, settings.login_failures_per_email),
-            ratelimit.Limit("client", client, settings.login_failures_per_client),
-        ],
-        now,
-        window,
-    )
-    if wait is not None:
-        raise Problem(
-            429,
-            f"Too many failed logins; try again in {wait} seconds.",
-            code="too-many-logins",
-            headers={"Retry-After": str(wait)},
+    with passwords.place() as place:
+        async with database.transaction() as conn:
+            await ratelimit.serialise(conn, email)
+            limits = [
+                ratelimit.Limit(
+                    ratelimit.FAILURES.c.email, email, settings.login_failures_per_email
+                ),
+                ratelimit.Limit(
+                    ratelimit.FAILURES.c.client, client, settings.login_failures_per_client
+                ),
+            ]
+            wait = await ratelimit.retry_after(conn, limits, now, window)
+            if wait is not None:
+                raise _too_many("failed logins", wait, "too-many-logins")
+            row = (
+                await conn.execute(
+                    sa.select(_users.c.id, _users.c.password_hash, _users.c.account_type).where(
+                        _users.c.email == email
+                    )
+                )
+            ).first()
+            await ratelimit.record_failure(conn, email, client, now, window)
+        account = _Account(row.id, row.password_hash, row.account_type) if row else None
+        right = await place.verify(password, account.password_hash if account else None)
+    if account is None or not right:
+        raise Problem(401, "The email or password is not right.", code="bad-credentials")
+    async with database.transaction() as conn:
+        await ratelimit.forget_failures(conn, email)
+        login_expires_at = utcnow() + timedelta(days=settings.login_days)
+        return await _issue_pair(
+            conn, account.id, account.account_type, uuid.uuid4(), login_expires_at, settings
         )
-    row = (
-        await conn.execute(
-            sa.select(_users.c.id, _users.c.password_hash, _users.c.account_type).where(
-                _users.c.email == email
-            )
-        )
-    ).first()
-    stored_hash = row.password_hash if row else None
-    if not await run_in_threadpool(verify_password, password, stored_hash) or row is None:
-        await ratelimit.record_failure(conn, email, client, now, window)
-        raise _bad_credentials()
-    await ratelimit.forget_failures(conn, email)
-    return await _issue_pair(conn, row.id, row.account_type, uuid.uuid4(), settings)
 
 
 async def _issue_pair(
@@ -68,16 +125,24 @@ async def _issue_pair(
     user_id: uuid.UUID,
     account_type: str,
     family_id: uuid.UUID,
+    login_expires_at: datetime,
     settings: Settings,
 ) -> TokenPair:
     refresh_token = new_secret()
+    now = utcnow()
     await conn.execute(
         sa.insert(_tokens).values(
             user_id=user_id,
             family_id=family_id,
             token_hash=digest(refresh_token),
-            expires_at=utcnow() + timedelta(days=settings.refresh_token_days),
+            expires_at=min(now + timedelta(days=settings.refresh_token_days), login_expires_at),
+            login_expires_at=login_expires_at,
         )
+    )
+    # The account's tokens that can no longer be used go as it logs in or refreshes;
+    # housekeeping takes those of accounts that stopped.
+    await conn.execute(
+        sa.delete(_tokens).where(_tokens.c.user_id == user_id, _tokens.c.expires_at <= now)
     )
     return TokenPair(
         access_token=create_access_token(user_id, account_type, settings),
@@ -86,44 +151,54 @@ async def _issue_pair(
     )
 
 
-async def refresh(conn: AsyncConnection, refresh_token: str, settings: Settings) -> TokenPair:
+async def refresh(database: Database, refresh_token: str, settings: Settings) -> TokenPair:
     now = utcnow()
     token_hash = digest(refresh_token)
-    # Spending the token is one conditional update, so two racing refreshes cannot
-    # both succeed: the loser is treated as a reuse.
-    spent = (
-        await conn.execute(
-            sa.update(_tokens)
-            .where(
-                _tokens.c.token_hash == token_hash,
-                _tokens.c.used_at.is_(None),
-                _tokens.c.revoked_at.is_(None),
-                _tokens.c.expires_at > now,
+    async with database.transaction() as conn:
+        # Spending the token is one conditional update, so two racing refreshes cannot
+        # both succeed: the loser is treated as a reuse.
+        spent = (
+            await conn.execute(
+                sa.update(_tokens)
+                .where(
+                    _tokens.c.token_hash == token_hash,
+                    _tokens.c.used_at.is_(None),
+                    _tokens.c.revoked_at.is_(None),
+                    _tokens.c.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(_tokens.c.user_id, _tokens.c.family_id, _tokens.c.login_expires_at)
             )
-            .values(used_at=now)
-            .returning(_tokens.c.user_id, _tokens.c.family_id)
-        )
-    ).first()
-    if spent is not None:
-        account_type = await conn.scalar(
-            sa.select(_users.c.account_type).where(_users.c.id == spent.user_id)
-        )
-        if account_type is not None:
-            return await _issue_pair(conn, spent.user_id, account_type, spent.family_id, settings)
-    known = (
-        await conn.execute(
-            sa.select(_tokens.c.family_id, _tokens.c.used_at).where(
-                _tokens.c.token_hash == token_hash
+        ).first()
+        if spent is not None:
+            account_type = await conn.scalar(
+                sa.select(_users.c.account_type).where(_users.c.id == spent.user_id)
             )
-        )
-    ).first()
-    if known is not None and known.used_at is not None:
-        await revoke_family(conn, known.family_id)
+            if account_type is not None:
+                return await _issue_pair(
+                    conn,
+                    spent.user_id,
+                    account_type,
+                    spent.family_id,
+                    spent.login_expires_at,
+                    settings,
+                )
+        known = (
+            await conn.execute(
+                sa.select(_tokens.c.family_id, _tokens.c.used_at).where(
+                    _tokens.c.token_hash == token_hash
+                )
+            )
+        ).first()
+        reused = known is not None and known.used_at is not None
+        if known is not None and reused:
+            await revoke_family(conn, known.family_id)
+    # Outside the transaction, which has committed the revocation.
+    if reused:
         raise Problem(
             401,
             "This refresh token was already used; every token of this login is now revoked.",
             code="refresh-token-reused",
-            commit=True,
         )
     raise Problem(
         401, "The refresh token is invalid, expired or revoked.", code="bad-refresh-token"
@@ -138,9 +213,10 @@ async def revoke_family(conn: AsyncConnection, family_id: uuid.UUID) -> None:
     )
 
 
-async def logout(conn: AsyncConnection, refresh_token: str) -> None:
-    family_id = await conn.scalar(
-        sa.select(_tokens.c.family_id).where(_tokens.c.token_hash == digest(refresh_token))
-    )
-    if family_id is not None:
-        await revoke_family(conn, family_id)
+async def logout(database: Database, refresh_token: str) -> None:
+    async with database.transaction() as conn:
+        family_id = await conn.scalar(
+            sa.select(_tokens.c.family_id).where(_tokens.c.token_hash == digest(refresh_token))
+        )
+        if family_id is not None:
+            await revoke_family(conn, family_id)

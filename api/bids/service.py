@@ -359,9 +359,15 @@ async def delete_bid(
     _own(row, caller_id)
     check_if_match(if_match, row, caller_id)
     now = utcnow()
-    # The tombstone keeps what sync and the figures need, not the words.
+    # The tombstone keeps what sync and the figures need: not the words, nor a digest
+    # of them (a short note could be guessed back from it). No request's digest is
+    # empty, so replaying the id stays a conflict.
     await _write(
-        conn, row, {"deleted_at": now, "note": None}, now, conditional=if_match is not None
+        conn,
+        row,
+        {"deleted_at": now, "note": None, "request_digest": ""},
+        now,
+        conditional=if_match is not None,
     )
 
 

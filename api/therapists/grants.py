@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import insert_or_skip
 from api.errors import invalid, not_found
-from api.users.service import normalise_email
 from models.base import utcnow
 from models.couple import Couple
 from models.therapist import GrantPublic, GrantStatus, TherapistGrant
@@ -34,12 +33,13 @@ async def _take_turn(conn: AsyncConnection, couple_id: uuid.UUID) -> None:
 async def grant(
     conn: AsyncConnection, couple_id: uuid.UUID, partner_id: uuid.UUID, email: str
 ) -> tuple[GrantPublic, bool]:
-    """The caller's grant to the therapist account with this email, and whether it is
-    new (a partner who granted already changes nothing)."""
+    """The caller's grant to the therapist account with this email (normalised, as
+    `EmailAddress` gives it), and whether it is new (a partner who granted already
+    changes nothing)."""
     await _take_turn(conn, couple_id)
     therapist_id = await conn.scalar(
         sa.select(_users.c.id).where(
-            _users.c.email == normalise_email(email),
+            _users.c.email == email,
             _users.c.account_type == AccountType.therapist,
         )
     )

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from api.db import DatabaseDep
 from api.deps import CallerDep
@@ -40,15 +40,25 @@ def _iso_date(value: object) -> object:
     return value
 
 
+EARLIEST_END, LATEST_END = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _within_range(day: date | None) -> date | None:
+    # A validator, not `ge`/`le`: those would leak into the OpenAPI schema as keywords
+    # that no JSON Schema validator knows for a date.
+    if day is not None and not EARLIEST_END <= day <= LATEST_END:
+        raise ValueError(f"must be between {EARLIEST_END} and {LATEST_END}")
+    return day
+
+
 WeeksQuery = Annotated[
     int, Query(ge=1, le=104, description="How many weeks, 1 to 104, oldest first.")
 ]
 EndQuery = Annotated[
     date | None,
     BeforeValidator(_iso_date),
+    AfterValidator(_within_range),
     Query(
-        ge=date(1900, 1, 1),
-        le=date(2999, 12, 31),
         description="A local date, YYYY-MM-DD (1900-01-01 to 2999-12-31); the last "
         "week is the one holding it. Default: today in the couple's time zone.",
     ),

@@ -1,6 +1,5 @@
 """Accounts: creation, reading and the caller's own changes."""
 
-import unicodedata
 import uuid
 from typing import Any
 
@@ -8,7 +7,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import insert_or_skip
-from api.errors import Problem
 from models.base import utcnow
 from models.user import User, UserCreate, UserPublic, UserUpdate
 
@@ -25,19 +23,22 @@ _PUBLIC_COLUMNS = (
 )
 
 
-def normalise_email(email: str) -> str:
-    # NFC as registration stores it (email-validator), so a decomposed é still matches.
-    return unicodedata.normalize("NFC", email.strip()).lower()
-
-
 def _public(row: Any) -> UserPublic:
     return UserPublic.model_validate(dict(row._mapping))
 
 
-async def create_user(conn: AsyncConnection, data: UserCreate, password_hash: str) -> UserPublic:
+async def email_taken(conn: AsyncConnection, email: str) -> bool:
+    found = await conn.scalar(sa.select(_users.c.id).where(_users.c.email == email))
+    return found is not None
+
+
+async def create_user(
+    conn: AsyncConnection, data: UserCreate, password_hash: str
+) -> UserPublic | None:
+    """The new account, or None when its email is taken."""
     values = {
         "id": uuid.uuid4(),
-        "email": normalise_email(data.email),
+        "email": data.email,
         "password_hash": password_hash,
         "display_name": data.display_name,
         "timezone": data.timezone,
@@ -47,9 +48,7 @@ async def create_user(conn: AsyncConnection, data: UserCreate, password_hash: st
     row = (
         await conn.execute(insert_or_skip(conn, _users).values(values).returning(*_PUBLIC_COLUMNS))
     ).first()
-    if row is None:
-        raise Problem(409, "An account with this email already exists.", code="email-taken")
-    return _public(row)
+    return _public(row) if row else None
 
 
 async def get_user(conn: AsyncConnection, user_id: uuid.UUID) -> UserPublic | None:

@@ -1,0 +1,45 @@
+"""Rows that nothing can use any more: expired refresh tokens (spent ones included:
+after its expiry a token cannot be replayed, so its reuse needs no catching), and
+failed logins and registrations older than any window counts."""
+
+import asyncio
+import logging
+import random
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.auth.ratelimit import FAILURES, REGISTRATIONS
+from api.db import Database
+from api.settings import Settings
+from models.base import utcnow
+from models.token import RefreshToken
+
+logger = logging.getLogger("toward")
+
+TOKENS: sa.Table = RefreshToken.__table__  # type: ignore[attr-defined]
+
+
+async def prune(conn: AsyncConnection, now: datetime, settings: Settings) -> None:
+    await conn.execute(sa.delete(TOKENS).where(TOKENS.c.expires_at <= now))
+    login_window = timedelta(seconds=settings.login_window_seconds)
+    await conn.execute(sa.delete(FAILURES).where(FAILURES.c.at < now - login_window))
+    registration_window = timedelta(seconds=settings.registration_window_seconds)
+    await conn.execute(
+        sa.delete(REGISTRATIONS).where(REGISTRATIONS.c.at < now - registration_window)
+    )
+
+
+async def keep_house(database: Database, settings: Settings) -> None:
+    """Prune every `housekeeping_seconds`, until cancelled. Workers start at random
+    points of the interval, so that they do not all prune at once."""
+    interval = settings.housekeeping_seconds
+    await asyncio.sleep(random.uniform(0, interval))
+    while True:
+        try:
+            async with database.transaction() as conn:
+                await prune(conn, utcnow(), settings)
+        except Exception:  # the next round tries again
+            logger.warning("housekeeping failed", exc_info=True)
+        await asyncio.sleep(interval)

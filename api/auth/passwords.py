@@ -1,0 +1,101 @@
+"""Password hashing: Argon2id in worker threads, a bounded number at a time.
+
+Each hash takes `password_hash_memory_kib` of memory and a core for tens of
+milliseconds, so a flood of registrations or logins must neither queue without end nor
+hold anything another request needs. A request takes a place (`Passwords.place`)
+before anything else, or is refused at once (503 with `Retry-After`); it hashes in
+that place outside any transaction or lock."""
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Annotated, TypeVar
+
+import anyio
+from fastapi import Depends, Request
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from api.errors import busy
+from api.settings import Settings
+
+T = TypeVar("T")
+
+_DUMMY_PASSWORD = "not-a-real-password-0000"
+
+
+class Passwords:
+    def __init__(self, time_cost: int, memory_kib: int, in_flight: int) -> None:
+        self.hasher = PasswordHash((Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib),))
+        self.limit = in_flight
+        self.taken = 0
+        self._threads: anyio.CapacityLimiter | None = None
+        self._dummy_hash: str | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Passwords":
+        return cls(
+            settings.password_hash_time_cost,
+            settings.password_hash_memory_kib,
+            settings.password_hashes_in_flight,
+        )
+
+    def place(self) -> "Place":
+        """One of the `in_flight` places to hash in, for a `with` block; a 503 problem
+        when all are taken."""
+        if self.taken >= self.limit:
+            raise busy("Too many password checks are running; try again in a second.")
+        self.taken += 1
+        return Place(self)
+
+    async def run(self, work: Callable[..., T], *arguments: str) -> T:
+        if self._threads is None:
+            # Threads of their own: hashing never waits for, nor holds, the shared pool.
+            self._threads = anyio.CapacityLimiter(self.limit)
+        return await anyio.to_thread.run_sync(work, *arguments, limiter=self._threads)
+
+    async def dummy_hash(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.run(self.hasher.hash, _DUMMY_PASSWORD)
+        return self._dummy_hash
+
+
+class Place:
+    """A place held by one request: it hashes one thing at a time."""
+
+    def __init__(self, passwords: Passwords) -> None:
+        self.passwords = passwords
+
+    def __enter__(self) -> "Place":
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _error: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self.passwords.taken -= 1
+
+    async def hash(self, password: str) -> str:
+        return await self.passwords.run(self.passwords.hasher.hash, password)
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        """Whether the password is right. An unknown account is checked against a dummy
+        hash, so that it takes as long as a real check."""
+        if password_hash is None:
+            dummy = await self.passwords.dummy_hash()
+            await self.passwords.run(self.passwords.hasher.verify, password, dummy)
+            return False
+        return await self.passwords.run(self.passwords.hasher.verify, password, password_hash)
+
+
+async def passwords(request: Request) -> Passwords:
+    return request.app.state.passwords  # type: ignore[no-any-return]
+
+
+PasswordsDep = Annotated[Passwords, Depends(passwords)]
+
+
+def hash_password(password: str, settings: Settings) -> str:
+    """For tools that write accounts straight to the database (seeding, demos)."""
+    return Passwords.of(settings).hasher.hash(password)

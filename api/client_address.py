@@ -1,0 +1,52 @@
+"""The client's address, as the rate limits key on it.
+
+Behind a load balancer every connection comes from the balancer, so the address of the
+client is in `X-Forwarded-For`, which each proxy extends with the address it received
+the request from. Anyone can send that header, so it is believed only as far as it was
+written by proxies we trust (`TRUSTED_PROXIES`): read from the right, the first address
+that is not a trusted proxy is the client."""
+
+import ipaddress
+from collections.abc import Sequence
+
+from api.settings import Network
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# More hops than any real chain of proxies; the rest of a longer header is not read.
+MAX_HOPS = 16
+# The column the limits store it in (an IPv6 address is at most 45 characters).
+MAX_LENGTH = 64
+
+
+def _address(text: str) -> IPAddress | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [2001:db8::1]:443
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # 192.0.2.1:443
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _trusted(address: IPAddress, proxies: Sequence[Network]) -> bool:
+    return any(address in network for network in proxies)
+
+
+def client_address(peer: str, forwarded_for: Sequence[str], proxies: Sequence[Network]) -> str:
+    """`peer`: the connection's address; `forwarded_for`: every X-Forwarded-For header,
+    in order."""
+    address = _address(peer)
+    if address is None or not _trusted(address, proxies):
+        return peer[:MAX_LENGTH]
+    hops = [hop for header in forwarded_for for hop in header.split(",")][-MAX_HOPS:]
+    for hop in reversed(hops):
+        written = _address(hop)
+        if written is None:
+            break  # not an address: the last proxy we trust is all we know
+        address = written
+        if not _trusted(address, proxies):
+            break
+    return str(address)
