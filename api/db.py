@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from api.sql import Batcher, Coalescer, Record, RowsStatement, Statement
+from api.errors import busy
+from api.sql import Batcher, Coalescer, Overloaded, Record, RowsStatement, Statement
 from api.trends.calendar import week_start_of_stored
 
 
@@ -86,16 +87,33 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
 class Database:
     """Where request transactions come from; built in the app's lifespan. On
     PostgreSQL it also keeps a pool of asyncpg's own connections for the hot path's
-    batched writes (api/sql.py)."""
+    batched writes (api/sql.py): at most `write_queue_limit` rows wait for a batch, and
+    a request waits at most `write_timeout` seconds for its row's commit."""
 
-    def __init__(self, engine: AsyncEngine, driver_pool: asyncpg.Pool | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        driver_pool: asyncpg.Pool | None = None,
+        *,
+        write_queue_limit: int = 1000,
+        write_timeout: float = 10.0,
+    ) -> None:
         self.engine = engine
         self.driver_pool = driver_pool
+        self.write_queue_limit = write_queue_limit
+        self.write_timeout = write_timeout
         self._batchers: dict[RowsStatement, Batcher] = {}
         self._coalescer = Coalescer()
 
     @classmethod
-    async def open(cls, database_url: str, pool_size: int) -> "Database":
+    async def open(
+        cls,
+        database_url: str,
+        pool_size: int,
+        *,
+        write_queue_limit: int = 1000,
+        write_timeout: float = 10.0,
+    ) -> "Database":
         engine = create_engine(database_url, pool_size=pool_size)
         driver_pool = None
         if engine.dialect.name == "postgresql":
@@ -107,7 +125,12 @@ class Database:
                 max_size=pool_size,
                 reset=_keep_session,
             )
-        return cls(engine, driver_pool)
+        return cls(
+            engine,
+            driver_pool,
+            write_queue_limit=write_queue_limit,
+            write_timeout=write_timeout,
+        )
 
     async def close(self) -> None:
         for batcher in self._batchers.values():
@@ -152,7 +175,8 @@ class Database:
     async def run_row(self, statement: RowsStatement, **values: Any) -> Record | None:
         """One request's row through a `RowsStatement`, as a transaction of its own. On
         PostgreSQL it joins the rows of concurrent requests: one round trip and one
-        commit for all of them (api/sql.py)."""
+        commit for all of them (api/sql.py); when the database does not keep up, a 503
+        `busy` whose detail says whether the row may have been stored."""
         if self.driver_pool is None:
             async with self.begin() as (conn, trans):
                 rows = await statement.single.fetch(conn, **values)
@@ -160,8 +184,16 @@ class Database:
             return rows[0] if rows else None
         batcher = self._batchers.get(statement)
         if batcher is None:
-            batcher = self._batchers[statement] = Batcher(self.driver_pool, statement)
-        return await batcher.submit(values)
+            batcher = self._batchers[statement] = Batcher(
+                self.driver_pool,
+                statement,
+                limit=self.write_queue_limit,
+                timeout=self.write_timeout,
+            )
+        try:
+            return await batcher.submit(values)
+        except Overloaded as error:
+            raise busy(str(error)) from None
 
     async def run_rows(
         self, statement: RowsStatement, rows: Sequence[Mapping[str, Any]]

@@ -42,7 +42,9 @@ The codes: `validation`, `bad-request`, `unauthenticated`, `bad-credentials`,
 other error of the HTTP layer.
 
 Any request may get 503 `database-unavailable` (with `Retry-After`) while the database
-is out of reach. A request body may be at most `MAX_BODY_BYTES` (64 KiB by default):
+is out of reach. A write may get 503 `busy` (with `Retry-After`) while the database is
+too slow to take it; a bid create retried with the same `id` is then stored once.
+A request body may be at most `MAX_BODY_BYTES` (64 KiB by default):
 a larger one is a 413 `body-too-large`, refused before it is read.
 """
 
@@ -60,7 +62,12 @@ def provide(app: FastAPI, settings: Settings) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.given_settings or get_settings()
     provide(app, settings)
-    app.state.database = await Database.open(settings.database_url, settings.db_pool_size)
+    app.state.database = await Database.open(
+        settings.database_url,
+        settings.db_pool_size,
+        write_queue_limit=settings.write_queue_limit,
+        write_timeout=settings.write_timeout_seconds,
+    )
     housekeeping = asyncio.create_task(keep_house(app.state.database, settings))
     try:
         yield

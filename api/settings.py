@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     # Per worker, for each of the two pools on PostgreSQL (SQLAlchemy's, asyncpg's).
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # The batched writes on PostgreSQL (api/sql.py), per worker: rows waiting for a
+    # batch past this are refused, and a request waits at most this long for its
+    # row's commit; both get a 503 to retry.
+    write_queue_limit: int = Field(default=1000, ge=1, le=100_000)
+    write_timeout_seconds: float = Field(default=10.0, ge=0.1, le=300.0)
     # Argon2id cost; the defaults are argon2-cffi's (64 MiB, 3 passes). Tests lower them.
     password_hash_time_cost: int = Field(default=3, ge=1, le=10)
     password_hash_memory_kib: int = Field(default=65536, ge=1024, le=1024 * 1024)

@@ -10,7 +10,9 @@ own; `Statement.fetch` runs one inside the caller's transaction.
 Past that, the bid write's cost was the database's: a commit per request. A
 `RowsStatement` run through a `Batcher` takes the rows of concurrent requests in one
 statement and one commit, and answers each request only once that commit is done
-(`make bench`: the rate of bid writes went from ~2,400/s to ~3,700/s).
+(`make bench`: the rate of bid writes went from ~2,400/s to ~3,700/s). Its queue is
+bounded and its waits are timed, so a slow database gets requests a quick 503, not a
+hang.
 
 Reads that every request of a route makes, such as a trends read's state lookup, go
 through a `Coalescer`: concurrent requests for the same row share one statement."""
@@ -169,6 +171,17 @@ class RowsStatement:
         return found
 
 
+class Overloaded(Exception):
+    """A `Batcher` refused a row, or stopped waiting for its commit: the database is
+    not keeping up. The message says whether the row may have been stored."""
+
+
+NOT_SENT = "The database is not keeping up with writes; nothing was stored. Try again shortly."
+MAYBE_STORED = (
+    "The database did not answer in time; the write may or may not have been stored."
+    " Retrying the same request is safe."
+)
+
 # A request's row and where its outcome goes.
 Submitted = tuple[dict[str, Any], "asyncio.Future[Record | None]"]
 
@@ -177,21 +190,61 @@ class Batcher:
     """Feeds one `RowsStatement` with the rows that requests submit: whatever arrived
     while the previous batch ran goes in the next. Each request waits for the commit of
     its own batch, so an answer still means a stored row. A row whose key is already in
-    the batch waits for the next one, so each request learns its own outcome."""
+    the batch waits for the next one, so each request learns its own outcome.
 
-    def __init__(self, pool: asyncpg.Pool, statement: RowsStatement, flushers: int = 2) -> None:
+    A slow database must not make requests pile up or hang: at most `limit` rows wait
+    for a batch (past that a row is refused at once), and a request waits at most
+    `timeout` seconds. A row whose request gave up while it waited is taken out and
+    never sent; one whose batch was already sent may still be stored, so its request
+    is not told it was: a retry with the same key finds the stored row when the key is
+    unique in its table (the bid insert then returns no row: a replay)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        statement: RowsStatement,
+        *,
+        limit: int,
+        timeout: float,
+        flushers: int = 2,
+    ) -> None:
         self.pool = pool
         self.statement = statement
-        self.pending: list[Submitted] = []
+        self.limit = limit
+        self.timeout = timeout
+        # Insertion-ordered, so rows go in the order they came; keyed by the request's
+        # future, so a request that gives up takes its row out in one step.
+        self.pending: dict[asyncio.Future[Record | None], dict[str, Any]] = {}
         self.arrived = asyncio.Event()
         self.flushers = [asyncio.create_task(self._flush_forever()) for _ in range(flushers)]
 
     async def submit(self, values: dict[str, Any]) -> Record | None:
-        """The row the statement returned for these values, or None."""
-        future: asyncio.Future[Record | None] = asyncio.get_running_loop().create_future()
-        self.pending.append((values, future))
+        """The row the statement returned for these values, or None. `Overloaded` when
+        `limit` rows are waiting already, or when no commit came within `timeout`."""
+        if len(self.pending) >= self.limit:
+            raise Overloaded(NOT_SENT)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Record | None] = loop.create_future()
+        self.pending[future] = values
         self.arrived.set()
-        return await future
+        # A timer on the future, not `asyncio.timeout` around the wait: about half its
+        # cost per request, and the request's task is never cancelled.
+        expiry = loop.call_later(self.timeout, self._expire, future)
+        try:
+            return await future
+        finally:
+            expiry.cancel()
+            # A request cancelled while queued (its client left) takes its row along.
+            self.pending.pop(future, None)
+
+    def _expire(self, future: "asyncio.Future[Record | None]") -> None:
+        if future.done():
+            return
+        if self.pending.pop(future, None) is not None:
+            future.set_exception(Overloaded(NOT_SENT))
+        else:
+            # Its batch was sent and may yet commit; the flusher ignores a done future.
+            future.set_exception(Overloaded(MAYBE_STORED))
 
     async def close(self) -> None:
         for task in self.flushers:
@@ -201,13 +254,16 @@ class Batcher:
     def _take(self) -> list[Submitted]:
         key = self.statement.key
         batch: list[Submitted] = []
-        later: list[Submitted] = []
+        later: dict[asyncio.Future[Record | None], dict[str, Any]] = {}
         seen: set[Any] = set()
-        for item in self.pending:
-            if item[1].done():
-                continue  # its request was cancelled
-            (later if item[0][key] in seen else batch).append(item)
-            seen.add(item[0][key])
+        for future, values in self.pending.items():
+            if future.done():
+                continue  # its request gave up or was cancelled
+            if values[key] in seen:
+                later[future] = values
+            else:
+                batch.append((values, future))
+                seen.add(values[key])
         self.pending = later
         if later:
             self.arrived.set()
@@ -221,11 +277,15 @@ class Batcher:
             if not batch:
                 continue
             try:
-                await self._flush(batch)
+                # Every request in the batch came before it started, so past `timeout`
+                # none is still waiting: stop, and free the flusher for the next batch.
+                # Cancelling the statement rolls it back unless it had just committed.
+                async with asyncio.timeout(self.timeout):
+                    await self._flush(batch)
+            except TimeoutError:
+                _fail(batch, Overloaded(MAYBE_STORED))
             except Exception as error:  # a flusher outlives any one batch
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+                _fail(batch, error)
 
     async def _flush(self, batch: list[Submitted]) -> None:
         key = self.statement.key
@@ -234,13 +294,14 @@ class Batcher:
                 self.statement.batched, *self.statement.arrays([values for values, _ in batch])
             )
         except DISCONNECTS as error:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            _fail(batch, error)
             return
         except Exception:
-            # One bad row must not fail the others: each goes again on its own.
-            await asyncio.gather(*(self._one(values, future) for values, future in batch))
+            # One bad row must not fail the others: each goes again on its own, unless
+            # its request has given up meanwhile.
+            await asyncio.gather(
+                *(self._one(values, future) for values, future in batch if not future.done())
+            )
             return
         by_key = {record[key]: record for record in records}
         for values, future in batch:
@@ -257,6 +318,12 @@ class Batcher:
             return
         if not future.done():
             future.set_result(records[0] if records else None)
+
+
+def _fail(batch: list[Submitted], error: Exception) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(error)
 
 
 class Coalescer:
