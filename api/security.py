@@ -74,6 +74,47 @@ def _verified_access_token(token: str, secret_key: str) -> tuple[Caller, float]:
         raise _NotOurs from error
 
 
+# A device token proves that its client once logged in to the account with the right
+# password (api/auth/service.py: its failed logins are counted apart from strangers').
+DEVICE_TOKEN_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    user_id: uuid.UUID
+    id: uuid.UUID
+
+
+def create_device_token(device: Device, settings: Settings) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(device.user_id),
+        "typ": "device",
+        "jti": str(device.id),
+        "iat": now,
+        "exp": now + timedelta(days=DEVICE_TOKEN_DAYS),
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
+
+
+def read_device_token(token: str | None, settings: Settings) -> Device | None:
+    """The device, or None for anything we did not sign as a live device token."""
+    if token is None or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "exp", "typ", "jti"]},
+        )
+        if claims["typ"] != "device":
+            return None
+        return Device(user_id=uuid.UUID(claims["sub"]), id=uuid.UUID(claims["jti"]))
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError):
+        return None
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 

@@ -43,6 +43,9 @@ class LoginFailure(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(max_length=320)
     client: str = Field(max_length=64)
+    # The device that failed, when it showed a device token of the account: its
+    # failures are counted apart from those of clients the account has never used.
+    device: uuid.UUID | None = Field(default=None)
     at: datetime = created_at_field()
 
 
@@ -60,6 +63,12 @@ class LoginRequest(RequestBody):
     # must fit the failure log's column.
     email: LoginEmail
     password: str = PydanticField(max_length=1024)
+    device_token: str | None = PydanticField(
+        default=None,
+        max_length=2048,
+        description="The `device_token` this client got from its last login to the "
+        "account, if any: its failed logins then count apart from strangers'.",
+    )
 
 
 class RefreshRequest(RequestBody):
@@ -71,3 +80,10 @@ class TokenPair(BaseModel):
     refresh_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+class LoginTokens(TokenPair):
+    device_token: str = PydanticField(
+        description="Keep it and send it with this account's next logins, so that "
+        "strangers' failed guesses never lock this client out (for a year)."
+    )

@@ -54,7 +54,10 @@ async def me(client: httpx.AsyncClient, access_token: str) -> httpx.Response:
 def assert_token_pair(response: httpx.Response, settings: Settings) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     pair = response.json()
-    assert set(pair) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    fields = {"access_token", "refresh_token", "token_type", "expires_in"}
+    if response.request.url.path == LOGIN:
+        fields.add("device_token")
+    assert set(pair) == fields
     assert pair["token_type"] == "bearer"
     assert 0 < pair["expires_in"] <= 15 * 60
     assert pair["expires_in"] == settings.access_token_minutes * 60

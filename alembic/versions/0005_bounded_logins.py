@@ -4,6 +4,8 @@
   rotation carries and no token outlives. Tokens issued before it get their own expiry
   as the login's end: those logins end at most one token lifetime from now.
 - `registration_attempts`: registrations per client address, for their rate limit.
+- `login_failures.device`: the device (a device token's id) whose login failed, so
+  that a known device's failures are counted apart from strangers'.
 - Deleted bids keep no digest of the request that created them (a short note could be
   guessed back from it); an empty digest matches no request, so a replay of a deleted
   id stays a conflict. The digests cannot come back on downgrade.
@@ -36,6 +38,8 @@ def upgrade() -> None:
             "login_expires_at", existing_type=sa.DateTime(timezone=True), nullable=False
         )
 
+    op.add_column("login_failures", sa.Column("device", sa.Uuid(), nullable=True))
+
     op.create_table(
         "registration_attempts",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -51,5 +55,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_registration_attempts_client_at", table_name="registration_attempts")
     op.drop_table("registration_attempts")
+    with op.batch_alter_table("login_failures") as batch:
+        batch.drop_column("device")
     with op.batch_alter_table("refresh_tokens") as batch:
         batch.drop_column("login_expires_at")

@@ -2,6 +2,7 @@
 (per client address), kept in the database so that every worker and every instance
 sees the same counts."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
@@ -17,11 +18,22 @@ REGISTRATIONS: sa.Table = RegistrationAttempt.__table__  # type: ignore[attr-def
 
 @dataclass(frozen=True)
 class Limit:
-    """At most `allowed` rows of `column` equal to `value` within a window."""
+    """At most `allowed` rows of `table` that meet `where` within a window."""
 
-    column: sa.Column[str]
-    value: str
+    table: sa.Table
+    where: tuple[sa.ColumnElement[bool], ...]
     allowed: int
+
+
+def per_account(email: str, device: uuid.UUID | None, allowed: int) -> Limit:
+    """Failed logins of the account from one device of its own, or from anywhere else:
+    strangers' guesses never fill a known device's count."""
+    same_device = FAILURES.c.device.is_(None) if device is None else FAILURES.c.device == device
+    return Limit(FAILURES, (FAILURES.c.email == email, same_device), allowed)
+
+
+def per_client(table: sa.Table, client: str, allowed: int) -> Limit:
+    return Limit(table, (table.c.client == client,), allowed)
 
 
 async def serialise(conn: AsyncConnection, key: str) -> None:
@@ -42,11 +54,11 @@ async def retry_after(
     since = now - window
     wait: int | None = None
     for limit in limits:
-        at = limit.column.table.c.at
+        at = limit.table.c.at
         # The `allowed`-th newest row in the window: when it ages out, one try frees up.
         oldest_counted = await conn.scalar(
             sa.select(at)
-            .where(limit.column == limit.value, at > since)
+            .where(*limit.where, at > since)
             .order_by(at.desc())
             .offset(limit.allowed - 1)
             .limit(1)
@@ -58,9 +70,16 @@ async def retry_after(
 
 
 async def record_failure(
-    conn: AsyncConnection, email: str, client: str, now: datetime, window: timedelta
+    conn: AsyncConnection,
+    email: str,
+    client: str,
+    device: uuid.UUID | None,
+    now: datetime,
+    window: timedelta,
 ) -> None:
-    await conn.execute(sa.insert(FAILURES).values(email=email, client=client, at=now))
+    await conn.execute(
+        sa.insert(FAILURES).values(email=email, client=client, device=device, at=now)
+    )
     # Rows that no window can count any more go as the same callers fail again.
     await conn.execute(
         sa.delete(FAILURES).where(
@@ -70,8 +89,9 @@ async def record_failure(
     )
 
 
-async def forget_failures(conn: AsyncConnection, email: str) -> None:
-    await conn.execute(sa.delete(FAILURES).where(FAILURES.c.email == email))
+async def forget_failures(conn: AsyncConnection, limit: Limit) -> None:
+    """A right password clears the count it was made under, and only that one."""
+    await conn.execute(sa.delete(limit.table).where(*limit.where))
 
 
 async def record_registration(

@@ -7,7 +7,7 @@ from api.auth.passwords import PasswordsDep
 from api.db import DatabaseDep
 from api.deps import ClientAddress, SettingsDep
 from api.errors import problems
-from models.token import LoginRequest, RefreshRequest, TokenPair
+from models.token import LoginRequest, LoginTokens, RefreshRequest, TokenPair
 from models.user import UserCreate, UserPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(503))
@@ -41,12 +41,15 @@ async def register(
 @router.post(
     "/login",
     responses=problems(401, 422, 429),
-    description="Exchange an email and password for an access token (at most 15 minutes) "
-    "and a refresh token. Failed logins are limited per account and, more loosely, per "
-    "client address, within a sliding minute; past the limit every attempt, right or "
-    "wrong, is a 429 with `Retry-After` in seconds. An account at its limit can be kept "
-    "there by anyone who knows its email and keeps failing; its partner's apps stay "
-    f"logged in meanwhile, since refreshing is not limited this way. {_BUSY}",
+    description="Exchange an email and password for an access token (at most 15 minutes), "
+    "a refresh token and a `device_token`. Failed logins are limited per account and, "
+    "more loosely, per client address, within a sliding minute; past a limit every "
+    "attempt, right or wrong, is a 429 with `Retry-After` in seconds. A limit per "
+    "account lets anyone who knows an email keep its logins at 429, so a client that "
+    "sends the `device_token` of its last login to the account is counted on its own: "
+    "strangers' guesses never lock it out, and it gets only as many guesses itself. "
+    "Apps already logged in are not affected either way: refreshing is not limited. "
+    f"{_BUSY}",
 )
 async def login(
     body: LoginRequest,
@@ -54,8 +57,8 @@ async def login(
     passwords: PasswordsDep,
     client: ClientAddress,
     settings: SettingsDep,
-) -> TokenPair:
-    return await service.login(database, passwords, body.email, body.password, client, settings)
+) -> LoginTokens:
+    return await service.login(database, passwords, body, client, settings)
 
 
 @router.post(

@@ -15,11 +15,18 @@ from api.auth import ratelimit
 from api.auth.passwords import Passwords
 from api.db import Database
 from api.errors import Problem
-from api.security import create_access_token, digest, new_secret
+from api.security import (
+    Device,
+    create_access_token,
+    create_device_token,
+    digest,
+    new_secret,
+    read_device_token,
+)
 from api.settings import Settings
 from api.users.service import create_user, email_taken
 from models.base import utcnow
-from models.token import RefreshToken, TokenPair
+from models.token import LoginRequest, LoginTokens, RefreshToken, TokenPair
 from models.user import User, UserCreate, UserPublic
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
@@ -43,8 +50,8 @@ async def register(
     with passwords.place() as place:
         async with database.transaction() as conn:
             await ratelimit.serialise(conn, f"register {client}")
-            limit = ratelimit.Limit(
-                ratelimit.REGISTRATIONS.c.client, client, settings.registrations_per_client
+            limit = ratelimit.per_client(
+                ratelimit.REGISTRATIONS, client, settings.registrations_per_client
             )
             wait = await ratelimit.retry_after(conn, [limit], now, window)
             if wait is not None:
@@ -76,30 +83,19 @@ class _Account:
 async def login(
     database: Database,
     passwords: Passwords,
-    email: str,
-    password: str,
+    body: LoginRequest,
     client: str,
     settings: Settings,
-) -> TokenPair:
-    """`email` normalised (`LoginEmail`). The attempt is counted as a failure before the
-    password is checked, and forgotten once it proves right: parallel guesses each take
-    a place in the limit, as guesses one after another would."""
+) -> LoginTokens:
+    """`body.email` normalised (`LoginEmail`). The attempt is counted as a failure
+    before the password is checked, and forgotten once it proves right: parallel
+    guesses each take a place in the limit, as guesses one after another would."""
+    email = body.email
     now = utcnow()
     window = timedelta(seconds=settings.login_window_seconds)
     with passwords.place() as place:
         async with database.transaction() as conn:
             await ratelimit.serialise(conn, email)
-            limits = [
-                ratelimit.Limit(
-                    ratelimit.FAILURES.c.email, email, settings.login_failures_per_email
-                ),
-                ratelimit.Limit(
-                    ratelimit.FAILURES.c.client, client, settings.login_failures_per_client
-                ),
-            ]
-            wait = await ratelimit.retry_after(conn, limits, now, window)
-            if wait is not None:
-                raise _too_many("failed logins", wait, "too-many-logins")
             row = (
                 await conn.execute(
                     sa.select(_users.c.id, _users.c.password_hash, _users.c.account_type).where(
@@ -107,17 +103,33 @@ async def login(
                     )
                 )
             ).first()
-            await ratelimit.record_failure(conn, email, client, now, window)
-        account = _Account(row.id, row.password_hash, row.account_type) if row else None
-        right = await place.verify(password, account.password_hash if account else None)
+            account = _Account(row.id, row.password_hash, row.account_type) if row else None
+            device = read_device_token(body.device_token, settings)
+            if device is None or account is None or device.user_id != account.id:
+                device = None
+            device_id = device.id if device else None
+            limit = ratelimit.per_account(email, device_id, settings.login_failures_per_email)
+            limits = [
+                limit,
+                ratelimit.per_client(
+                    ratelimit.FAILURES, client, settings.login_failures_per_client
+                ),
+            ]
+            wait = await ratelimit.retry_after(conn, limits, now, window)
+            if wait is not None:
+                raise _too_many("failed logins", wait, "too-many-logins")
+            await ratelimit.record_failure(conn, email, client, device_id, now, window)
+        right = await place.verify(body.password, account.password_hash if account else None)
     if account is None or not right:
         raise Problem(401, "The email or password is not right.", code="bad-credentials")
     async with database.transaction() as conn:
-        await ratelimit.forget_failures(conn, email)
+        await ratelimit.forget_failures(conn, limit)
         login_expires_at = utcnow() + timedelta(days=settings.login_days)
-        return await _issue_pair(
+        pair = await _issue_pair(
             conn, account.id, account.account_type, uuid.uuid4(), login_expires_at, settings
         )
+    device = device or Device(user_id=account.id, id=uuid.uuid4())
+    return LoginTokens(**pair.model_dump(), device_token=create_device_token(device, settings))
 
 
 async def _issue_pair(
