@@ -41,8 +41,9 @@ def client_address(peer: str, forwarded_for: Sequence[str], proxies: Sequence[Ne
     address = _address(peer)
     if address is None or not _trusted(address, proxies):
         return peer[:MAX_LENGTH]
-    hops = [hop for header in forwarded_for for hop in header.split(",")][-MAX_HOPS:]
-    for hop in reversed(hops):
+    # Only the end of the header is read: a cut-off first hop is not an address.
+    chain = ",".join(forwarded_for)[-MAX_HOPS * (MAX_LENGTH + 2) :]
+    for hop in reversed(chain.split(",")[-MAX_HOPS:]):
         written = _address(hop)
         if written is None:
             break  # not an address: the last proxy we trust is all we know

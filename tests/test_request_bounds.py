@@ -135,3 +135,16 @@ async def test_an_email_at_its_bound_once_lowered_fails_like_any_other(client):
         LOGIN, json={"email": "\u0130" * 160, "password": "wrong password"}
     )
     assert_problem(response, 401)
+
+
+@pytest.mark.parametrize("header", ["If-Match", "If-None-Match"])
+async def test_an_overlong_etag_list_is_422(client, couple: Couple, header):
+    created = await client.post(couple.bids, json={"kind": "humor"}, headers=couple.first.headers)
+    url = f"{couple.bids}/{created.json()['id']}"
+    tags = ", ".join(f'"{number}"' for number in range(400))
+    headers = {**couple.first.headers, header: tags}
+    if header == "If-Match":
+        response = await client.patch(url, json={"note": "x"}, headers=headers)
+    else:
+        response = await client.get(url, headers=headers)
+    assert_problem(response, 422, header.lower())

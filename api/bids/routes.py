@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Response, status
 
 from api.bids import service
 from api.bids.service import ResponseFilter
@@ -18,9 +18,21 @@ from models.vocabulary import BidKind
 
 router = APIRouter(prefix="/couples/{couple_id}/bids", tags=["bids"], responses=problems(503))
 
+# Our ETags are a few characters: a list of them longer than this is not a client's.
+ETAG_LIST_LENGTH = 1024
 IfMatch = Annotated[
     str | None,
-    Header(description="The bid's `ETag`; when given and stale, the change is refused with 412."),
+    Header(
+        max_length=ETAG_LIST_LENGTH,
+        description="The bid's `ETag`; when given and stale, the change is refused with 412.",
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        max_length=ETAG_LIST_LENGTH,
+        description="ETags the client holds; when one is current, the answer is a 304.",
+    ),
 ]
 
 
@@ -119,14 +131,13 @@ async def list_bids(
 async def read_bid(
     couple_id: uuid.UUID,
     bid_id: uuid.UUID,
-    request: Request,
     response: Response,
     caller: CallerDep,
     _partners: CouplePartners,
     conn: Conn,
+    if_none_match: IfNoneMatch = None,
 ) -> BidPublic | Response:
     row = await service.get_bid_row(conn, couple_id, bid_id)
-    if_none_match = request.headers.get("if-none-match")
     if if_none_match and service.etag_listed(
         if_none_match, service.etag(row, caller.id), weak=True
     ):
