@@ -15,6 +15,8 @@ from pydantic import (
     field_validator,
 )
 
+from models.zones import ABBREVIATIONS
+
 # Names in the time zone database that are not places: their meaning is the server's.
 _NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
 
@@ -57,6 +59,11 @@ def _zone_names() -> frozenset[str]:
 def _check_zone(name: str) -> str:
     if name not in _zone_names():
         raise ValueError("must be an IANA time zone name, such as Europe/Paris")
+    if name in ABBREVIATIONS:
+        raise ValueError(
+            f"must be a place name, such as Europe/Paris: the database reads {name}"
+            " as a fixed offset"
+        )
     return name
 
 

@@ -76,6 +76,22 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables, for a test that runs migrations itself."""
+    given = os.environ.get("TEST_DATABASE_URL", "")
+    if not given.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    name = f"toward_migrations_{uuid.uuid4().hex[:12]}"
+    server = given.rsplit("/", 1)[0]
+    _admin_run(f"{server}/postgres", f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        _admin_run(f"{server}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class SavepointDatabase(Database):
     """Every request transaction is a savepoint inside the test's own transaction."""
 

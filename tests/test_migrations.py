@@ -1,13 +1,8 @@
 """The schema comes from migrations only: they run both ways and match the models."""
 
 import asyncio
-import os
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -15,22 +10,7 @@ from alembic.migration import MigrationContext
 from alembic import command
 from api.db import create_engine
 from models import metadata
-from tests.conftest import _admin_run, alembic_config
-
-
-@pytest.fixture
-def empty_database(tmp_path: Path) -> Iterator[str]:
-    given = os.environ.get("TEST_DATABASE_URL", "")
-    if not given.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    name = f"toward_migrations_{uuid.uuid4().hex[:12]}"
-    server = given.rsplit("/", 1)[0]
-    _admin_run(f"{server}/postgres", f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server}/{name}"
-    finally:
-        _admin_run(f"{server}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from tests.conftest import alembic_config
 
 
 def _inspect(url: str, inspect: Any) -> Any:
