@@ -93,6 +93,7 @@ async def login(
     email = body.email
     now = utcnow()
     window = timedelta(seconds=settings.login_window_seconds)
+    shown = read_device_token(body.device_token, settings)
     with passwords.place() as place:
         async with database.transaction() as conn:
             await ratelimit.serialise(conn, email)
@@ -104,9 +105,8 @@ async def login(
                 )
             ).first()
             account = _Account(row.id, row.password_hash, row.account_type) if row else None
-            device = read_device_token(body.device_token, settings)
-            if device is None or account is None or device.user_id != account.id:
-                device = None
+            # Another account's device is no device of this one.
+            device = shown if shown and account and shown.user_id == account.id else None
             device_id = device.id if device else None
             limit = ratelimit.per_account(email, device_id, settings.login_failures_per_email)
             limits = [
