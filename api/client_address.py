@@ -4,7 +4,9 @@ Behind a load balancer every connection comes from the balancer, so the address 
 client is in `X-Forwarded-For`, which each proxy extends with the address it received
 the request from. Anyone can send that header, so it is believed only as far as it was
 written by proxies we trust (`TRUSTED_PROXIES`): read from the right, the first address
-that is not a trusted proxy is the client."""
+that is not a trusted proxy is the client.
+
+An IPv6 client is keyed on its /64: one home connection has all of it to choose from."""
 
 import ipaddress
 from collections.abc import Sequence
@@ -26,9 +28,20 @@ def _address(text: str) -> IPAddress | None:
     elif text.count(":") == 1:  # 192.0.2.1:443
         text = text.split(":", 1)[0]
     try:
-        return ipaddress.ip_address(text)
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id is not None:  # fe80::1%eth0: a link, not a client
+            return None
+        return address.ipv4_mapped or address
+    return address
+
+
+def _key(address: IPAddress) -> str:
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def _trusted(address: IPAddress, proxies: Sequence[Network]) -> bool:
@@ -39,8 +52,10 @@ def client_address(peer: str, forwarded_for: Sequence[str], proxies: Sequence[Ne
     """`peer`: the connection's address; `forwarded_for`: every X-Forwarded-For header,
     in order."""
     address = _address(peer)
-    if address is None or not _trusted(address, proxies):
+    if address is None:
         return peer[:MAX_LENGTH]
+    if not _trusted(address, proxies):
+        return _key(address)
     # Only the end of the header is read: a cut-off first hop is not an address.
     chain = ",".join(forwarded_for)[-MAX_HOPS * (MAX_LENGTH + 2) :]
     for hop in reversed(chain.split(",")[-MAX_HOPS:]):
@@ -50,4 +65,4 @@ def client_address(peer: str, forwarded_for: Sequence[str], proxies: Sequence[Ne
         address = written
         if not _trusted(address, proxies):
             break
-    return str(address)
+    return _key(address)

@@ -150,8 +150,9 @@ async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
 
 
 # What FastAPI turns into a bare 400 while it parses a JSON body: bytes that are not
-# UTF-8 (RFC 8259 allows no other encoding), or nesting deeper than the parser goes.
-# They are bodies that are not JSON, answered like malformed JSON is.
+# UTF-8 (RFC 8259 allows no other encoding), nesting deeper than the parser goes, a
+# number with more digits than Python converts. They are bodies that are not JSON this
+# API reads, answered like malformed JSON is.
 _UNREADABLE_BODY = {
     UnicodeDecodeError: "must be JSON text in UTF-8",
     RecursionError: "is nested too deeply",
@@ -162,20 +163,23 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     headers = getattr(exc, "headers", None)
-    if status == 400 and type(exc.__cause__) in _UNREADABLE_BODY:
-        message = _UNREADABLE_BODY[type(exc.__cause__)]
+    if status == 400 and exc.__cause__ is not None:  # raised only while reading a body
+        cause = exc.__cause__
+        message = _UNREADABLE_BODY.get(type(cause), f"could not be read as JSON: {cause}")
         return problem_response(
             422,
             "The request is not valid: body.",
             code="validation",
-            errors=[FieldError(field="body", message=message)],
+            errors=[FieldError(field="body", message=message[:200])],
         )
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).description
     if status == 404 and detail == "Not Found":
         detail = "No such resource."
     elif status == 405 and detail == "Method Not Allowed":
         detail = "This method is not allowed on this path."
-        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers = {**(headers or {}), "Allow": allowed}
     code = HTTP_CODES.get(status, "http-error")
     return problem_response(status, detail, code=code, headers=headers)
 
@@ -190,13 +194,12 @@ def path_pattern(template: str) -> re.Pattern[str]:
 
 def _allowed_methods(request: Request) -> str:
     """Every method an operation of the API serves on this path (the router names only
-    those of the first route that matched it)."""
+    those of the first route that matched it); empty for paths outside the API, whose
+    router's own answer stands."""
     methods: set[str] = set()
     for template, operations in request.app.openapi()["paths"].items():
         if path_pattern(template).match(request.url.path):
             methods |= {method.upper() for method in operations}
-    if "GET" in methods:
-        methods.add("HEAD")
     return ", ".join(sorted(methods))
 
 

@@ -4,6 +4,8 @@ No secret has a usable default: see `secret_key`."""
 import ipaddress
 import os
 import secrets
+import time
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -74,31 +76,46 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _a_secret_key_of_our_own(self) -> Self:
+        source = "SECRET_KEY"
         if not self.secret_key:
             if self.environment == "production":
                 raise ValueError("SECRET_KEY must be set in production (32+ random characters)")
             self.secret_key = local_key(self.secret_key_file)
+            source = f"the key in {self.secret_key_file} (SECRET_KEY_FILE)"
         if len(self.secret_key) < 32 or self.secret_key in PUBLISHED_KEYS:
-            raise ValueError("SECRET_KEY must be a random value of 32+ characters")
+            raise ValueError(f"{source} must be a random value of 32+ characters")
         return self
 
 
 def local_key(path: Path) -> str:
     """The key in `path`, made first if there is none. Workers starting together agree:
     each writes a candidate aside and links it into place, and only the first link
-    succeeds."""
+    succeeds (where links are not allowed, the first exclusive create does)."""
     if not path.exists():
+        key = secrets.token_urlsafe(48)
         candidate = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(48))
+        _write_new(candidate, key)
         try:
             os.link(candidate, path)
         except FileExistsError:
             pass
+        except OSError:
+            with suppress(FileExistsError):
+                _write_new(path, key)
         finally:
             candidate.unlink()
-    return path.read_text().strip()
+    for _ in range(50):  # another worker's exclusive create may not be written yet
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    return key
+
+
+def _write_new(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
 
 
 @cache

@@ -179,7 +179,7 @@ class Overloaded(Exception):
 NOT_SENT = "The database is not keeping up with writes; nothing was stored. Try again shortly."
 MAYBE_STORED = (
     "The database did not answer in time; the write may or may not have been stored."
-    " Retrying the same request is safe."
+    " A create retried with the same `id` is stored once."
 )
 
 # A request's row and where its outcome goes.

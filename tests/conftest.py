@@ -208,9 +208,10 @@ async def client_from(app: FastAPI, address: str = "127.0.0.1") -> AsyncIterator
 
 
 def new_address() -> str:
-    """An address no other test uses: some tests commit rows keyed by address."""
+    """An address no other test uses (a /64 of its own: the limits key on IPv6
+    networks): some tests commit rows keyed by address."""
     number = uuid.uuid4().int
-    return f"2001:db8::{number % 0xFFFF:x}:{(number >> 16) % 0xFFFF:x}"
+    return f"2001:db8:{number % 0xFFFF:x}:{(number >> 16) % 0xFFFF:x}::1"
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ def _concrete(path: str, couple: Couple) -> str:
 UNREADABLE = {
     "not UTF-8": b'{"kind": "\xff"}',
     "too deep": b"[" * 5000 + b"]" * 5000,
+    "too many digits": b'{"kind": ' + b"9" * 5000 + b"}",
 }
 
 
@@ -53,9 +54,9 @@ async def test_a_body_that_cannot_be_read_as_json_is_422_on_body(
 
 async def test_a_method_a_path_does_not_serve_lists_every_method_it_does(client, couple):
     for path, expected in (
-        ("/api/v1/me", {"GET", "HEAD", "PATCH"}),
-        (f"{couple.bids}/00000000-0000-4000-8000-000000000000", {"GET", "HEAD", "PATCH", "DELETE"}),
-        ("/api/v1/couples", {"GET", "HEAD", "POST"}),
+        ("/api/v1/me", {"GET", "PATCH"}),
+        (f"{couple.bids}/00000000-0000-4000-8000-000000000000", {"GET", "PATCH", "DELETE"}),
+        ("/api/v1/couples", {"GET", "POST"}),
     ):
         response = await client.request("OPTIONS", path, headers=couple.first.headers)
         problem = assert_problem(response, 405)
@@ -63,12 +64,18 @@ async def test_a_method_a_path_does_not_serve_lists_every_method_it_does(client,
         assert set(response.headers["allow"].split(", ")) == expected, path
 
 
+async def test_a_path_outside_the_api_keeps_its_routers_allow(client):
+    response = await client.post("/openapi.json")
+    assert_problem(response, 405)
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}
+
+
 async def test_an_unknown_path_is_a_problem_of_our_own_type(client):
     problem = assert_problem(await client.get("/api/v1/nowhere"), 404)
     assert problem["type"] == "urn:toward:problem:not-found"
 
 
-def test_no_problem_type_is_about_blank():
+def test_problems_are_documented_as_problem_json_only():
     schema = served_app.openapi()
     for operations in schema["paths"].values():
         for operation in operations.values():

@@ -45,6 +45,27 @@ def test_without_a_key_development_makes_one_of_its_own_once(tmp_path: Path) -> 
     assert other.secret_key != first.secret_key
 
 
+def test_where_files_cannot_be_linked_the_key_is_still_made_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(*_: object) -> None:
+        raise PermissionError("hard links are not allowed here")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / ".secret_key"
+    first = Settings(environment="development", secret_key="", secret_key_file=path)
+    second = Settings(environment="development", secret_key="", secret_key_file=path)
+    assert len(first.secret_key) >= 32 and first.secret_key == second.secret_key
+    assert [entry.name for entry in tmp_path.iterdir()] == [".secret_key"]
+
+
+def test_a_short_key_file_is_named_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / ".secret_key"
+    path.write_text("short\n")
+    with pytest.raises(ValidationError, match="SECRET_KEY_FILE"):
+        Settings(environment="development", secret_key="", secret_key_file=path)
+
+
 def test_the_local_key_file_is_ignored_by_git() -> None:
     root = Path(__file__).resolve().parent.parent
     ignored = (root / ".gitignore").read_text().split()

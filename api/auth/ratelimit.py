@@ -36,14 +36,18 @@ def per_client(table: sa.Table, client: str, allowed: int) -> Limit:
     return Limit(table, (table.c.client == client,), allowed)
 
 
-async def serialise(conn: AsyncConnection, key: str) -> None:
+# The advisory locks' namespaces, so that an email and an address never share a lock.
+LOGINS, REGISTERING = 0, 1
+
+
+async def serialise(conn: AsyncConnection, namespace: int, key: str) -> None:
     """Make concurrent attempts under one key take turns until the transaction ends,
     so that a burst of parallel tries is counted like the same tries one after another.
     SQLite transactions here begin IMMEDIATE and already take turns; PostgreSQL takes
     an advisory lock. Held for a few statements only: never across a password hash."""
     if conn.dialect.name == "postgresql":
         await conn.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0)))
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, namespace)))
         )
 
 

@@ -24,9 +24,10 @@ _BUSY = (
     responses=problems(409, 422, 429),
     description="Create a `partner` (default) or `therapist` account. The email is "
     "compared without regard to case; a taken one is a 409. Registrations are limited "
-    "per client address (`REGISTRATIONS_PER_CLIENT` per `REGISTRATION_WINDOW_SECONDS`, "
-    "by default 20 an hour), whatever their outcome: past it, a 429 with `Retry-After` in "
-    f"seconds. {_BUSY}",
+    "per client address, an IPv6 client's /64 (`REGISTRATIONS_PER_CLIENT` per "
+    "`REGISTRATION_WINDOW_SECONDS`, by default 20 an hour), counted whether they create "
+    "an account or find its email taken: past it, a 429 with `Retry-After` in seconds. "
+    f"{_BUSY}",
 )
 async def register(
     body: UserCreate,
@@ -43,7 +44,8 @@ async def register(
     responses=problems(401, 422, 429),
     description="Exchange an email and password for an access token (at most 15 minutes), "
     "a refresh token and a `device_token`. Failed logins are limited per account and, "
-    "more loosely, per client address, within a sliding minute; past a limit every "
+    "more loosely, per client address (an IPv6 client's /64), within a sliding window "
+    "(`LOGIN_WINDOW_SECONDS`, a minute by default); past a limit every "
     "attempt, right or wrong, is a 429 with `Retry-After` in seconds. A limit per "
     "account lets anyone who knows an email keep its logins at 429, so a client that "
     "sends the `device_token` of its last login to the account is counted on its own: "

@@ -49,7 +49,7 @@ async def register(
     window = timedelta(seconds=settings.registration_window_seconds)
     with passwords.place() as place:
         async with database.transaction() as conn:
-            await ratelimit.serialise(conn, f"register {client}")
+            await ratelimit.serialise(conn, ratelimit.REGISTERING, client)
             limit = ratelimit.per_client(
                 ratelimit.REGISTRATIONS, client, settings.registrations_per_client
             )
@@ -96,7 +96,7 @@ async def login(
     shown = read_device_token(body.device_token, settings)
     with passwords.place() as place:
         async with database.transaction() as conn:
-            await ratelimit.serialise(conn, email)
+            await ratelimit.serialise(conn, ratelimit.LOGINS, email)
             row = (
                 await conn.execute(
                     sa.select(_users.c.id, _users.c.password_hash, _users.c.account_type).where(
