@@ -194,12 +194,21 @@ def path_pattern(template: str) -> re.Pattern[str]:
 
 def _allowed_methods(request: Request) -> str:
     """Every method an operation of the API serves on this path (the router names only
-    those of the first route that matched it); empty for paths outside the API, whose
-    router's own answer stands."""
-    methods: set[str] = set()
-    for template, operations in request.app.openapi()["paths"].items():
-        if path_pattern(template).match(request.url.path):
-            methods |= {method.upper() for method in operations}
+    those of the first route that matched it); a path of literal segments only
+    (`/couples/join`) is not also read as a template (`/couples/{couple_id}`). Empty
+    for paths outside the API, whose router's own answer stands."""
+    matching = [
+        (template.count("{"), operations)
+        for template, operations in request.app.openapi()["paths"].items()
+        if path_pattern(template).match(request.url.path)
+    ]
+    fewest = min((parameters for parameters, _ in matching), default=0)
+    methods = {
+        method.upper()
+        for parameters, operations in matching
+        if parameters == fewest
+        for method in operations
+    }
     return ", ".join(sorted(methods))
 
 

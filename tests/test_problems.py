@@ -57,6 +57,7 @@ async def test_a_method_a_path_does_not_serve_lists_every_method_it_does(client,
         ("/api/v1/me", {"GET", "PATCH"}),
         (f"{couple.bids}/00000000-0000-4000-8000-000000000000", {"GET", "PATCH", "DELETE"}),
         ("/api/v1/couples", {"GET", "POST"}),
+        ("/api/v1/couples/join", {"POST"}),
     ):
         response = await client.request("OPTIONS", path, headers=couple.first.headers)
         problem = assert_problem(response, 405)
