@@ -77,6 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with suppress(asyncio.CancelledError):
             await housekeeping
         await app.state.database.close()
+        app.state.passwords.close()
 
 
 PROBLEM_413 = {

@@ -31,10 +31,11 @@ def _no_null_where_refused(schema: dict[str, Any], model: type[BaseModel]) -> No
         for field in validator.info.fields
     }
     for field in guarded:
-        options = schema["properties"][field].pop("anyOf")
+        properties = schema["properties"][field]
+        options = properties.pop("anyOf", [properties.copy()])
         kept = [option for option in options if option.get("type") != "null"]
-        schema["properties"][field].update(kept[0] if len(kept) == 1 else {"anyOf": kept})
-        schema["properties"][field].pop("default", None)
+        properties.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+        properties.pop("default", None)
 
 
 class RequestBody(BaseModel):

@@ -1,10 +1,13 @@
 """Registrations are limited per client address, and a worker runs a bounded number of
 password hashes: past either bound a client is told at once when to come back."""
 
+import os
+import sys
 from contextlib import ExitStack
 
 import pytest
 
+from api.auth.passwords import HASH_NICENESS
 from tests.conftest import PASSWORD, assert_problem, client_from, new_address, register
 
 REGISTER = "/api/v1/auth/register"
@@ -78,3 +81,12 @@ async def _refused_at_once_and_not_counted(app, client, path):
     expected = 201 if path == REGISTER else 401
     assert (await client.post(path, json=body)).status_code == expected
     assert passwords.taken == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="threads have a niceness of their own on Linux")
+async def test_hashes_run_below_the_requests(app):
+    """A flood of hashes takes the CPU that requests leave over."""
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    hashing = await app.state.passwords.run(lambda: os.getpriority(os.PRIO_PROCESS, 0))
+    assert hashing == min(19, own + HASH_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == own
