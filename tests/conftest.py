@@ -122,11 +122,12 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def app(conn: AsyncConnection) -> FastAPI:
+def app(conn: AsyncConnection) -> Iterator[FastAPI]:
     application = create_app()
     provide(application, get_settings())
     application.state.database = SavepointDatabase(conn)
-    return application
+    yield application
+    application.state.passwords.close()
 
 
 class Clock:
@@ -155,6 +156,7 @@ def configure(app: FastAPI) -> Callable[..., Settings]:
 
     def apply(**changes: Any) -> Settings:
         changed = app.state.settings.model_copy(update=changes)
+        app.state.passwords.close()
         provide(app, changed)
         return changed
 
