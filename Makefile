@@ -22,7 +22,7 @@ run: migrate
 	$(BIN)/uvicorn api.main:app --host 127.0.0.1 --port 8000 --no-proxy-headers
 
 demo: install
-	$(BIN)/python -m api.demo
+	$(BIN)/python -m simulation.demo
 
 lint: install
 	$(BIN)/ruff check .

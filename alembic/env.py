@@ -6,8 +6,8 @@ from logging.config import fileConfig
 from sqlalchemy.engine import Connection
 
 from alembic import context
-from api.db import create_engine
-from api.settings import get_settings
+from api.core.db import create_engine
+from api.core.settings import get_settings
 from models import metadata
 
 config = context.config
@@ -30,7 +30,7 @@ def _configure(connection: Connection) -> None:
 
 
 def run_migrations_offline() -> None:
-    from api.db import async_url
+    from api.core.db import async_url
 
     context.configure(
         url=async_url(database_url()),

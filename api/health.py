@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 
-from api.db import Database
-from api.errors import Problem, problems
+from api.core.db import Database
+from api.core.errors import Problem, problems
 
 router = APIRouter(tags=["service"])
 

@@ -12,16 +12,16 @@ from api.auth.housekeeping import keep_house
 from api.auth.passwords import Passwords
 from api.auth.routes import router as auth_router
 from api.bids.routes import router as bids_router
-from api.body_limit import BodyLimit
+from api.core.body_limit import BodyLimit
+from api.core.cache import LRUCache
+from api.core.db import Database
+from api.core.deps import API_PREFIX
+from api.core.errors import PROBLEM_JSON, install_problem_handlers
+from api.core.settings import Settings, get_settings
 from api.couples.routes import router as couples_router
-from api.db import Database
-from api.deps import API_PREFIX
-from api.errors import PROBLEM_JSON, install_problem_handlers
 from api.health import router as health_router
-from api.settings import Settings, get_settings
 from api.therapists.consent_routes import router as consent_router
 from api.therapists.routes import router as therapist_router
-from api.trends.cache import LRUCache
 from api.trends.routes import router as trends_router
 from api.users.routes import router as me_router
 
@@ -88,7 +88,7 @@ PROBLEM_413 = {
 
 def _finish_openapi(app: FastAPI) -> None:
     """The OpenAPI document says what the app does: every operation that reads a body
-    may answer 413 (api/body_limit.py), and problems come only as problem+json (a
+    may answer 413 (api/core/body_limit.py), and problems come only as problem+json (a
     response `model` would also list `application/json`)."""
     build = app.openapi
 

@@ -3,7 +3,7 @@ connections; every endpoint is reported beside `GET /healthz` measured in the sa
 as a ratio, because these machines are shared and noisy.
 
 Measured: bid writes (one couple, client-chosen ids), 52 weeks of trends for two
-simulated couples (api/simulator.py), one with 30,000 bids over two years and one with
+simulated couples (simulation/simulator.py), one with 30,000 bids over two years and one with
 300 over one: a read that costs O(weeks) answers both at about the same rate; and a
 therapist's caseload of 200 simulated couples of a year each (the simulator's five
 profiles in turn, at their own rates of bids), a page of 50 (the default) and all 200
@@ -38,13 +38,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.passwords import hash_password
-from api.db import create_engine
-from api.seed import seed_couple
-from api.settings import Settings
-from api.simulator import PROFILES, simulate
+from api.core.db import create_engine
+from api.core.settings import Settings
 from models.therapist import TherapistGrant
 from models.user import User
 from models.vocabulary import AccountType
+from simulation.seed import seed_couple
+from simulation.simulator import PROFILES, simulate
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -79,7 +79,7 @@ def _admin(statement: str) -> None:
 _ADMIN_SNIPPET = """
 import asyncio, sys
 import sqlalchemy as sa
-from api.db import create_engine
+from api.core.db import create_engine
 async def main():
     engine = create_engine(sys.argv[1], poolclass=sa.pool.NullPool)
     async with engine.connect() as conn:

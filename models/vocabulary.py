@@ -14,6 +14,13 @@ class Response(StrEnum):
     against = "against"
 
 
+def effective_response(bidder_response: str | None, responder_response: str | None) -> str | None:
+    """The response a bid counts by: the bidder's view when given, else the
+    responder's. The database's `toward_effective_response` (alembic/versions/0006) is
+    this rule; on SQLite it is this very function (api/core/db.py)."""
+    return bidder_response if bidder_response is not None else responder_response
+
+
 class BidKind(StrEnum):
     attention = "attention"
     affection = "affection"

@@ -1,9 +1,14 @@
-"""Tests run against a real database built by `alembic upgrade head`: a fresh
-PostgreSQL database when TEST_DATABASE_URL names a server, else a SQLite file. Each
-test runs inside one transaction that is rolled back at its end."""
+"""Tests run the app as production runs it, against a real database built by
+`alembic upgrade head`: a PostgreSQL database of the session's own when
+TEST_DATABASE_URL names a server, else a SQLite file. The app's lifespan opens its
+pools (and, on PostgreSQL, the asyncpg pool and the write batcher that the bid write
+goes through); requests commit for real. Each test starts on empty tables: on
+PostgreSQL every table is truncated before it, on SQLite it gets a copy of the
+freshly migrated file."""
 
 import os
 import secrets
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -16,13 +21,13 @@ import pytest
 import sqlalchemy as sa
 from alembic.config import Config
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alembic import command
-from api.db import Database, create_engine
-from api.errors import path_pattern
+from api.core.db import create_engine
+from api.core.errors import path_pattern
+from api.core.settings import Settings, get_settings
 from api.main import create_app, provide
-from api.settings import Settings, get_settings
 
 # Set before the settings are first read. Cheap Argon2id parameters: the suite hashes
 # hundreds of passwords; and it registers them all from one address.
@@ -56,24 +61,66 @@ def _admin_run(server_url: str, statement: str) -> None:
     asyncio.run(run())
 
 
+def _postgresql() -> bool:
+    return os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A new, migrated database for this test session."""
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new database at the migrations' head, for this test session."""
     given = os.environ.get("TEST_DATABASE_URL", "")
-    if given.startswith("postgres"):
+    if _postgresql():
         name = f"toward_test_{uuid.uuid4().hex[:12]}"
         server = given.rsplit("/", 1)[0] + "/postgres"
         url = given.rsplit("/", 1)[0] + f"/{name}"
         _admin_run(server, f'CREATE DATABASE "{name}"')
+        # Commits need not wait for the disk: nothing a test asserts depends on it.
+        _admin_run(server, f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         try:
             command.upgrade(alembic_config(url), "head")
             yield url
         finally:
             _admin_run(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'migrated.db'}"
         command.upgrade(alembic_config(url), "head")
         yield url
+
+
+_KEEP = "alembic_version"
+
+
+def _truncate_every_table(url: str) -> None:
+    import asyncio
+
+    async def run() -> None:
+        engine = create_engine(url, poolclass=sa.pool.NullPool)
+        async with engine.begin() as connection:
+            names = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT tablename FROM pg_tables"
+                        " WHERE schemaname = 'public' AND tablename <> :keep"
+                    ),
+                    {"keep": _KEEP},
+                )
+            ).scalars()
+            tables = ", ".join(f'"{name}"' for name in names)
+            await connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    """The migrated database, with nothing in it yet."""
+    if _postgresql():
+        _truncate_every_table(migrated_database)
+        return migrated_database
+    copy = tmp_path / "test.db"
+    shutil.copyfile(migrated_database.removeprefix("sqlite:///"), copy)
+    return f"sqlite:///{copy}"
 
 
 @pytest.fixture
@@ -92,42 +139,27 @@ def empty_database(tmp_path: Path) -> Iterator[str]:
         _admin_run(f"{server}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-class SavepointDatabase(Database):
-    """Every request transaction is a savepoint inside the test's own transaction."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        super().__init__(conn.engine)
-        self.conn = conn
-
-    @asynccontextmanager
-    async def begin(self) -> AsyncIterator[tuple[AsyncConnection, AsyncTransaction]]:
-        yield self.conn, await self.conn.begin_nested()
-
-
 @pytest.fixture
 async def conn(database_url: str) -> AsyncIterator[AsyncConnection]:
+    """A connection of the test's own beside the app's, in autocommit: the app sees
+    what it writes at once, and it sees what the app committed."""
     engine = create_engine(database_url, poolclass=sa.pool.NullPool)
     async with engine.connect() as connection:
-        outer = await connection.begin()
-        try:
-            yield connection
-        finally:
-            await outer.rollback()
+        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
     await engine.dispose()
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return get_settings()
+def settings(database_url: str) -> Settings:
+    return get_settings().model_copy(update={"database_url": database_url})
 
 
 @pytest.fixture
-def app(conn: AsyncConnection) -> Iterator[FastAPI]:
-    application = create_app()
-    provide(application, get_settings())
-    application.state.database = SavepointDatabase(conn)
-    yield application
-    application.state.passwords.close()
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan run: its own pools, batcher and housekeeping."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
 
 
 class Clock:

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.settings import Settings
+from api.core.settings import Settings
 from tests.conftest import PASSWORD, Person, assert_problem, client_from, register
 
 REGISTER = "/api/v1/auth/register"

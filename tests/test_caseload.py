@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import models.couple
 from api.auth.passwords import hash_password
-from api.seed import SeededCouple, seed_couple
-from api.settings import get_settings
-from api.simulator import simulate
-from api.trends.cache import LRUCache
+from api.core.cache import LRUCache
+from api.core.settings import get_settings
 from models.base import utcnow
+from simulation.seed import SeededCouple, seed_couple
+from simulation.simulator import simulate
 from tests.conftest import PASSWORD, Couple, Person, assert_problem, make_couple, register
 from tests.test_therapists import CASELOAD, grant_both, new_therapist
 
@@ -222,33 +222,51 @@ async def test_an_empty_caseload(client: httpx.AsyncClient, therapist: Person) -
     assert await caseload(client, therapist) == {"items": [], "next_cursor": None}
 
 
+class _SeenPool:
+    """The app's asyncpg pool, unchanged, but for a note of each statement it runs."""
+
+    def __init__(self, pool: Any, seen: list[str]) -> None:
+        self.pool = pool
+        self.seen = seen
+
+    async def fetch(self, query: str, *arguments: Any, **options: Any) -> Any:
+        self.seen.append(query)
+        return await self.pool.fetch(query, *arguments, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
 _CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
 
 
 @asynccontextmanager
-async def statements_run(conn: AsyncConnection) -> AsyncIterator[list[str]]:
-    """Every statement sent on the test's connection, through SQLAlchemy or on the
-    driver directly, but for transaction control."""
+async def statements_run(app: FastAPI) -> AsyncIterator[list[str]]:
+    """Every statement the app sends, through SQLAlchemy or on the driver's pool
+    directly, but for transaction control."""
+    database = app.state.database
     seen: list[str] = []
 
     def on_execute(*args: Any) -> None:
         seen.append(args[2])
 
-    def on_query(record: Any) -> None:
-        seen.append(record.query)
-
-    event.listen(conn.sync_connection, "before_cursor_execute", on_execute)
-    driver: Any = None
-    if conn.dialect.name == "postgresql":
-        driver = (await conn.get_raw_connection()).driver_connection
-        driver.add_query_logger(on_query)
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    pool = database.driver_pool
+    batchers = list(database._batchers.values())
+    if pool is not None:
+        database.driver_pool = _SeenPool(pool, seen)
+        for batcher in batchers:
+            batcher.pool = database.driver_pool
     found: list[str] = []
     try:
         yield found
     finally:
-        event.remove(conn.sync_connection, "before_cursor_execute", on_execute)
-        if driver is not None:
-            driver.remove_query_logger(on_query)
+        event.remove(engine, "before_cursor_execute", on_execute)
+        if pool is not None:
+            database.driver_pool = pool
+            for batcher in batchers:
+                batcher.pool = pool
         found.extend(
             statement for statement in seen if not statement.lstrip().upper().startswith(_CONTROL)
         )
@@ -267,18 +285,16 @@ async def add_couples(client: httpx.AsyncClient, therapist: Person, count: int) 
 
 
 async def test_the_caseload_is_read_in_a_fixed_number_of_statements(
-    client: httpx.AsyncClient, conn: AsyncConnection, app: FastAPI, therapist: Person
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person
 ) -> None:
     async def count_statements() -> tuple[int, list[str]]:
         # Nothing remembered: every couple's weeks are read.
         app.state.caseload_cache = LRUCache(100)
-        async with statements_run(conn) as statements:
+        async with statements_run(app) as statements:
             items = (await caseload(client, therapist))["items"]
         return len(items), statements
 
     await add_couples(client, therapist, 1)
-    # asyncpg looks up the types of a statement's parameters once per connection.
-    await caseload(client, therapist)
     few, first = await count_statements()
     await add_couples(client, therapist, 5)
     many, second = await count_statements()
@@ -288,11 +304,11 @@ async def test_the_caseload_is_read_in_a_fixed_number_of_statements(
 
 
 async def test_paging_reads_the_weeks_again_only_for_couples_that_changed(
-    client: httpx.AsyncClient, conn: AsyncConnection, therapist: Person
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person
 ) -> None:
     couples = await add_couples(client, therapist, 3)
     before = {item["couple_id"]: item for item in (await caseload(client, therapist))["items"]}
-    async with statements_run(conn) as unchanged:
+    async with statements_run(app) as unchanged:
         again = {item["couple_id"]: item for item in (await caseload(client, therapist))["items"]}
     assert again == before
     assert len(unchanged) == 2, unchanged  # the couples and the access log
@@ -304,7 +320,7 @@ async def test_paging_reads_the_weeks_again_only_for_couples_that_changed(
         headers=changed.first.headers,
     )
     assert logged.status_code == 201, logged.text
-    async with statements_run(conn) as after_a_bid:
+    async with statements_run(app) as after_a_bid:
         now = {item["couple_id"]: item for item in (await caseload(client, therapist))["items"]}
     assert len(after_a_bid) == 3, after_a_bid
     # Never stale: last week's new bid is in the couple's figures at once.

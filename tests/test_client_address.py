@@ -5,7 +5,7 @@ import ipaddress
 
 import pytest
 
-from api.client_address import client_address
+from api.core.client_address import client_address
 from tests.conftest import PASSWORD, assert_problem, client_from, register
 
 PROXIES = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32")]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from api.sql import Coalescer, Record
+from api.core.sql import Coalescer, Record
 
 
 class Source:

@@ -4,8 +4,8 @@ not below it, and not on too few bids."""
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from api.trends import figures
-from api.trends.figures import Counts, Tally
+from models import figures
+from models.figures import Counts, Tally
 from models.trend import Summary
 
 ANA, BEN = uuid.uuid4(), uuid.uuid4()

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.db import create_engine
+from api.core.db import create_engine
+from api.core.settings import get_settings
 from api.main import create_app
-from api.settings import get_settings
 from api.therapists import grants as therapist_grants
 from tests.conftest import PASSWORD, new_address
 
@@ -180,7 +180,7 @@ async def test_a_bad_row_in_a_batch_fails_alone(database_url: str) -> None:
     import asyncio
 
     from api.bids.service import _INSERT
-    from api.db import Database
+    from api.core.db import Database
     from models.base import utcnow
 
     if not database_url.startswith("postgres"):
@@ -220,7 +220,7 @@ async def test_a_bad_row_in_a_batch_fails_alone(database_url: str) -> None:
 
 async def _partner_ids_of_a_new_couple(database: "object") -> list[uuid.UUID]:
     """[couple id, first partner, second partner], written straight to the database."""
-    from api.db import Database
+    from api.core.db import Database
 
     assert isinstance(database, Database) and database.driver_pool is not None
     couple, first, second = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -256,7 +256,7 @@ async def test_weeks_stay_exact_under_concurrent_writes_and_a_new_calendar(
     from collections import Counter
     from datetime import UTC, datetime, timedelta
 
-    from api.trends import calendar
+    from models import calendar
 
     ana, ben = await _login(live_client, "Ana"), await _login(live_client, "Ben")
     couple = (await live_client.post("/api/v1/couples", json={}, headers=ana)).json()

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from api.auth.housekeeping import prune
 from api.auth.ratelimit import FAILURES, REGISTRATIONS
+from api.core.settings import get_settings
 from api.main import create_app
-from api.settings import get_settings
 from models.token import RefreshToken
 from tests.conftest import PASSWORD, register
 

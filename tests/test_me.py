@@ -8,7 +8,7 @@ import httpx
 import jwt
 import pytest
 
-from api.settings import Settings
+from api.core.settings import Settings
 from tests.conftest import PASSWORD, Person, assert_problem, register
 
 ME = "/api/v1/me"

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from alembic import command
-from api.db import create_engine
+from api.core.db import create_engine
 from models import metadata
 from tests.conftest import alembic_config
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import event
 
+from api.core.settings import Settings, get_settings
 from api.main import create_app
-from api.settings import Settings, get_settings
 from tests.conftest import PASSWORD
 
 FLOODERS = 40

@@ -6,7 +6,7 @@ import json
 import httpx
 import pytest
 
-from api import security
+from api.core import security
 from tests.conftest import PASSWORD, Couple, assert_problem, register
 
 LOGIN = "/api/v1/auth/login"

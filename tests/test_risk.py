@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.therapists import risk
-from api.trends.figures import Tally
+from models.figures import Tally
 from models.therapist import RiskCode
 from models.trend import Direction, Flag, FlagCode, Summary
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.errors import path_pattern
+from api.core.errors import path_pattern
 from api.main import app as served_app
 from tests.conftest import (
     PASSWORD,

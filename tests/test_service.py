@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from api.db import Database, create_engine
+from api.core.db import Database, create_engine
 from tests.conftest import assert_problem
 
 
@@ -87,7 +87,7 @@ async def test_docs_are_served(client: httpx.AsyncClient, path: str) -> None:
 def test_every_problem_code_in_use_is_listed_in_the_api_description(app: FastAPI) -> None:
     import re
 
-    from api.errors import HTTP_CODES
+    from api.core.errors import HTTP_CODES
     from tests.conftest import ROOT
 
     used = {

@@ -10,8 +10,8 @@ import jwt
 import pytest
 from pydantic import ValidationError
 
+from api.core.settings import PUBLISHED_KEYS, Settings
 from api.main import provide
-from api.settings import PUBLISHED_KEYS, Settings
 from tests.conftest import assert_problem, register
 
 
@@ -108,7 +108,7 @@ def test_trusted_proxies_are_comma_separated_addresses_or_networks(
 
 
 def test_plain_urls_choose_the_async_driver() -> None:
-    from api.db import async_url
+    from api.core.db import async_url
 
     assert async_url("sqlite:///./x.db").startswith("sqlite+aiosqlite:///")
     assert async_url("postgresql://u@h:5432/d").startswith("postgresql+asyncpg://u@h:5432/d")

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.passwords import hash_password
-from api.seed import SeededCouple, seed_couple
-from api.settings import get_settings
-from api.simulator import simulate
+from api.core.settings import get_settings
+from simulation.seed import SeededCouple, seed_couple
+from simulation.simulator import simulate
 from tests.conftest import PASSWORD
 
 END = datetime(2025, 3, 15, 21, 0, tzinfo=UTC)

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.passwords import hash_password
-from api.seed import seed_couple
-from api.settings import get_settings
-from api.simulator import PROFILES, TIMEZONES, SimulatedBid, SimulatedCouple, simulate
+from api.core.settings import get_settings
 from models.bid import Bid
 from models.vocabulary import STYLES_BY_RESPONSE
+from simulation.seed import seed_couple
+from simulation.simulator import PROFILES, TIMEZONES, SimulatedBid, SimulatedCouple, simulate
 from tests.conftest import PASSWORD
 
 END = datetime(2025, 3, 15, 9, 30, tzinfo=UTC)

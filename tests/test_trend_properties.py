@@ -6,7 +6,7 @@ The recount (the *reference* below) is written without api/trends: only `zoneinf
 `datetime` and plain Python, over rows read straight from the `bids` table. The bid
 times cluster around daylight-saving changes and local week boundaries of zones on
 both hemispheres and with odd offsets, where a wrong time zone rule puts a bid in the
-wrong week. The last tests check the pure maths of api/trends/figures.py.
+wrong week. The last tests check the pure maths of models/figures.py.
 
 Example counts: 30 per API property by default, 300 per pure-maths property;
 `TOWARD_PROPERTY_EXAMPLES=N` (or `--hypothesis-profile=NAME` with a profile of your own)
@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.trends import figures
+from models import figures
 from models.bid import Bid
 from models.couple import Weights
 from models.vocabulary import STYLES_BY_RESPONSE, BidKind, Response
@@ -891,39 +891,35 @@ async def test_weekly_figures_equal_a_recount_of_the_raw_bids(
     changes: list[Operation],
     data: st.DataObject,
 ) -> None:
-    savepoint = await conn.begin_nested()  # each example leaves nothing behind
-    try:
-        zone, week_starts = start
-        couple = await make_couple(client, timezone=zone)
-        world = World(couple, Calendar(zone, "monday"), conn)
-        assert couple.data["weights"] == world.weights
-        assert (couple.data["timezone"], couple.data["week_starts"]) == (zone, "monday")
-        if week_starts != "monday":
-            await apply(client, world, ChangeCalendar(0, None, week_starts))
+    zone, week_starts = start
+    couple = await make_couple(client, timezone=zone)
+    world = World(couple, Calendar(zone, "monday"), conn)
+    assert couple.data["weights"] == world.weights
+    assert (couple.data["timezone"], couple.data["week_starts"]) == (zone, "monday")
+    if week_starts != "monday":
+        await apply(client, world, ChangeCalendar(0, None, week_starts))
 
-        steps: list[Operation] = [*history, *changes]
-        for step in steps:
-            await apply(client, world, step)
-        event(f"live bids: {len(world.live()):>2}")
-        both = sum(1 for bid in world.live() if None not in bid.views.values())
-        event(f"live bids with both views: {both:>2}")
-        near = sum(1 for bid in world.live() if near_week_boundary(bid.occurred_at, world.calendar))
-        event(f"live bids within 3 hours of a local week boundary: {near:>2}")
+    steps: list[Operation] = [*history, *changes]
+    for step in steps:
+        await apply(client, world, step)
+    event(f"live bids: {len(world.live()):>2}")
+    both = sum(1 for bid in world.live() if None not in bid.views.values())
+    event(f"live bids with both views: {both:>2}")
+    near = sum(1 for bid in world.live() if near_week_boundary(bid.occurred_at, world.calendar))
+    event(f"live bids within 3 hours of a local week boundary: {near:>2}")
 
-        read = await client.get(couple.path, headers=couple.first.headers)
-        assert read.status_code == 200, read.text
-        assert read.json()["weights"] == world.weights
-        assert (read.json()["timezone"], read.json()["week_starts"]) == (
-            world.calendar.timezone,
-            world.calendar.week_starts,
-        )
+    read = await client.get(couple.path, headers=couple.first.headers)
+    assert read.status_code == 200, read.text
+    assert read.json()["weights"] == world.weights
+    assert (read.json()["timezone"], read.json()["week_starts"]) == (
+        world.calendar.timezone,
+        world.calendar.week_starts,
+    )
 
-        rows = await raw_bids(conn, couple.id)
-        check_rows_match_requests(world, rows)
-        await check_every_window(client, world, rows, data)
-        await check_bank_account(client, world, rows)
-    finally:
-        await savepoint.rollback()
+    rows = await raw_bids(conn, couple.id)
+    check_rows_match_requests(world, rows)
+    await check_every_window(client, world, rows, data)
+    await check_bank_account(client, world, rows)
 
 
 CALENDARS = [Calendar(zone, starts) for zone in ZONES for starts in ("monday", "sunday")]
@@ -943,25 +939,21 @@ async def test_a_new_calendar_moves_every_bid_to_its_new_local_week(
     """Bids pinned next to the week boundaries and offset changes of several calendars,
     then the couple switched to each of those calendars in turn: every time, every bid
     is read back in the week the reference puts it in."""
-    savepoint = await conn.begin_nested()
-    try:
-        couple = await make_couple(client, timezone="UTC")
-        world = World(couple, Calendar("UTC", "monday"), conn)
-        for index, (when, calendar) in enumerate(pinned):
-            moment = when.resolve(calendar)
-            pin = When(moment, "anchor", timedelta(0))
-            await apply(client, world, Create(index % 2, False, pin, "Z", "play", False, VIEW))
-        rows = await raw_bids(conn, couple.id)
-        check_rows_match_requests(world, rows)
-        switches = list(dict.fromkeys([calendar for _, calendar in pinned]))[:4] + extra
-        for calendar in switches:
-            await apply(client, world, ChangeCalendar(1, calendar.timezone, calendar.week_starts))
-            expected = sorted({local_week(bid.occurred_at, calendar) for bid in world.bids})
-            for end, weeks in covering_windows(expected[0], expected[-1]):
-                body = await weekly(client, world, weeks, end)
-                check_window(body, world, rows, weeks, end)
-    finally:
-        await savepoint.rollback()
+    couple = await make_couple(client, timezone="UTC")
+    world = World(couple, Calendar("UTC", "monday"), conn)
+    for index, (when, calendar) in enumerate(pinned):
+        moment = when.resolve(calendar)
+        pin = When(moment, "anchor", timedelta(0))
+        await apply(client, world, Create(index % 2, False, pin, "Z", "play", False, VIEW))
+    rows = await raw_bids(conn, couple.id)
+    check_rows_match_requests(world, rows)
+    switches = list(dict.fromkeys([calendar for _, calendar in pinned]))[:4] + extra
+    for calendar in switches:
+        await apply(client, world, ChangeCalendar(1, calendar.timezone, calendar.week_starts))
+        expected = sorted({local_week(bid.occurred_at, calendar) for bid in world.bids})
+        for end, weeks in covering_windows(expected[0], expected[-1]):
+            body = await weekly(client, world, weeks, end)
+            check_window(body, world, rows, weeks, end)
 
 
 VIEW: tuple[str | None, str | None] = ("toward", None)
@@ -979,7 +971,7 @@ def covering_windows(first: date, last: date) -> list[tuple[date, int]]:
             return windows
 
 
-# --- the pure maths of api/trends/figures.py ------------------------------------------------
+# --- the pure maths of models/figures.py ------------------------------------------------
 
 MONDAY = date(2024, 1, 1)
 PARTNERS = (uuid.UUID(int=1), uuid.UUID(int=2))

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.trends import calendar
+from models import calendar
 from models.couple import Couple as CoupleTable
 from tests.conftest import Couple, Person, assert_problem, make_couple, register
 

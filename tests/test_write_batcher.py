@@ -17,10 +17,10 @@ import pytest
 from pydantic import ValidationError
 
 from api.bids.service import _INSERT
-from api.db import Database
+from api.core.db import Database
+from api.core.settings import Settings, get_settings
+from api.core.sql import MAYBE_STORED, NOT_SENT, Batcher, Overloaded
 from api.main import create_app
-from api.settings import Settings, get_settings
-from api.sql import MAYBE_STORED, NOT_SENT, Batcher, Overloaded
 from models.base import utcnow
 from tests.conftest import make_couple, new_address
 from tests.test_live_database import _partner_ids_of_a_new_couple

@@ -22,10 +22,9 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter, ValidationError
 
 from alembic import command
-from api.db import create_engine
-from api.trends import rollups
-from api.trends.calendar import week_start
+from api.core.db import create_engine
 from models import metadata
+from models.calendar import week_start
 from models.types import TimeZoneName
 from models.zones import ABBREVIATIONS
 from tests.conftest import PASSWORD, Couple, alembic_config, assert_problem, register
@@ -394,9 +393,20 @@ def test_migration_0004_moves_stored_abbreviations_to_places(empty_database: str
             for responder in (moved_first, moved_second)
             for week, count in weeks.items()
         }
-        untouched = await _rollups(conn, kept)
-        for couple_id, before in ((moved, migrated), (kept, untouched)):
-            await rollups.rebuild(conn, couple_id)
-            assert await _rollups(conn, couple_id) == before
+        # Every count equals a recount of the bids: each one the bidder saw as toward.
+        zones_now = {moved: "Europe/Brussels", kept: "Europe/Paris"}
+        for couple_id, zone in zones_now.items():
+            bids = (
+                await conn.execute(sa.select(_bids).where(_bids.c.couple_id == couple_id))
+            ).all()
+            recount = Counter(
+                (bid.responder_id, week_start(bid.occurred_at.replace(tzinfo=UTC), zone, "monday"))
+                for bid in bids
+            )
+            assert {
+                (row["responder_id"], row["week_start"]): (row["bids"], row["toward"])
+                for row in await _rollups(conn, couple_id)
+                if row["bids"]
+            } == {key: (count, count) for key, count in recount.items()}
 
     _run(empty_database, check)

@@ -11,10 +11,10 @@ keep it: whatever path writes a bid, its week moves in the same transaction.
   wait for it and then count in the new weeks. Rows are upserted in key order so that
   two concurrent writers never lock them in opposite orders.
 - `bid_versions` counts each couple's bid writes, never going down: a version of its
-  figures that a read checks in one lookup (api/trends/cache.py). Its row is upserted
+  figures that a read checks in one lookup (api/core/cache.py). Its row is upserted
   after the weeks', so every writer locks rows in the same order.
 - SQLite: row triggers. SQLite has no time zones, so `toward_week_start` is a Python
-  function each connection registers (api/db.py); a copy-and-rename of `bids` by a
+  function each connection registers (api/core/db.py); a copy-and-rename of `bids` by a
   later batch migration drops these triggers and must create them again.
 
 Revision ID: 0002

@@ -81,7 +81,7 @@ _COUNT = f"""
 
 
 def _move(table: str, now: datetime) -> sa.TextClause:
-    # A new `updated_at` also moves the version that keys cached trends (api/trends/cache.py).
+    # A new `updated_at` also moves the version that keys cached trends (api/core/cache.py).
     return sa.text(
         f"UPDATE {table} SET timezone = {_place('timezone')},"
         f" updated_at = :now WHERE timezone IN ({_OLD})"

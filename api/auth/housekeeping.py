@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.ratelimit import FAILURES, REGISTRATIONS
-from api.db import Database
-from api.settings import Settings
+from api.core.db import Database
+from api.core.settings import Settings
 from models.base import utcnow
 from models.token import RefreshToken
 

@@ -24,8 +24,8 @@ from fastapi import Depends, Request
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from api.errors import busy
-from api.settings import Settings
+from api.core.errors import busy
+from api.core.settings import Settings
 
 T = TypeVar("T")
 

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Response, status
 
 from api.auth import service
 from api.auth.passwords import PasswordsDep
-from api.db import DatabaseDep
-from api.deps import ClientAddress, SettingsDep
-from api.errors import problems
+from api.core.db import DatabaseDep
+from api.core.deps import ClientAddress, SettingsDep
+from api.core.errors import problems
 from models.token import LoginRequest, LoginTokens, RefreshRequest, TokenPair
 from models.user import UserCreate, UserPublic
 

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import ratelimit
 from api.auth.passwords import Passwords
-from api.db import Database
-from api.errors import Problem
-from api.security import (
+from api.core.db import Database
+from api.core.errors import Problem
+from api.core.security import (
     Device,
     create_access_token,
     create_device_token,
@@ -23,7 +23,7 @@ from api.security import (
     new_secret,
     read_device_token,
 )
-from api.settings import Settings
+from api.core.settings import Settings
 from api.users.service import create_user, email_taken
 from models.base import utcnow
 from models.token import LoginRequest, LoginTokens, RefreshToken, TokenPair

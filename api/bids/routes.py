@@ -7,12 +7,12 @@ from fastapi import APIRouter, Header, Response, status
 
 from api.bids import service
 from api.bids.service import ResponseFilter
+from api.core.cursor import CursorQuery, LimitQuery
+from api.core.db import Conn, DatabaseDep
+from api.core.deps import CallerDep
+from api.core.errors import problems
+from api.core.sql import Record
 from api.couples.access import CouplePartners
-from api.cursor import CursorQuery, LimitQuery
-from api.db import Conn, DatabaseDep
-from api.deps import CallerDep
-from api.errors import problems
-from api.sql import Record
 from models.bid import BidCreate, BidPage, BidPublic, BidUpdate, Instant, Perception
 from models.vocabulary import BidKind
 

@@ -9,11 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import cursor as cursors
+from api.core import cursor as cursors
+from api.core.db import Database
+from api.core.errors import Problem, invalid, not_found
+from api.core.sql import Record, RowsStatement
 from api.couples.service import partner_ids
-from api.db import Database
-from api.errors import Problem, invalid, not_found
-from api.sql import Record, RowsStatement
 from models.base import utcnow
 from models.bid import Bid, BidCreate, BidPublic, BidUpdate, Perception, PerceptionPublic
 from models.vocabulary import BidKind
@@ -26,7 +26,7 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 _COLUMNS = ", ".join(column.name for column in _bids.c)
 _PERCEPTION_COLUMNS = ("bidder_response", "bidder_style", "responder_response", "responder_style")
-# The hot path, one statement (api/sql.py): the couple's membership check, the
+# The hot path, one statement (api/core/sql.py): the couple's membership check, the
 # responder (the bidder's partner) and the insert. No row back means: not a partner,
 # no second partner yet, a bidder outside the couple, or a taken id; `create_bid`
 # then finds out which.
@@ -240,7 +240,9 @@ async def list_bids(
     if response == ResponseFilter.pending:
         query = query.where(_bids.c.bidder_response.is_(None), _bids.c.responder_response.is_(None))
     elif response is not None:
-        effective = sa.func.coalesce(_bids.c.bidder_response, _bids.c.responder_response)
+        effective = sa.func.toward_effective_response(
+            _bids.c.bidder_response, _bids.c.responder_response
+        )
         query = query.where(effective == response.value)
     rows, next_cursor = await cursors.newest_first(
         conn, query, _bids.c.occurred_at, _bids.c.id, cursor=cursor, limit=limit

@@ -5,10 +5,10 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from api.core.db import Conn
+from api.core.deps import CallerDep
+from api.core.errors import not_found
 from api.couples.service import partner_ids
-from api.db import Conn
-from api.deps import CallerDep
-from api.errors import not_found
 
 
 async def couple_partners(couple_id: uuid.UUID, caller: CallerDep, conn: Conn) -> list[uuid.UUID]:

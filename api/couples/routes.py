@@ -4,11 +4,11 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from api.core.db import Conn
+from api.core.deps import CallerDep, SettingsDep
+from api.core.errors import problems
 from api.couples import service
 from api.couples.access import CouplePartners
-from api.db import Conn
-from api.deps import CallerDep, SettingsDep
-from api.errors import problems
 from models.couple import (
     CoupleCreate,
     CoupleList,

@@ -9,11 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db import insert_or_skip
-from api.errors import Problem, not_found
-from api.security import digest, new_invite_code, normalise_invite_code
-from api.sql import Statement
-from api.trends import rollups
+from api.core.db import insert_or_skip
+from api.core.errors import Problem, not_found
+from api.core.security import digest, new_invite_code, normalise_invite_code
+from api.core.sql import Statement
 from models.base import utcnow
 from models.couple import (
     Couple,
@@ -35,10 +34,9 @@ _invites: sa.Table = CoupleInvite.__table__  # type: ignore[attr-defined]
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 
 # What decides which week a bid falls in.
-_CALENDAR = ("timezone", "week_starts")
 
 
-# Every couple path asks this first: a driver statement (api/sql.py).
+# Every couple path asks this first: a driver statement (api/core/sql.py).
 _PARTNERS = Statement(
     "SELECT user_id FROM couple_members WHERE couple_id = :couple_id ORDER BY slot",
     {"couple_id": _members.c.couple_id.type},
@@ -221,17 +219,9 @@ async def update_couple(
         )
     if not changes:
         return await get_couple(conn, couple_id)
-    # Locked before it is compared: a concurrent change of calendar cannot slip between.
-    calendar = (
-        await conn.execute(
-            sa.select(_couples.c.timezone, _couples.c.week_starts)
-            .where(_couples.c.id == couple_id)
-            .with_for_update()
-        )
-    ).one()
+    # A new time zone or week start moves every bid's week: a trigger on `couples`
+    # counts them again in this transaction (alembic/versions/0006).
     await conn.execute(
         sa.update(_couples).where(_couples.c.id == couple_id).values(**changes, updated_at=utcnow())
     )
-    if any(name in changes and changes[name] != calendar._mapping[name] for name in _CALENDAR):
-        await rollups.rebuild(conn, couple_id)
     return await get_couple(conn, couple_id)

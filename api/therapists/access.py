@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from api.deps import CallerDep
-from api.errors import Problem
-from api.security import Caller
+from api.core.deps import CallerDep
+from api.core.errors import Problem
+from api.core.security import Caller
 from models.vocabulary import AccountType
 
 

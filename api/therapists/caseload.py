@@ -15,18 +15,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from api import cursor as cursors
-from api.db import Database
-from api.errors import invalid
-from api.sql import Record, Statement
+from api.core import cursor as cursors
+from api.core.cache import LRUCache
+from api.core.db import Database
+from api.core.errors import invalid
+from api.core.sql import Record, Statement
 from api.therapists import risk
 from api.therapists.grants import BOTH
-from api.trends import calendar, figures
-from api.trends.cache import LRUCache
-from api.trends.figures import Counts, Tally
 from api.trends.service import summarise
+from models import calendar, figures
 from models.base import UTCDateTime, utcnow
 from models.couple import PartnerPublic, Weights
+from models.figures import Counts, Tally
 from models.therapist import CaseloadCouple, PeriodFigures
 from models.trend import Summary
 from models.vocabulary import WeekStart

@@ -5,11 +5,11 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from api.core.cursor import CursorQuery, LimitQuery
+from api.core.db import Conn
+from api.core.deps import CallerDep
+from api.core.errors import problems
 from api.couples.access import CouplePartners
-from api.cursor import CursorQuery, LimitQuery
-from api.db import Conn
-from api.deps import CallerDep
-from api.errors import problems
 from api.therapists import grants, log
 from models.therapist import AccessLogPage, GrantCreate, GrantList, GrantPublic
 

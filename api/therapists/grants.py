@@ -6,8 +6,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db import insert_or_skip
-from api.errors import invalid, not_found
+from api.core.db import insert_or_skip
+from api.core.errors import invalid, not_found
 from models.base import utcnow
 from models.couple import Couple
 from models.therapist import GrantPublic, GrantStatus, TherapistGrant

@@ -8,10 +8,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import cursor as cursors
-from api.db import Database
-from api.errors import not_found
-from api.sql import RowsStatement
+from api.core import cursor as cursors
+from api.core.db import Database
+from api.core.errors import not_found
+from api.core.sql import RowsStatement
 from api.therapists.grants import BOTH
 from api.trends.service import Granted
 from models.base import utcnow

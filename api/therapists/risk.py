@@ -1,7 +1,7 @@
 """The caseload's risk score: how much a couple's figures call for a therapist's
 attention, 0 to 100. Its rules are written out in docs/metrics.md."""
 
-from api.trends.figures import BENCHMARKS, Tally
+from models.figures import BENCHMARKS, Tally
 from models.therapist import RiskCode, RiskFactor
 from models.trend import Flag, FlagCode, Summary
 

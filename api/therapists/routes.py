@@ -2,27 +2,19 @@
 read of a couple is in the couple's access log before it is answered."""
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.cursor import CursorQuery, LimitQuery
-from api.db import Database, DatabaseDep
-from api.deps import API_PREFIX
-from api.errors import problems
-from api.therapists import caseload, export, log
+from api.core.cursor import CursorQuery, LimitQuery
+from api.core.db import DatabaseDep
+from api.core.deps import API_PREFIX
+from api.core.errors import problems
+from api.core.responses import PRIVATE, private_json
+from api.therapists import caseload, export, service
 from api.therapists.access import TherapistDep
-from api.trends import figures, service
-from api.trends.routes import (
-    PRIVATE,
-    TRENDS_DESCRIPTION,
-    EndQuery,
-    TrendsCacheDep,
-    WeeksQuery,
-    json_response,
-)
+from api.trends.params import TRENDS_DESCRIPTION, EndQuery, TrendsCacheDep, WeeksQuery
+from models import figures
 from models.therapist import Caseload
 from models.trend import WeeklyTrends
 
@@ -43,46 +35,6 @@ CaseloadCacheDep = Annotated[caseload.CaseloadCache, Depends(caseload_cache)]
 def _endpoint(path: str) -> str:
     """How the access log names an endpoint."""
     return f"GET {API_PREFIX}{router.prefix}{path}"
-
-
-@dataclass(frozen=True)
-class CoupleRead:
-    """A therapist's read of one couple's weekly trends, as its query asks for them."""
-
-    couple_id: uuid.UUID
-    therapist_id: uuid.UUID
-    database: Database
-    cache: service.TrendsCache
-    weeks: int
-    end: date | None
-
-    async def trends(self, path: str) -> tuple[service.Computed, datetime]:
-        """Entered in the access log first: a couple without both grants is a 404."""
-        granted = await log.record_read(
-            self.database,
-            self.couple_id,
-            self.therapist_id,
-            _endpoint(path),
-            weeks=self.weeks,
-            end=self.end,
-        )
-        return await service.weekly_trends(
-            self.database, self.cache, self.couple_id, granted, weeks=self.weeks, end=self.end
-        )
-
-
-async def couple_read(
-    couple_id: uuid.UUID,
-    therapist: TherapistDep,
-    database: DatabaseDep,
-    cache: TrendsCacheDep,
-    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
-    end: EndQuery = None,
-) -> CoupleRead:
-    return CoupleRead(couple_id, therapist.id, database, cache, weeks, end)
-
-
-CoupleReadDep = Annotated[CoupleRead, Depends(couple_read)]
 
 
 @router.get(
@@ -112,14 +64,10 @@ async def list_caseload(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Caseload:
-    items, next_cursor = await caseload.caseload(
-        database, cache, therapist.id, cursor=cursor, limit=limit
-    )
     response.headers.update(PRIVATE)
-    await log.record_listed(
-        database, [item.couple_id for item in items], therapist.id, _endpoint(_CASELOAD)
+    return await service.caseload_page(
+        database, cache, therapist.id, _endpoint(_CASELOAD), cursor=cursor, limit=limit
     )
-    return Caseload(items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -133,9 +81,18 @@ async def list_caseload(
     "log. Figures that join the partners' weeks later (check-ins, activities) join "
     "these as the same aggregates, never with their notes. " + TRENDS_DESCRIPTION,
 )
-async def couple_trends(read: CoupleReadDep) -> Response:
-    computed, now = await read.trends(_TRENDS)
-    return json_response(computed.render(now))
+async def couple_trends(
+    couple_id: uuid.UUID,
+    therapist: TherapistDep,
+    database: DatabaseDep,
+    cache: TrendsCacheDep,
+    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
+    end: EndQuery = None,
+) -> Response:
+    computed, now = await service.couple_trends(
+        database, cache, couple_id, therapist.id, _endpoint(_TRENDS), weeks=weeks, end=end
+    )
+    return private_json(computed.render(now))
 
 
 @router.get(
@@ -152,12 +109,21 @@ async def couple_trends(read: CoupleReadDep) -> Response:
     "is a null. Figures that join the weekly trends later join as further columns. "
     "Access and the access log as for the trends.",
 )
-async def export_csv(read: CoupleReadDep) -> Response:
-    computed, _ = await read.trends(_EXPORT)
-    weeks = computed.trends.weeks
-    name = f"toward-{read.couple_id}-{weeks[-1]['week_start']}.csv"
+async def export_csv(
+    couple_id: uuid.UUID,
+    therapist: TherapistDep,
+    database: DatabaseDep,
+    cache: TrendsCacheDep,
+    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
+    end: EndQuery = None,
+) -> Response:
+    computed, _ = await service.couple_trends(
+        database, cache, couple_id, therapist.id, _endpoint(_EXPORT), weeks=weeks, end=end
+    )
+    rows = computed.trends.weeks
+    name = f"toward-{couple_id}-{rows[-1]['week_start']}.csv"
     return Response(
-        export.weeks_csv(weeks),
+        export.weeks_csv(rows),
         media_type="text/csv; charset=utf-8",
         headers={
             **PRIVATE,

@@ -1,7 +1,7 @@
-"""Trend and bank-account reads, as driver statements (api/sql.py) whose cost grows
+"""Trend and bank-account reads, as driver statements (api/core/sql.py) whose cost grows
 with the weeks read, not with the bids logged. A trends read first reads the couple's
 state (partners, settings, a version of its figures); trends computed from that same
-version before are answered from memory (api/trends/cache.py), others are computed
+version before are answered from memory (api/core/cache.py), others are computed
 from the couple's rollup rows for the weeks asked for."""
 
 import uuid
@@ -11,14 +11,14 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from api.db import Database
-from api.errors import not_found
-from api.sql import Record, Statement
-from api.trends import calendar, figures
-from api.trends.cache import LRUCache
-from api.trends.figures import Counts, Tally
+from api.core.cache import LRUCache
+from api.core.db import Database
+from api.core.errors import not_found
+from api.core.sql import Record, Statement
+from models import calendar, figures
 from models.base import UTCDateTime, utcnow
 from models.couple import Weights
+from models.figures import Counts, Tally
 from models.trend import BankAccount, Last7Days, Summary, WeeklyTrends
 from models.vocabulary import WeekStart
 
@@ -29,7 +29,7 @@ _TIME = UTCDateTime()
 _WEIGHTS = ("weight_toward", "weight_away", "weight_against")
 
 # Who may read, and everything the figures depend on but the bids' weeks: calendar,
-# weights, partners, and a version of the bids (api/trends/cache.py).
+# weights, partners, and a version of the bids (api/core/cache.py).
 _STATE = Statement(
     f"""
     SELECT c.timezone, c.week_starts, {", ".join(f"c.{name}" for name in _WEIGHTS)},
@@ -93,7 +93,8 @@ _BANK = Statement(
     CROSS JOIN (
         SELECT {
         ", ".join(
-            f"coalesce(sum(CASE WHEN coalesce(bidder_response, responder_response) = "
+            "coalesce(sum(CASE WHEN toward_effective_response(bidder_response, "
+            f"responder_response) = "
             f"'{response}' THEN 1 ELSE 0 END), 0) AS {response}"
             for response in ("toward", "away", "against")
         )

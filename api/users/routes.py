@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter
 
-from api.db import Conn
-from api.deps import CallerDep, unauthenticated
-from api.errors import problems
+from api.core.db import Conn
+from api.core.deps import CallerDep, unauthenticated
+from api.core.errors import problems
 from api.users import service
 from models.user import UserPublic, UserUpdate
 

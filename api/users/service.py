@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db import insert_or_skip
+from api.core.db import insert_or_skip
 from models.base import utcnow
 from models.user import User, UserCreate, UserPublic, UserUpdate
 

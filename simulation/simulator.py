@@ -11,7 +11,7 @@ from itertools import accumulate
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-from models.vocabulary import BidKind, Channel, Response, Style
+from models.vocabulary import BidKind, Channel, Response, Style, effective_response
 
 
 class Ramp(NamedTuple):
@@ -145,8 +145,8 @@ class SimulatedBid:
 
     @property
     def response(self) -> Response | None:
-        """The effective response: the bidder's view when given, else the responder's."""
-        return self.bidder_response or self.responder_response
+        response = effective_response(self.bidder_response, self.responder_response)
+        return None if response is None else Response(response)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ An IPv6 client is keyed on its /64: one home connection has all of it to choose 
 import ipaddress
 from collections.abc import Sequence
 
-from api.settings import Network
+from api.core.settings import Network
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

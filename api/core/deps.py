@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api import client_address as addresses
-from api.errors import Problem
-from api.security import Caller, read_access_token
-from api.settings import Settings
+from api.core import client_address as addresses
+from api.core.errors import Problem
+from api.core.security import Caller, read_access_token
+from api.core.settings import Settings
 
 # Every route but the service checks is under it.
 API_PREFIX = "/api/v1"

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import jwt
 
-from api.settings import Settings
+from api.core.settings import Settings
 
 ALGORITHM = "HS256"
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     # Per worker, for each of the two pools on PostgreSQL (SQLAlchemy's, asyncpg's).
     db_pool_size: int = Field(default=10, ge=1, le=200)
-    # The batched writes on PostgreSQL (api/sql.py), per worker: rows waiting for a
+    # The batched writes on PostgreSQL (api/core/sql.py), per worker: rows waiting for a
     # batch past this are refused, and a request waits at most this long for its
     # row's commit; both get a 503 to retry.
     write_queue_limit: int = Field(default=1000, ge=1, le=100_000)
@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     password_hashes_in_flight: int = Field(default=2, ge=1, le=64)
     # How often each worker deletes expired refresh tokens and spent rate-limit rows.
     housekeeping_seconds: int = Field(default=3600, ge=1, le=86_400)
-    # Computed trends kept per worker (api/trends/cache.py); each is ~30 KB. 0: none.
+    # Computed trends kept per worker (api/core/cache.py); each is ~30 KB. 0: none.
     trends_cache_size: int = Field(default=256, ge=0, le=100_000)
     # Couples' caseload readings kept per worker (api/therapists/caseload.py); each
     # is ~2 KB. 0: none.

@@ -5,7 +5,7 @@ what arrives passes the limit. Only routes that read a body ever answer 413."""
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import problem_response
+from api.core.errors import problem_response
 
 
 def _too_large(limit: int) -> HTTPException:

@@ -1,4 +1,4 @@
-"""Writing a simulated couple (api/simulator.py) into the database as two partner
+"""Writing a simulated couple (simulation/simulator.py) into the database as two partner
 accounts, their couple and its bids."""
 
 import hashlib
@@ -10,12 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.simulator import SimulatedBid, SimulatedCouple
 from models.bid import Bid
 from models.couple import DEFAULT_WEIGHTS, Couple, CoupleMember
 from models.types import normalise_email
 from models.user import User
 from models.vocabulary import AccountType, WeekStart
+from simulation.simulator import SimulatedBid, SimulatedCouple
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 _couples: sa.Table = Couple.__table__  # type: ignore[attr-defined]

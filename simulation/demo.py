@@ -1,6 +1,6 @@
 """A demo database: one simulated couple per profile, ready for `make run`.
 
-python -m api.demo [--database ./demo.db] [--seed 1] [--weeks 26]
+python -m simulation.demo [--database ./demo.db] [--seed 1] [--weeks 26]
 """
 
 import argparse
@@ -16,10 +16,10 @@ from alembic.config import Config
 
 from alembic import command
 from api.auth.passwords import hash_password
-from api.db import create_engine
-from api.seed import SeededCouple, seed_couple
-from api.settings import get_settings
-from api.simulator import SimulatedCouple, simulate
+from api.core.db import create_engine
+from api.core.settings import get_settings
+from simulation.seed import SeededCouple, seed_couple
+from simulation.simulator import SimulatedCouple, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "toward-demo-password"
@@ -92,7 +92,8 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m api.demo", description="A demo database: one simulated couple per profile."
+        prog="python -m simulation.demo",
+        description="A demo database: one simulated couple per profile.",
     )
     parser.add_argument("--database", default="./demo.db", help="SQLite file, recreated")
     parser.add_argument("--seed", type=int, default=1)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.errors import invalid
+from api.core.errors import invalid
 
 CursorQuery = Annotated[
     str | None,

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.sql import DISCONNECTS
+from api.core.sql import DISCONNECTS
 
 logger = logging.getLogger("toward")
 

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from api.errors import busy
-from api.sql import Batcher, Coalescer, Overloaded, Record, RowsStatement, Statement
-from api.trends.calendar import week_start_of_stored
+from api.core.errors import busy
+from api.core.sql import Batcher, Coalescer, Overloaded, Record, RowsStatement, Statement
+from models.calendar import week_start_of_stored
+from models.vocabulary import effective_response
 
 
 def async_url(database_url: str) -> str:
@@ -49,8 +50,9 @@ def create_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> Asyn
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """Foreign keys on, WAL, and `BEGIN IMMEDIATE`: a deferred transaction that reads
-    and then writes fails at once when another writer got there first. The weekly
-    rollup triggers call `toward_week_start` (alembic/versions/0002)."""
+    and then writes fails at once when another writer got there first. SQLite has no
+    `CREATE FUNCTION`: the functions that PostgreSQL's migrations create are registered
+    here from their Python definitions."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -63,6 +65,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
         dbapi_connection.create_function(
             "toward_week_start", 3, week_start_of_stored, deterministic=True
+        )
+        dbapi_connection.create_function(
+            "toward_effective_response", 2, effective_response, deterministic=True
         )
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -87,7 +92,7 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
 class Database:
     """Where request transactions come from; built in the app's lifespan. On
     PostgreSQL it also keeps a pool of asyncpg's own connections for the hot path's
-    batched writes (api/sql.py): at most `write_queue_limit` rows wait for a batch, and
+    batched writes (api/core/sql.py): at most `write_queue_limit` rows wait for a batch, and
     a request waits at most `write_timeout` seconds for its row's commit."""
 
     def __init__(
@@ -168,14 +173,14 @@ class Database:
         return list(await self.driver_pool.fetch(statement.postgresql, *arguments))
 
     async def fetch_shared(self, statement: Statement, **values: Any) -> list[Record]:
-        """`fetch`, shared with concurrent requests for the same values (api/sql.py)."""
+        """`fetch`, shared with concurrent requests for the same values (api/core/sql.py)."""
         key = (statement, *values.items())
         return await self._coalescer.read(key, lambda: self.fetch(statement, **values))
 
     async def run_row(self, statement: RowsStatement, **values: Any) -> Record | None:
         """One request's row through a `RowsStatement`, as a transaction of its own. On
         PostgreSQL it joins the rows of concurrent requests: one round trip and one
-        commit for all of them (api/sql.py); when the database does not keep up, a 503
+        commit for all of them (api/core/sql.py); when the database does not keep up, a 503
         `busy` whose detail says whether the row may have been stored."""
         if self.driver_pool is None:
             async with self.begin() as (conn, trans):

@@ -1,0 +1,70 @@
+"""The query parameters of a trends read, shared by every route that serves trends:
+the partners' and the therapist's."""
+
+import re
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from pydantic import AfterValidator, BeforeValidator
+
+from api.trends import service
+
+
+def trends_cache(request: Request) -> service.TrendsCache:
+    return request.app.state.trends_cache  # type: ignore[no-any-return]
+
+
+TrendsCacheDep = Annotated[service.TrendsCache, Depends(trends_cache)]
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    # pydantic would read digits alone as a Unix time.
+    if isinstance(value, str) and not _DATE.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+EARLIEST_END, LATEST_END = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _within_range(day: date | None) -> date | None:
+    # A validator, not `ge`/`le`: those would leak into the OpenAPI schema as keywords
+    # that no JSON Schema validator knows for a date.
+    if day is not None and not EARLIEST_END <= day <= LATEST_END:
+        raise ValueError(f"must be between {EARLIEST_END} and {LATEST_END}")
+    return day
+
+
+WeeksQuery = Annotated[
+    int, Query(ge=1, le=104, description="How many weeks, 1 to 104, oldest first.")
+]
+EndQuery = Annotated[
+    date | None,
+    BeforeValidator(_iso_date),
+    AfterValidator(_within_range),
+    Query(
+        description="A local date, YYYY-MM-DD (1900-01-01 to 2999-12-31); the last "
+        "week is the one holding it. Default: today in the couple's time zone.",
+    ),
+]
+
+
+TRENDS_DESCRIPTION = (
+    "The couple's figures per calendar week, oldest first: `weeks` weeks "
+    "(1 to 104, default 12) ending with the week that holds `end` (a local date; default "
+    "today in the couple's time zone). Weeks start on the couple's `week_starts`, and a "
+    "bid counts in the week of its `occurred_at` in the couple's time zone. Every week "
+    "is present; an empty one has zeros and null rates. Each bid counts by its effective "
+    "response (the bidder's view, else the responder's); pending bids count in `bids` "
+    "and `pending` only. `balance` runs over every week since the couple began, up to "
+    "the end of that week, at the couple's current `weights`. Rates are unrounded "
+    "fractions. The `summary` looks at the last 4 weeks up to `end` (8 for "
+    "`against-rising`), whatever `weeks` is, except `direction` and "
+    "`turn_toward_change`, which fit a line through the weeks asked for. Its rules and "
+    "thresholds are in docs/metrics.md; flag codes: `turn-toward-low`, "
+    "`against-rising`, `not-logging`, `pursuer-distancer`. `benchmarks` are research "
+    "reference points, not a verdict on any couple."
+)
