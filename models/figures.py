@@ -95,14 +95,14 @@ def tally(rows: Iterable[Tally]) -> Tally:
 
 
 @dataclass(slots=True, kw_only=True)
-class Counts(Tally):
+class RollupRow(Tally):
     """One rollup row: a week's live bids with one responder."""
 
     week_start: date
     responder_id: uuid.UUID
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> "Counts":
+    def of(cls, row: Mapping[str, Any]) -> "RollupRow":
         """A `bid_weeks` row, or any row with its columns."""
         return cls(
             week_start=row["week_start"],
@@ -135,14 +135,14 @@ def amounts(counts: Tally, weights: Weights) -> Amounts:
 
 def week_figures(
     weeks: Sequence[date],
-    rows: Iterable[Counts],
+    rows: Iterable[RollupRow],
     partners: Sequence[uuid.UUID],
     weights: Weights,
     balance_before: int,
 ) -> list[WeekFigures]:
     """Every week of the window, oldest first, empty ones with zeros; `balance` carries
     on from `balance_before`, the net of every week before the window."""
-    by_week: dict[date, dict[uuid.UUID, Counts]] = {}
+    by_week: dict[date, dict[uuid.UUID, RollupRow]] = {}
     for row in rows:
         by_week.setdefault(row.week_start, {})[row.responder_id] = row
     figures = []
@@ -185,7 +185,7 @@ _NOTHING = Tally()
 
 
 def _partner_week(
-    responders: dict[uuid.UUID, Counts], partner: uuid.UUID, partners: Sequence[uuid.UUID]
+    responders: dict[uuid.UUID, RollupRow], partner: uuid.UUID, partners: Sequence[uuid.UUID]
 ) -> PartnerWeek:
     received: Tally = responders.get(partner, _NOTHING)
     # Two partners: what one made, the other received.
@@ -237,7 +237,7 @@ def direction(change: tuple[float, float] | None) -> Direction:
 
 
 def pursuer_distancer(
-    recent: Iterable[Counts], partners: Sequence[uuid.UUID]
+    recent: Iterable[RollupRow], partners: Sequence[uuid.UUID]
 ) -> PursuerDistancer | None:
     """One partner makes at least two thirds of the bids while the other turns toward
     fewer than half of them."""
@@ -331,7 +331,7 @@ def quiet(last_bid_at: datetime | None, couple_since: datetime, until: datetime)
 def summary(
     requested: Sequence[Tally],
     recent: Sequence[tuple[date, Tally]],
-    recent_rows: Sequence[Counts],
+    recent_rows: Sequence[RollupRow],
     partners: Sequence[uuid.UUID],
 ) -> Summary:
     """`requested`: the weekly tallies of the window asked for (the direction);

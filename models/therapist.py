@@ -119,21 +119,33 @@ class RiskFactor(BaseModel):
 
 
 class CaseloadCouple(BaseModel):
+    """One couple of a caseload: partners' display names and figures only, never a note
+    or other text a partner wrote. `direction`, `flags` and `pursuer_distancer` are
+    those of the couple's default trends read (the 12 weeks up to today)."""
+
     couple_id: uuid.UUID
     partners: list[PartnerPublic]
     timezone: str
     week_starts: WeekStart
     weights: Weights
     access_since: datetime
-    last_activity_on: date | None
-    last_week: PeriodFigures
-    last_4_weeks: PeriodFigures
-    turn_toward_rate_4w: float | None
+    last_activity_on: date | None = Field(
+        description="The local date of the couple's latest bid: a date, not a time."
+    )
+    last_week: PeriodFigures = Field(description="The last whole week before this one.")
+    last_4_weeks: PeriodFigures = Field(
+        description="The four whole weeks that end with `last_week`."
+    )
+    turn_toward_rate_4w: float | None = Field(
+        description="As in the trends' summary: the 4 weeks to this one, this week so far included."
+    )
     direction: Direction
     turn_toward_change: float | None
     pursuer_distancer: PursuerDistancer | None
     flags: list[Flag]
-    risk: int
+    risk: int = Field(
+        description="0 to 100: the sum of `risk_factors` (docs/metrics.md has the rules)."
+    )
     risk_factors: list[RiskFactor]
 
 

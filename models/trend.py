@@ -16,9 +16,9 @@ from models.vocabulary import WeekStart
 
 class BidWeek(SQLModel, table=True):
     """How many of a couple's live bids fell in one local week with one responder, by
-    effective response. Kept by triggers on `bids` in the transaction of each write
-    (alembic/versions/0002): counts, never weighted amounts, so a change of weights
-    costs nothing and a change of time zone or week start rebuilds the couple's rows.
+    effective response. Kept by triggers in the transaction of each write
+    (alembic/versions/0006): counts, never weighted amounts, so a change of weights
+    costs nothing, and a change of time zone or week start counts the couple's rows again.
     No check constraint on the counts: PostgreSQL checks the row an upsert proposes,
     and the triggers propose signed changes."""
 
@@ -55,8 +55,9 @@ class Benchmarks(BaseModel):
 
 
 # The weekly figures are typed dicts: a year of weeks is built on every trends read,
-# and plain dicts cost a fraction of model instances (validated once, in bulk, by the
-# response model that holds them).
+# and plain dicts cost a fraction of model instances. They are not validated on the
+# way out (api/trends/service.py builds the response with `model_construct`): the
+# property tests hold them to the schema and to a recount of the bids.
 class PartnerWeek(TypedDict):
     bids_made: int
     bids_received: int

@@ -1,4 +1,5 @@
-"""The product's words (DESIGN.md, *Vocabulary*) as enumerations shared by tables and schemas."""
+"""The product's words as enumerations shared by tables and schemas, and which
+response a bid counts by."""
 
 from enum import StrEnum
 

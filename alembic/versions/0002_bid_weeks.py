@@ -7,7 +7,7 @@ keep it: whatever path writes a bid, its week moves in the same transaction.
 - PostgreSQL: one trigger per statement and event, reading the transition tables, so
   a batched insert of many bids is one grouped upsert. Before counting, it takes a
   share lock on the couples it touches: a change of a couple's time zone or week start
-  (which rebuilds its rows, api/trends/rollups.py) waits for these writes, and these
+  (which counts its rows again: today a trigger, migration 0006) waits for these writes, and these
   wait for it and then count in the new weeks. Rows are upserted in key order so that
   two concurrent writers never lock them in opposite orders.
 - `bid_versions` counts each couple's bid writes, never going down: a version of its

@@ -1,14 +1,14 @@
 """`/couples/{couple_id}/bids`: log, list, read, change, delete bids, and perceptions."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Response, status
 
 from api.bids import service
 from api.bids.service import ResponseFilter
+from api.core.conditional import IfMatch, IfNoneMatch
 from api.core.cursor import CursorQuery, LimitQuery
-from api.core.db import Conn, DatabaseDep
+from api.core.db import DatabaseDep, Transaction
 from api.core.deps import CallerDep
 from api.core.errors import problems
 from api.core.sql import Record
@@ -17,23 +17,6 @@ from models.bid import BidCreate, BidPage, BidPublic, BidUpdate, Instant, Percep
 from models.vocabulary import BidKind
 
 router = APIRouter(prefix="/couples/{couple_id}/bids", tags=["bids"], responses=problems(503))
-
-# Our ETags are a few characters: a list of them longer than this is not a client's.
-ETAG_LIST_LENGTH = 1024
-IfMatch = Annotated[
-    str | None,
-    Header(
-        max_length=ETAG_LIST_LENGTH,
-        description="The bid's `ETag`; when given and stale, the change is refused with 412.",
-    ),
-]
-IfNoneMatch = Annotated[
-    str | None,
-    Header(
-        max_length=ETAG_LIST_LENGTH,
-        description="ETags the client holds; when one is current, the answer is a 304.",
-    ),
-]
 
 
 def _validators(row: Record, viewer_id: uuid.UUID) -> dict[str, str]:
@@ -95,7 +78,7 @@ async def list_bids(
     couple_id: uuid.UUID,
     caller: CallerDep,
     _partners: CouplePartners,
-    conn: Conn,
+    conn: Transaction,
     since: Instant | None = None,
     until: Instant | None = None,
     bidder_id: uuid.UUID | None = None,
@@ -134,13 +117,11 @@ async def read_bid(
     response: Response,
     caller: CallerDep,
     _partners: CouplePartners,
-    conn: Conn,
+    conn: Transaction,
     if_none_match: IfNoneMatch = None,
 ) -> BidPublic | Response:
-    row = await service.get_bid_row(conn, couple_id, bid_id)
-    if if_none_match and service.etag_listed(
-        if_none_match, service.etag(row, caller.id), weak=True
-    ):
+    row, held = await service.read_bid(conn, couple_id, bid_id, caller.id, if_none_match)
+    if held:
         return Response(status_code=304, headers=_validators(row, caller.id))
     return _viewed(row, caller.id, response)
 
@@ -160,7 +141,7 @@ async def update_bid(
     response: Response,
     caller: CallerDep,
     _partners: CouplePartners,
-    conn: Conn,
+    conn: Transaction,
     if_match: IfMatch = None,
 ) -> BidPublic:
     row = await service.update_bid(conn, couple_id, bid_id, caller.id, body, if_match)
@@ -179,7 +160,7 @@ async def delete_bid(
     bid_id: uuid.UUID,
     caller: CallerDep,
     _partners: CouplePartners,
-    conn: Conn,
+    conn: Transaction,
     if_match: IfMatch = None,
 ) -> Response:
     await service.delete_bid(conn, couple_id, bid_id, caller.id, if_match)
@@ -199,7 +180,7 @@ async def set_perception(
     response: Response,
     caller: CallerDep,
     _partners: CouplePartners,
-    conn: Conn,
+    conn: Transaction,
     if_match: IfMatch = None,
 ) -> BidPublic:
     row = await service.set_perception(conn, couple_id, bid_id, caller.id, body, if_match)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core import cursor as cursors
+from api.core.conditional import etag_listed
 from api.core.db import Database
 from api.core.errors import Problem, invalid, not_found
 from api.core.sql import Record, RowsStatement
@@ -270,13 +271,17 @@ def etag(row: Record, viewer_id: uuid.UUID) -> str:
     return f'"{row["version"]}{"-shared" if shared else ""}"'
 
 
-def etag_listed(header: str, current: str, *, weak: bool) -> bool:
-    """Whether an `If-Match` (strong comparison) or `If-None-Match` (weak) list names
-    the current ETag (RFC 9110, 13.1)."""
-    for tag in (tag.strip() for tag in header.split(",")):
-        if tag == "*" or tag == current or (weak and tag.removeprefix("W/") == current):
-            return True
-    return False
+async def read_bid(
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    bid_id: uuid.UUID,
+    viewer_id: uuid.UUID,
+    if_none_match: str | None,
+) -> tuple[Record, bool]:
+    """The bid, and whether the copy the viewer holds (`If-None-Match`) is current."""
+    row = await get_bid_row(conn, couple_id, bid_id)
+    held = if_none_match is not None and etag_listed(if_none_match, etag(row, viewer_id), weak=True)
+    return row, held
 
 
 def check_if_match(if_match: str | None, row: Record, viewer_id: uuid.UUID) -> None:

@@ -1,9 +1,8 @@
-"""A small per-process memory of computed trends, keyed by everything they depend on.
+"""A small per-process memory, the least recently used entry out first.
 
-A couple's figures change only when its bids, settings or partners do; the key holds a
-version of each (`bid_versions.version`, `couples.updated_at`, the partner ids), read
-in one statement on every request. So a hit is never stale: any write moves the
-version, and the next read computes afresh."""
+Its users key it by everything a value depends on, read from the database on every
+request (the trends: `Version` in api/trends/service.py), so a hit is never stale:
+any write moves the key, and the next read computes afresh."""
 
 from collections import OrderedDict
 from collections.abc import Hashable

@@ -72,7 +72,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # An autocommit connection (a tool's, a test's) must not hold the write lock.
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def insert_or_skip(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -225,7 +227,7 @@ async def transaction(request: Request) -> AsyncIterator[AsyncConnection]:
 
 # Function scope: the commit happens before the response is sent, so a client never
 # sees a success that was not stored.
-Conn = Annotated[AsyncConnection, Depends(transaction, scope="function")]
+Transaction = Annotated[AsyncConnection, Depends(transaction, scope="function")]
 
 
 async def database(request: Request) -> Database:

@@ -6,7 +6,6 @@ import os
 import secrets
 import time
 from contextlib import suppress
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -118,6 +117,7 @@ def _write_new(path: Path, text: str) -> None:
         file.write(text)
 
 
-@cache
 def get_settings() -> Settings:
+    """The environment's settings, read afresh: the app reads them once, when it starts
+    (api/main.py), and keeps them in `app.state.settings`; nothing else holds a copy."""
     return Settings()

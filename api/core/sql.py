@@ -4,8 +4,8 @@ Measured on the bid write (CPU per call, one connection, PostgreSQL 15): SQLAlch
 Core `insert()` inside begin/commit ~1,200 µs, a `text()` statement ~450 µs, the same
 statement on asyncpg's own connection ~75 µs. So on PostgreSQL a `Statement` runs on
 asyncpg directly, its parameters cast to their columns' types; on SQLite it runs
-through SQLAlchemy with the same types. `Database.run` runs one as a transaction of its
-own; `Statement.fetch` runs one inside the caller's transaction.
+through SQLAlchemy with the same types. `Database.fetch` and `Database.run_row` run
+one as a transaction of its own; `Statement.fetch` runs one inside the caller's.
 
 Past that, the bid write's cost was the database's: a commit per request. A
 `RowsStatement` run through a `Batcher` takes the rows of concurrent requests in one

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from api.core.db import Conn
+from api.core.db import Transaction
 from api.core.deps import CallerDep, SettingsDep
 from api.core.errors import problems
 from api.couples import service
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/couples", tags=["couples"], responses=problems(503))
     "defaults to the caller's. Therapist accounts get 403.",
 )
 async def create_couple(
-    body: CoupleCreate, caller: CallerDep, conn: Conn, settings: SettingsDep
+    body: CoupleCreate, caller: CallerDep, conn: Transaction, settings: SettingsDep
 ) -> CoupleWithInvite:
     couple, invite = await service.create_couple(
         conn, caller.id, caller.account_type, body, settings.invite_hours
@@ -46,17 +46,19 @@ async def create_couple(
     "An unknown, expired, used or replaced code is a 404; a couple that already has two "
     "partners, or of which the caller is already one, is a 409.",
 )
-async def join_couple(body: JoinRequest, caller: CallerDep, conn: Conn) -> CouplePublic:
+async def join_couple(body: JoinRequest, caller: CallerDep, conn: Transaction) -> CouplePublic:
     return await service.join(conn, caller.id, caller.account_type, body.code)
 
 
 @router.get("", responses=problems(401))
-async def list_couples(caller: CallerDep, conn: Conn) -> CoupleList:
+async def list_couples(caller: CallerDep, conn: Transaction) -> CoupleList:
     return CoupleList(items=await service.list_couples(conn, caller.id))
 
 
 @router.get("/{couple_id}", responses=problems(401, 404, 422))
-async def read_couple(couple_id: uuid.UUID, _partners: CouplePartners, conn: Conn) -> CouplePublic:
+async def read_couple(
+    couple_id: uuid.UUID, _partners: CouplePartners, conn: Transaction
+) -> CouplePublic:
     return await service.get_couple(conn, couple_id)
 
 
@@ -68,7 +70,7 @@ async def read_couple(couple_id: uuid.UUID, _partners: CouplePartners, conn: Con
     "1 to 20 and `away`, `against` are -20 to -1. Either partner may change them.",
 )
 async def update_couple(
-    couple_id: uuid.UUID, body: CoupleUpdate, _partners: CouplePartners, conn: Conn
+    couple_id: uuid.UUID, body: CoupleUpdate, _partners: CouplePartners, conn: Transaction
 ) -> CouplePublic:
     return await service.update_couple(conn, couple_id, body)
 
@@ -84,7 +86,7 @@ async def new_invite(
     couple_id: uuid.UUID,
     caller: CallerDep,
     partners: CouplePartners,
-    conn: Conn,
+    conn: Transaction,
     settings: SettingsDep,
 ) -> InvitePublic:
     return await service.new_invite(conn, couple_id, caller.id, partners, settings.invite_hours)

@@ -26,7 +26,7 @@ from api.trends.service import summarise
 from models import calendar, figures
 from models.base import UTCDateTime, utcnow
 from models.couple import PartnerPublic, Weights
-from models.figures import Counts, Tally
+from models.figures import RollupRow, Tally
 from models.therapist import CaseloadCouple, PeriodFigures
 from models.trend import Summary
 from models.vocabulary import WeekStart
@@ -160,7 +160,7 @@ def _this_week(couple: _Couple, now: datetime) -> date:
     return calendar.week_of(calendar.local_date(now, couple.timezone), couple.week_starts)
 
 
-def _readings(couple: _Couple, counts: Sequence[Counts], this_week: date) -> Readings:
+def _readings(couple: _Couple, counts: Sequence[RollupRow], this_week: date) -> Readings:
     """As the default trends read (12 weeks to this one) summarises the couple."""
     window = calendar.window(this_week, _READ_WEEKS)
     partner_ids = [partner.id for partner in couple.partners]
@@ -217,15 +217,15 @@ def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) 
 
 async def _read_weeks(
     database: Database, couples: Sequence[_Couple], now: datetime
-) -> dict[uuid.UUID, list[Counts]]:
+) -> dict[uuid.UUID, list[RollupRow]]:
     dialect = database.engine.dialect.name
     ids: object = [couple.couple_id for couple in couples]
     if dialect == "sqlite":
         ids = json.dumps([couple.couple_id.hex for couple in couples])
     rows = await database.fetch(_WEEKS[dialect], couple_ids=ids, since=now.date() - _LOOKBACK)
-    counts: dict[uuid.UUID, list[Counts]] = {couple.couple_id: [] for couple in couples}
+    counts: dict[uuid.UUID, list[RollupRow]] = {couple.couple_id: [] for couple in couples}
     for row in rows:
-        counts[row["couple_id"]].append(Counts.of(row))
+        counts[row["couple_id"]].append(RollupRow.of(row))
     return counts
 
 

@@ -6,7 +6,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from api.core.cursor import CursorQuery, LimitQuery
-from api.core.db import Conn
+from api.core.db import Transaction
 from api.core.deps import CallerDep
 from api.core.errors import problems
 from api.couples.access import CouplePartners
@@ -37,7 +37,7 @@ async def grant_access(
     body: GrantCreate,
     caller: CallerDep,
     _partners: CouplePartners,
-    conn: Conn,
+    conn: Transaction,
     response: Response,
 ) -> GrantPublic:
     granted, created = await grants.grant(conn, couple_id, caller.id, str(body.email))
@@ -52,7 +52,9 @@ async def grant_access(
     description="The therapist accounts either partner has granted, in the order of "
     "their first grant, with their status.",
 )
-async def list_grants(couple_id: uuid.UUID, _partners: CouplePartners, conn: Conn) -> GrantList:
+async def list_grants(
+    couple_id: uuid.UUID, _partners: CouplePartners, conn: Transaction
+) -> GrantList:
     return GrantList(items=await grants.grants(conn, couple_id))
 
 
@@ -65,7 +67,7 @@ async def list_grants(couple_id: uuid.UUID, _partners: CouplePartners, conn: Con
     "partners' grants again. A therapist with no grant on this couple is a 404.",
 )
 async def revoke_access(
-    couple_id: uuid.UUID, therapist_id: uuid.UUID, _partners: CouplePartners, conn: Conn
+    couple_id: uuid.UUID, therapist_id: uuid.UUID, _partners: CouplePartners, conn: Transaction
 ) -> Response:
     await grants.revoke(conn, couple_id, therapist_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -85,7 +87,7 @@ async def revoke_access(
 async def access_log(
     couple_id: uuid.UUID,
     _partners: CouplePartners,
-    conn: Conn,
+    conn: Transaction,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> AccessLogPage:

@@ -41,20 +41,10 @@ def _endpoint(path: str) -> str:
     _CASELOAD,
     responses=problems(401, 403, 422),
     description="The couples whose two partners have both granted the caller access, "
-    "highest `risk` first (ties by `couple_id`), `limit` at a time (1 to 200, default "
-    "50); pass `next_cursor` back as `cursor` for the next page (null on the last). A "
-    "couple whose risk changed between two pages may show on both or on neither. Each "
-    "couple's `direction`, `flags` and `pursuer_distancer` are those of its default "
-    "trends read (the 12 weeks up to today); `last_week` is the last whole week before "
-    "this one and `last_4_weeks` the four whole weeks that end with it. "
-    "`last_activity_on` is the local date of the couple's latest bid (a date, not a "
-    "time: no more than the dashboard needs). `turn_toward_rate_4w` is that of the "
-    "summary: the 4 weeks to this one, the current week so far included. `risk` (0 to 100) "
-    "adds up `risk_factors`: the turn-toward rate of the last 4 weeks between the "
-    "research benchmarks, a declining direction, and each flag; docs/metrics.md has "
-    "the rules. Only partners' display names and figures: no note or other text a "
-    "partner wrote. Every couple on the page is entered in its access log. Partner "
-    "accounts get 403.",
+    "highest `risk` first (ties by `couple_id`), `limit` at a time (1 to 200, default 50); "
+    "pass `next_cursor` back as `cursor` for the next page (null on the last). A couple "
+    "whose risk changed between two pages may show on both or on neither. Every couple "
+    "on the page is entered in its access log. Partner accounts get 403.",
 )
 async def list_caseload(
     therapist: TherapistDep,

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -18,7 +19,7 @@ from api.core.sql import Record, Statement
 from models import calendar, figures
 from models.base import UTCDateTime, utcnow
 from models.couple import Weights
-from models.figures import Counts, Tally
+from models.figures import RollupRow, Tally
 from models.trend import BankAccount, Last7Days, Summary, WeeklyTrends
 from models.vocabulary import WeekStart
 
@@ -119,8 +120,21 @@ class Granted:
 # A partner's id, or a granted read.
 Reader = uuid.UUID | Granted
 
-# Calendar, weights, last change of settings, partners, version of the bids.
-Version = tuple[str, str, tuple[int, int, int], datetime, tuple[uuid.UUID, ...], int | None]
+
+class Version(NamedTuple):
+    """Everything a couple's figures depend on but the rollup rows: computed trends
+    stay good while it stays the same."""
+
+    timezone: str
+    week_starts: str
+    weights: tuple[int, int, int]
+    settings_changed_at: datetime
+    partners: tuple[uuid.UUID, ...]
+    bid_writes: int | None  # `bid_versions.version`: None before the first bid
+
+
+# A read's couple, figures version, number of weeks and last week.
+TrendsKey = tuple[uuid.UUID, Version, int, date]
 
 
 @dataclass(frozen=True)
@@ -135,7 +149,7 @@ class State:
 
 
 def _version(row: Record, partners: tuple[uuid.UUID, ...]) -> Version:
-    return (
+    return Version(
         row["timezone"],
         row["week_starts"],
         (row["weight_toward"], row["weight_away"], row["weight_against"]),
@@ -184,7 +198,7 @@ class Computed:
         return self.trends.model_copy(update={"summary": flagged}).model_dump_json().encode()
 
 
-TrendsCache = LRUCache[tuple[uuid.UUID, Version, int, date], Computed]
+TrendsCache = LRUCache[TrendsKey, Computed]
 
 
 async def weekly_trends(
@@ -216,7 +230,7 @@ async def _compute(
     weeks: int,
     end: date | None,
     now: datetime,
-) -> tuple[tuple[uuid.UUID, Version, int, date], Computed]:
+) -> tuple[TrendsKey, Computed]:
     timezone, week_starts = state.timezone, state.week_starts
     # The calendar read first may have changed by the time the weeks are read (a new
     # time zone re-buckets them); the weeks' statement says which one it read.
@@ -235,7 +249,7 @@ async def _compute(
             break
         timezone, week_starts = settings["timezone"], settings["week_starts"]
     weights = Weights.of(settings)
-    counts = [Counts.of(row) for row in rows if row["week_start"] is not None]
+    counts = [RollupRow.of(row) for row in rows if row["week_start"] is not None]
     earlier = Tally(
         toward=settings["toward_before"],
         away=settings["away_before"],
@@ -271,7 +285,7 @@ async def _compute(
 
 
 def summarise(
-    counts: Sequence[Counts],
+    counts: Sequence[RollupRow],
     window: Sequence[date],
     read: Sequence[date],
     partners: Sequence[uuid.UUID],
