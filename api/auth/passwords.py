@@ -38,9 +38,12 @@ HASH_NICENESS = 10
 def _run_below_requests() -> None:
     # On Linux a thread has a niceness of its own, and the threads Argon2 starts for its
     # lanes inherit it. Elsewhere the call would renice the whole process: not made.
+    # Relative to the worker's own: a worker started under `nice` keeps its hashes below it.
     if sys.platform == "linux":
+        thread = threading.get_native_id()
         with suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+            below = os.getpriority(os.PRIO_PROCESS, thread) + HASH_NICENESS
+            os.setpriority(os.PRIO_PROCESS, thread, min(19, below))
 
 
 class Passwords:
