@@ -8,6 +8,7 @@
 # tzdata 2024b EST, MST and HST are links to America/Panama, America/Phoenix and
 # Pacific/Honolulu, not fixed before 1908, 1968 and 1947 (and the `Australia` set reads
 # EST as UTC+10). GMT, UCT, UTC and Zulu are abbreviations of offset zero, which zoneinfo
-# gives them too: tests/test_zone_names.py checks every accepted name against PostgreSQL.
+# gives them too: tests/couples/test_zone_names.py checks every accepted name against
+# PostgreSQL.
 # Migration 0004 moved stored names to their tzdata link targets.
 ABBREVIATIONS = frozenset({"CET", "EET", "EST", "HST", "MET", "MST", "WET"})

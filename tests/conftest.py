@@ -11,23 +11,23 @@ import secrets
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from alembic.config import Config
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alembic import command
 from api.core.db import create_engine
-from api.core.errors import path_pattern
 from api.core.settings import Settings, get_settings
 from api.main import create_app, provide
+from tests.clock import Clock
+from tests.factories import Couple, Person, make_couple
+from tests.http import client_from
+from tests.migrations import alembic_config
 
 # Set before the settings are first read. Cheap Argon2id parameters: the suite hashes
 # hundreds of passwords; and it registers them all from one address.
@@ -35,17 +35,6 @@ os.environ.setdefault("PASSWORD_HASH_TIME_COST", "1")
 os.environ.setdefault("PASSWORD_HASH_MEMORY_KIB", "1024")
 os.environ.setdefault("REGISTRATIONS_PER_CLIENT", "1000000")
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
-
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery"
-
-
-def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
-    config.attributes["database_url"] = database_url
-    config.attributes["configure_logging"] = False
-    return config
 
 
 def _admin_run(server_url: str, statement: str) -> None:
@@ -162,19 +151,6 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
-class Clock:
-    """The auth service's idea of now, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
@@ -195,123 +171,10 @@ def configure(app: FastAPI) -> Callable[..., Settings]:
     return apply
 
 
-def _documented_statuses(app: FastAPI) -> dict[tuple[str, str], set[str]]:
-    spec = app.openapi()
-    return {
-        (path, method.upper()): set(operation["responses"])
-        for path, operations in spec["paths"].items()
-        for method, operation in operations.items()
-    }
-
-
-def _route_of(app: FastAPI, method: str, path: str) -> str | None:
-    """The OpenAPI path of the operation that serves this request; a path made only of
-    literal segments wins over a template (`/couples/join` over `/couples/{couple_id}`)."""
-    matches = [
-        template
-        for template, methods in app.openapi()["paths"].items()
-        if method.lower() in methods and path_pattern(template).match(path)
-    ]
-    return min(matches, key=lambda template: template.count("{"), default=None)
-
-
-@asynccontextmanager
-async def client_from(app: FastAPI, address: str = "127.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
-    """A client calling from `address`, which fails the test when the API answers with
-    a status its own OpenAPI document does not list for that operation."""
-    documented = _documented_statuses(app)
-
-    async def check_documented(response: httpx.Response) -> None:
-        method = response.request.method
-        route = _route_of(app, method, response.request.url.path)
-        if route is None or (route, method) not in documented:
-            return
-        if str(response.status_code) not in documented[(route, method)]:
-            raise AssertionError(
-                f"{method} {route} answered {response.status_code}, "
-                f"which its OpenAPI responses do not list"
-            )
-
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
-    async with httpx.AsyncClient(
-        transport=transport,
-        base_url="http://testserver",
-        event_hooks={"response": [check_documented]},
-    ) as http:
-        yield http
-
-
-def new_address() -> str:
-    """An address no other test uses (a /64 of its own: the limits key on IPv6
-    networks): some tests commit rows keyed by address."""
-    number = uuid.uuid4().int
-    return f"2001:db8:{number % 0xFFFF:x}:{(number >> 16) % 0xFFFF:x}::1"
-
-
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_from(app) as http:
         yield http
-
-
-class Person:
-    """A registered account with its token."""
-
-    def __init__(self, user: dict[str, Any], tokens: dict[str, Any]) -> None:
-        self.user = user
-        self.tokens = tokens
-        self.id: str = user["id"]
-        self.headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-
-
-async def register(
-    client: httpx.AsyncClient, name: str = "Sam", account_type: str = "partner", **extra: Any
-) -> Person:
-    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
-    body = {
-        "email": email,
-        "password": PASSWORD,
-        "display_name": name,
-        "account_type": account_type,
-        **extra,
-    }
-    created = await client.post("/api/v1/auth/register", json=body)
-    assert created.status_code == 201, created.text
-    login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    return Person(created.json(), login.json())
-
-
-class Couple:
-    def __init__(self, data: dict[str, Any], first: Person, second: Person | None) -> None:
-        self.data = data
-        self.id: str = data["id"]
-        self.first = first
-        self.second = second
-
-    @property
-    def bids(self) -> str:
-        return f"/api/v1/couples/{self.id}/bids"
-
-    @property
-    def path(self) -> str:
-        return f"/api/v1/couples/{self.id}"
-
-
-async def make_couple(client: httpx.AsyncClient, joined: bool = True, **body: Any) -> Couple:
-    first = await register(client, "Ana")
-    created = await client.post("/api/v1/couples", json=body, headers=first.headers)
-    assert created.status_code == 201, created.text
-    second = None
-    if joined:
-        second = await register(client, "Ben")
-        join = await client.post(
-            "/api/v1/couples/join",
-            json={"code": created.json()["invite"]["code"]},
-            headers=second.headers,
-        )
-        assert join.status_code == 200, join.text
-    return Couple(created.json(), first, second)
 
 
 @pytest.fixture
@@ -324,17 +187,3 @@ async def stranger(client: httpx.AsyncClient) -> Person:
     """A partner of another couple."""
     other = await make_couple(client)
     return other.first
-
-
-def assert_problem(
-    response: httpx.Response, status: int, field: str | None = None
-) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "detail"} <= set(body)
-    if field is not None:
-        fields = [error["field"] for error in body["errors"]]
-        assert field in fields, fields
-    return body

@@ -5,7 +5,7 @@ milliseconds, so a flood of registrations or logins must neither queue without e
 hold anything another request needs. A request takes a place (`Passwords.place`)
 before anything else, or is refused at once (503 with `Retry-After`); it hashes in
 that place outside any transaction or lock, in a thread that runs below the requests
-(`tests/test_password_flood.py`: during a flood, bid lists took a median of 8 to 9 ms
+(`tests/auth/test_password_flood.py`: during a flood, bid lists took a median of 8 to 9 ms
 with that, 14 to 20 ms without)."""
 
 import asyncio

@@ -1,0 +1,222 @@
+"""The brute-force reference the trend properties compare the API with: every weekly
+figure and the bank account recounted from the couple's raw `bids` rows, written
+without api/trends (only `zoneinfo`, `datetime` and plain Python)."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.bid import Bid
+
+_BIDS: sa.Table = Bid.__table__  # type: ignore[attr-defined]
+
+RESPONSES = ("toward", "away", "against")
+WEEK_FIELDS = {
+    "week_start",
+    "bids",
+    "toward",
+    "away",
+    "against",
+    "pending",
+    "turn_toward_rate",
+    "deposits",
+    "withdrawals",
+    "net",
+    "balance",
+    "perception_agreement",
+    "repairs",
+    "by_partner",
+}
+
+
+@dataclass(frozen=True)
+class RawBid:
+    """One row of `bids`, as stored."""
+
+    id: str
+    bidder_id: str
+    responder_id: str
+    occurred_at: datetime
+    bidder_response: str | None
+    responder_response: str | None
+    repair: bool
+    deleted: bool
+
+    @property
+    def effective(self) -> str | None:
+        """The bidder's view when given, else the responder's, else pending (None)."""
+        if self.bidder_response is not None:
+            return self.bidder_response
+        return self.responder_response
+
+
+@dataclass(frozen=True)
+class Calendar:
+    timezone: str
+    week_starts: str  # "monday" or "sunday"
+
+
+async def raw_bids(conn: AsyncConnection, couple_id: str) -> list[RawBid]:
+    rows = (
+        await conn.execute(sa.select(_BIDS).where(_BIDS.c.couple_id == uuid.UUID(couple_id)))
+    ).all()
+    result = []
+    for row in rows:
+        assert row.occurred_at.tzinfo is not None
+        result.append(
+            RawBid(
+                id=str(row.id),
+                bidder_id=str(row.bidder_id),
+                responder_id=str(row.responder_id),
+                occurred_at=row.occurred_at,
+                bidder_response=row.bidder_response,
+                responder_response=row.responder_response,
+                repair=bool(row.repair),
+                deleted=row.deleted_at is not None,
+            )
+        )
+    return result
+
+
+def first_day_of_week(day: date, week_starts: str) -> date:
+    # date.weekday(): Monday 0 ... Sunday 6.
+    first = {"monday": 0, "sunday": 6}[week_starts]
+    return day - timedelta(days=(day.weekday() - first) % 7)
+
+
+def local_week(moment: datetime, calendar: Calendar) -> date:
+    local_day = moment.astimezone(ZoneInfo(calendar.timezone)).date()
+    return first_day_of_week(local_day, calendar.week_starts)
+
+
+def near_week_boundary(moment: datetime, calendar: Calendar) -> bool:
+    hours = timedelta(hours=3)
+    return local_week(moment - hours, calendar) != local_week(moment + hours, calendar)
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return None if whole == 0 else float(Fraction(part, whole))
+
+
+def signed_value(bid: RawBid, weights: dict[str, int]) -> int:
+    """What one bid adds to the balance: its response's signed weight."""
+    return 0 if bid.effective is None else weights[bid.effective]
+
+
+def money(bids: Sequence[RawBid], weights: dict[str, int]) -> tuple[int, int]:
+    """Deposits and withdrawals: each answered bid adds the size of its weight."""
+    deposits = sum(abs(weights["toward"]) for bid in bids if bid.effective == "toward")
+    withdrawals = sum(
+        abs(weights[bid.effective]) for bid in bids if bid.effective in ("away", "against")
+    )
+    return deposits, withdrawals
+
+
+def count(bids: Iterable[RawBid], response: str | None) -> int:
+    return sum(1 for bid in bids if bid.effective == response)
+
+
+def partner_week(bids: Sequence[RawBid], partner: str) -> dict[str, Any]:
+    received = [bid for bid in bids if bid.responder_id == partner]
+    toward, away, against = (count(received, response) for response in RESPONSES)
+    return {
+        "bids_made": sum(1 for bid in bids if bid.bidder_id == partner),
+        "bids_received": len(received),
+        "turn_toward_rate": ratio(toward, toward + away + against),
+        "toward": toward,
+        "away": away,
+        "against": against,
+    }
+
+
+def reference_week(
+    start: date,
+    bids: Sequence[RawBid],
+    partners: Sequence[str],
+    weights: dict[str, int],
+    balance: int,
+) -> dict[str, Any]:
+    toward, away, against = (count(bids, response) for response in RESPONSES)
+    deposits, withdrawals = money(bids, weights)
+    both_views = [
+        bid
+        for bid in bids
+        if bid.bidder_response is not None and bid.responder_response is not None
+    ]
+    agreeing = sum(1 for bid in both_views if bid.bidder_response == bid.responder_response)
+    return {
+        "week_start": start.isoformat(),
+        "bids": len(bids),
+        "toward": toward,
+        "away": away,
+        "against": against,
+        "pending": count(bids, None),
+        "turn_toward_rate": ratio(toward, toward + away + against),
+        "deposits": deposits,
+        "withdrawals": withdrawals,
+        "net": sum(signed_value(bid, weights) for bid in bids),
+        "balance": balance,
+        "perception_agreement": ratio(agreeing, len(both_views)),
+        "repairs": sum(1 for bid in bids if bid.repair),
+        "by_partner": {partner: partner_week(bids, partner) for partner in partners},
+    }
+
+
+def window_starts(end: date, weeks: int, week_starts: str) -> list[date]:
+    last = first_day_of_week(end, week_starts)
+    return [last - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+
+
+def reference_weeks(
+    bids: Sequence[RawBid],
+    calendar: Calendar,
+    weights: dict[str, int],
+    partners: Sequence[str],
+    end: date,
+    weeks: int,
+) -> list[dict[str, Any]]:
+    live = [bid for bid in bids if not bid.deleted]
+    week_of = {bid.id: local_week(bid.occurred_at, calendar) for bid in live}
+    result = []
+    for start in window_starts(end, weeks, calendar.week_starts):
+        in_week = [bid for bid in live if week_of[bid.id] == start]
+        # Every live bid up to the end of this week, whether or not it is in the window.
+        balance = sum(signed_value(bid, weights) for bid in live if week_of[bid.id] <= start)
+        result.append(reference_week(start, in_week, partners, weights, balance))
+    return result
+
+
+def reference_rate_4w(bids: Sequence[RawBid], calendar: Calendar, end: date) -> float | None:
+    recent = set(window_starts(end, 4, calendar.week_starts))
+    counted = [
+        bid for bid in bids if not bid.deleted and local_week(bid.occurred_at, calendar) in recent
+    ]
+    toward, away, against = (count(counted, response) for response in RESPONSES)
+    return ratio(toward, toward + away + against)
+
+
+def reference_bank(
+    bids: Sequence[RawBid], weights: dict[str, int], as_of: datetime
+) -> dict[str, Any]:
+    live = [bid for bid in bids if not bid.deleted]
+    deposits, withdrawals = money(live, weights)
+    recent = [bid for bid in live if bid.occurred_at >= as_of - timedelta(hours=168)]
+    recent_deposits, recent_withdrawals = money(recent, weights)
+    return {
+        "balance": sum(signed_value(bid, weights) for bid in live),
+        "deposits": deposits,
+        "withdrawals": withdrawals,
+        "weights": weights,
+        "last_7_days": {
+            "deposits": recent_deposits,
+            "withdrawals": recent_withdrawals,
+            "net": sum(signed_value(bid, weights) for bid in recent),
+        },
+    }

@@ -1,0 +1,211 @@
+"""Properties of the pure maths of models/figures.py: the weekly figures and their
+running balance, the fitted change and the direction it gives."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from models import figures
+from models.couple import Weights
+from tests.trends.examples import maths_settings
+from tests.trends.reference import RESPONSES, ratio
+
+MONDAY = date(2024, 1, 1)
+PARTNERS = (uuid.UUID(int=1), uuid.UUID(int=2))
+
+
+@st.composite
+def count_rows(draw: st.DrawFn, weeks: int) -> list[figures.Counts]:
+    """Rollup rows, one per week and responder at most, some outside the window."""
+    keys = draw(
+        st.sets(st.tuples(st.integers(-3, weeks + 2), st.sampled_from(PARTNERS)), max_size=20)
+    )
+    rows = []
+    for week, responder in sorted(keys):
+        bids = draw(st.integers(0, 40))
+        toward = draw(st.integers(0, bids))
+        away = draw(st.integers(0, bids - toward))
+        against = draw(st.integers(0, bids - toward - away))
+        both_views = draw(st.integers(0, bids))
+        rows.append(
+            figures.Counts(
+                week_start=MONDAY + timedelta(weeks=week),
+                responder_id=responder,
+                bids=bids,
+                toward=toward,
+                away=away,
+                against=against,
+                both_views=both_views,
+                agreements=draw(st.integers(0, both_views)),
+                repairs=draw(st.integers(0, bids)),
+            )
+        )
+    return rows
+
+
+weights_strategy = st.builds(
+    Weights,
+    toward=st.integers(1, 20),
+    away=st.integers(-20, -1),
+    against=st.integers(-20, -1),
+)
+
+
+@maths_settings
+@given(data=st.data(), weeks=st.integers(1, 12), balance_before=st.integers(-10_000, 10_000))
+def test_week_figures_balance_runs_on_from_balance_before(
+    data: st.DataObject, weeks: int, balance_before: int
+) -> None:
+    rows = data.draw(count_rows(weeks))
+    weights = data.draw(weights_strategy)
+    window = [MONDAY + timedelta(weeks=week) for week in range(weeks)]
+
+    result = figures.week_figures(window, rows, PARTNERS, weights, balance_before)
+
+    assert [week["week_start"] for week in result] == window
+    running = balance_before
+    for week in result:
+        inside = [row for row in rows if row.week_start == week["week_start"]]
+        toward, away, against = (sum(getattr(row, name) for row in inside) for name in RESPONSES)
+        assert (week["bids"], week["toward"], week["away"], week["against"]) == (
+            sum(row.bids for row in inside),
+            toward,
+            away,
+            against,
+        )
+        assert week["pending"] == week["bids"] - toward - away - against >= 0
+        assert week["deposits"] == toward * weights.toward >= 0
+        assert week["withdrawals"] == away * abs(weights.away) + against * abs(weights.against)
+        assert week["deposits"] - week["withdrawals"] == week["net"]
+        running += week["net"]
+        assert week["balance"] == running
+        assert week["repairs"] == sum(row.repairs for row in inside)
+        assert week["turn_toward_rate"] == ratio(toward, toward + away + against)
+        assert week["perception_agreement"] == ratio(
+            sum(row.agreements for row in inside), sum(row.both_views for row in inside)
+        )
+        first, second = (week["by_partner"][partner] for partner in PARTNERS)
+        assert first["bids_made"] == second["bids_received"]
+        assert second["bids_made"] == first["bids_received"]
+        assert first["bids_received"] + second["bids_received"] == week["bids"]
+        assert first["toward"] + second["toward"] == week["toward"]
+    assert result[-1]["balance"] == balance_before + sum(week["net"] for week in result)
+
+
+@st.composite
+def weekly_tallies(draw: st.DrawFn, max_weeks: int = 12) -> list[figures.Tally]:
+    tallies = []
+    for _ in range(draw(st.integers(0, max_weeks))):
+        answered = draw(st.integers(0, 15))
+        toward = draw(st.integers(0, answered))
+        away = draw(st.integers(0, answered - toward))
+        tallies.append(
+            figures.Tally(
+                bids=answered + draw(st.integers(0, 3)),
+                toward=toward,
+                away=away,
+                against=answered - toward - away,
+            )
+        )
+    return tallies
+
+
+def exact_fit(weekly: Sequence[figures.Tally]) -> tuple[Fraction, Fraction]:
+    """Least squares through every answered bid as a point (week, 1 if turned toward
+    else 0), in exact arithmetic, which is the line through the weekly rates weighted
+    by answered bids. Returns the slope and the spread sum((x - mean x)^2)."""
+    points = [
+        (Fraction(x), Fraction(1 if turned else 0))
+        for x, week in enumerate(weekly)
+        for turned in [True] * week.toward + [False] * (week.away + week.against)
+    ]
+    mean_x = sum((x for x, _ in points), Fraction(0)) / len(points)
+    mean_y = sum((y for _, y in points), Fraction(0)) / len(points)
+    spread = sum(((x - mean_x) ** 2 for x, _ in points), Fraction(0))
+    slope = sum(((x - mean_x) * (y - mean_y) for x, y in points), Fraction(0)) / spread
+    return slope, spread
+
+
+@maths_settings
+@given(weekly=weekly_tallies())
+def test_fitted_change_needs_its_minimums_and_fits_every_answer(
+    weekly: list[figures.Tally],
+) -> None:
+    answered = sum(week.answered for week in weekly)
+    answered_weeks = sum(1 for week in weekly if week.answered)
+    change = figures.fitted_change(weekly)
+    if answered < figures.DIRECTION_MIN_ANSWERED or answered_weeks < figures.DIRECTION_MIN_WEEKS:
+        assert change is None
+        assert figures.direction(change) == "steady"
+        return
+    assert change is not None
+    amount, t = change
+    slope, spread = exact_fit(weekly)
+    rate = Fraction(sum(week.toward for week in weekly), answered)
+    if rate in (0, 1):
+        assert change == (0.0, 0.0)
+    else:
+        answered_at = [x for x, week in enumerate(weekly) if week.answered]
+        assert amount == pytest_approx(float(slope * (answered_at[-1] - answered_at[0])))
+        assert t == pytest_approx(float(slope) / float(rate * (1 - rate) / spread) ** 0.5)
+    # docs/metrics.md: a change of at least 10 points, and t at least 2, either way.
+    improving = amount >= 0.10 and t >= 2.0
+    declining = amount <= -0.10 and t <= -2.0
+    expected = "improving" if improving else "declining" if declining else "steady"
+    assert figures.direction(change) == expected
+
+
+@st.composite
+def monotone_weeks(draw: st.DrawFn) -> list[figures.Tally]:
+    """At least DIRECTION_MIN_WEEKS answered weeks and DIRECTION_MIN_ANSWERED answers,
+    their rates rising (never falling, not all equal) from one week to the next; empty
+    weeks may sit anywhere between them."""
+    count_weeks = draw(st.integers(figures.DIRECTION_MIN_WEEKS, 10))
+    answered = draw(
+        st.lists(st.integers(5, 30), min_size=count_weeks, max_size=count_weeks).filter(
+            lambda sizes: sum(sizes) >= figures.DIRECTION_MIN_ANSWERED
+        )
+    )
+    pairs = [(draw(st.integers(0, size)), size) for size in answered]
+    # Sorting the (toward, answered) pairs by rate makes the rates non-decreasing.
+    pairs.sort(key=lambda pair: Fraction(pair[0], pair[1]))
+    assume(len({Fraction(toward, size) for toward, size in pairs}) > 1)
+    tallies = []
+    for toward, size in pairs:
+        tallies += [figures.Tally()] * draw(st.integers(0, 2))
+        tallies.append(figures.Tally(bids=size, toward=toward, away=size - toward))
+    return tallies
+
+
+@maths_settings
+@given(weekly=monotone_weeks())
+def test_fitted_change_has_the_sign_of_a_clear_monotone_trend(weekly: list[figures.Tally]) -> None:
+    rising = figures.fitted_change(weekly)
+    assert rising is not None
+    assert rising[0] > 0 and rising[1] > 0
+    assert figures.direction(rising) != "declining"
+
+    falling = figures.fitted_change(weekly[::-1])
+    assert falling is not None
+    assert falling[0] < 0 and falling[1] < 0
+    assert falling == pytest_approx((-rising[0], -rising[1]))
+    assert figures.direction(falling) != "improving"
+
+
+@maths_settings
+@given(weekly=weekly_tallies(max_weeks=6))
+def test_direction_is_steady_without_a_fitted_change(weekly: list[figures.Tally]) -> None:
+    change = figures.fitted_change(weekly)
+    if change is None:
+        assert figures.direction(change) == "steady"
+    assert figures.direction(None) == "steady"
+
+
+def pytest_approx(expected: Any) -> Any:
+    return pytest.approx(expected, rel=1e-9, abs=1e-12)
