@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from models import figures
-from models.figures import Counts, Tally
+from models.figures import RollupRow, Tally
 from models.trend import Summary
 
 ANA, BEN = uuid.uuid4(), uuid.uuid4()
@@ -21,8 +21,8 @@ def answered(toward: int, away: int = 0, against: int = 0) -> Tally:
     return Tally(bids=toward + away + against, toward=toward, away=away, against=against)
 
 
-def received_by(responder: uuid.UUID, toward: int, away: int, bids: int | None = None) -> Counts:
-    return Counts(
+def received_by(responder: uuid.UUID, toward: int, away: int, bids: int | None = None) -> RollupRow:
+    return RollupRow(
         week_start=MONDAY,
         responder_id=responder,
         bids=toward + away if bids is None else bids,

@@ -21,7 +21,7 @@ PARTNERS = (uuid.UUID(int=1), uuid.UUID(int=2))
 
 
 @st.composite
-def count_rows(draw: st.DrawFn, weeks: int) -> list[figures.Counts]:
+def count_rows(draw: st.DrawFn, weeks: int) -> list[figures.RollupRow]:
     """Rollup rows, one per week and responder at most, some outside the window."""
     keys = draw(
         st.sets(st.tuples(st.integers(-3, weeks + 2), st.sampled_from(PARTNERS)), max_size=20)
@@ -34,7 +34,7 @@ def count_rows(draw: st.DrawFn, weeks: int) -> list[figures.Counts]:
         against = draw(st.integers(0, bids - toward - away))
         both_views = draw(st.integers(0, bids))
         rows.append(
-            figures.Counts(
+            figures.RollupRow(
                 week_start=MONDAY + timedelta(weeks=week),
                 responder_id=responder,
                 bids=bids,

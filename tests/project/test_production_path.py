@@ -5,7 +5,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import Couple
+from tests.factories import Couple
 
 
 async def test_a_test_writes_and_reads_through_the_servers_pools(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from models.trend import BankAccount, WeeklyTrends
-from tests.conftest import Couple
+from tests.factories import Couple
 
 
 async def test_served_trends_are_exactly_the_documented_model(

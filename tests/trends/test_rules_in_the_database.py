@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from models import metadata
 from models.calendar import week_start
 from models.vocabulary import Response, effective_response
-from tests.conftest import Couple
+from tests.factories import Couple
 
 VIEWS = [None, *(response.value for response in Response)]
 
