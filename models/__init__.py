@@ -1,5 +1,6 @@
-"""Tables and their schemas, one module per resource. Importing this package
-registers every table on `metadata`."""
+"""Tables and their schemas, one module per resource, and the pure rules over them
+(`calendar`, `figures`, `vocabulary`). Importing this package registers every table on
+`metadata`."""
 
 from models import bid, couple, therapist, token, trend, user
 from models.base import metadata

@@ -128,9 +128,22 @@ class WeeklyTrends(BaseModel):
     timezone: str
     week_starts: WeekStart
     weights: Weights
-    benchmarks: Benchmarks
-    weeks: list[WeekFigures]
-    summary: Summary
+    benchmarks: Benchmarks = Field(
+        description="Research reference points, not a verdict on any couple."
+    )
+    weeks: list[WeekFigures] = Field(
+        description="Every week of the window, an empty one with zeros and null rates. "
+        "Pending bids count in `bids` and `pending` only. `balance` runs over every week "
+        "since the couple began, up to the end of that week, at the couple's current "
+        "`weights`. Rates are unrounded fractions."
+    )
+    summary: Summary = Field(
+        description="The last 4 weeks up to `end` (8 for `against-rising`), whatever "
+        "`weeks` is, except `direction` and `turn_toward_change`, which fit a line through "
+        "the weeks asked for. Flag codes: `turn-toward-low`, `against-rising`, "
+        "`not-logging`, `pursuer-distancer`; their rules and thresholds are in "
+        "docs/metrics.md."
+    )
 
 
 class Last7Days(BaseModel):

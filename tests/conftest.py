@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alembic import command
 from api.core.db import create_engine
-from api.core.settings import Settings, get_settings
+from api.core.settings import Settings
 from api.main import create_app, provide
 from tests.clock import Clock
 from tests.factories import Couple, Person, make_couple
@@ -140,7 +140,8 @@ async def conn(database_url: str) -> AsyncIterator[AsyncConnection]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return get_settings().model_copy(update={"database_url": database_url})
+    # The environment's, never a developer's `.env`: the suite runs as CI runs it.
+    return Settings(_env_file=None).model_copy(update={"database_url": database_url})
 
 
 @pytest.fixture
@@ -160,9 +161,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.fixture
 def configure(app: FastAPI) -> Callable[..., Settings]:
-    """Change the app's settings for this test: `configure(max_body_bytes=2048)`."""
+    """Change the app's settings for this test: `configure(max_body_bytes=2048)`. Only
+    what requests read: the database and housekeeping keep those they started with."""
 
     def apply(**changes: Any) -> Settings:
+        started = {"database_url", "db_pool_size", "write_queue_limit", "write_timeout_seconds"}
+        refused = set(changes) & (started | {"housekeeping_seconds"})
+        assert not refused, f"set when the app starts, not by configure: {sorted(refused)}"
         changed = app.state.settings.model_copy(update=changes)
         app.state.passwords.close()
         provide(app, changed)

@@ -11,6 +11,7 @@ from api.core.cursor import CursorQuery, LimitQuery
 from api.core.db import DatabaseDep, Transaction
 from api.core.deps import CallerDep
 from api.core.errors import problems
+from api.core.responses import PRIVATE
 from api.core.sql import Record
 from api.couples.access import CouplePartners
 from models.bid import BidCreate, BidPage, BidPublic, BidUpdate, Instant, Perception
@@ -22,11 +23,7 @@ router = APIRouter(prefix="/couples/{couple_id}/bids", tags=["bids"], responses=
 def _validators(row: Record, viewer_id: uuid.UUID) -> dict[str, str]:
     """ETag and caching headers: a bid is one partner's view; no shared cache may keep
     it, and a private cache keeps one copy per login."""
-    return {
-        "ETag": service.etag(row, viewer_id),
-        "Cache-Control": "private, no-cache",
-        "Vary": "Authorization",
-    }
+    return {"ETag": service.etag(row, viewer_id), **PRIVATE}
 
 
 def _viewed(row: Record, viewer_id: uuid.UUID, response: Response) -> BidPublic:

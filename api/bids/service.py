@@ -17,7 +17,7 @@ from api.core.sql import Record, RowsStatement
 from api.couples.service import partner_ids
 from models.base import utcnow
 from models.bid import Bid, BidCreate, BidPublic, BidUpdate, Perception, PerceptionPublic
-from models.vocabulary import BidKind
+from models.vocabulary import BidKind, effective_response
 
 _bids: sa.Table = Bid.__table__  # type: ignore[attr-defined]
 
@@ -118,7 +118,7 @@ def to_public(row: Record, viewer_id: uuid.UUID) -> BidPublic:
         private=row["private"],
         repair=row["repair"],
         perceptions=perceptions,
-        response=row["bidder_response"] or row["responder_response"],
+        response=effective_response(row["bidder_response"], row["responder_response"]),
         agreement=(row["bidder_response"] == row["responder_response"]) if both else None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],

@@ -234,6 +234,6 @@ async def database(request: Request) -> Database:
     return request.app.state.database  # type: ignore[no-any-return]
 
 
-# For a route whose whole write is one row (`Database.run_row`): it opens no
-# transaction of its own.
+# For a route that runs its statements on the database, each in a transaction of its
+# own (`fetch`, `run_row`, `run_rows`) or in blocks it opens (`transaction()`).
 DatabaseDep = Annotated[Database, Depends(database)]

@@ -2,7 +2,8 @@
 
 from fastapi import Response
 
-# Figures change with every write; a client may keep one copy per login, never stale.
+# For what one caller may see and any write may change: no shared cache keeps it, and
+# a private one keeps one copy per login and asks again before using it.
 PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
 

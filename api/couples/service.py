@@ -33,9 +33,6 @@ _members: sa.Table = CoupleMember.__table__  # type: ignore[attr-defined]
 _invites: sa.Table = CoupleInvite.__table__  # type: ignore[attr-defined]
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 
-# What decides which week a bid falls in.
-
-
 # Every couple path asks this first: a driver statement (api/core/sql.py).
 _PARTNERS = Statement(
     "SELECT user_id FROM couple_members WHERE couple_id = :couple_id ORDER BY slot",

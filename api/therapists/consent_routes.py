@@ -10,7 +10,8 @@ from api.core.db import Transaction
 from api.core.deps import CallerDep
 from api.core.errors import problems
 from api.couples.access import CouplePartners
-from api.therapists import grants, log
+from api.therapists import grants
+from api.therapists.access_log import entries as access_log_entries
 from models.therapist import AccessLogPage, GrantCreate, GrantList, GrantPublic
 
 router = APIRouter(prefix="/couples/{couple_id}", tags=["therapists"], responses=problems(503))
@@ -91,5 +92,5 @@ async def access_log(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> AccessLogPage:
-    items, next_cursor = await log.entries(conn, couple_id, cursor=cursor, limit=limit)
+    items, next_cursor = await access_log_entries(conn, couple_id, cursor=cursor, limit=limit)
     return AccessLogPage(items=items, next_cursor=next_cursor)

@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 
 from api.core.db import Database
-from api.therapists import caseload, log
+from api.therapists import access_log, caseload
 from api.trends import service as trends
 from models.therapist import Caseload
 
@@ -22,7 +22,9 @@ async def caseload_page(
     items, next_cursor = await caseload.caseload(
         database, cache, therapist_id, cursor=cursor, limit=limit
     )
-    await log.record_listed(database, [item.couple_id for item in items], therapist_id, endpoint)
+    await access_log.record_listed(
+        database, [item.couple_id for item in items], therapist_id, endpoint
+    )
     return Caseload(items=items, next_cursor=next_cursor)
 
 
@@ -37,7 +39,7 @@ async def couple_trends(
     end: date | None,
 ) -> tuple[trends.Computed, datetime]:
     """One couple's trends; a couple without both partners' grants is a 404."""
-    granted = await log.record_read(
+    granted = await access_log.record_read(
         database, couple_id, therapist_id, endpoint, weeks=weeks, end=end
     )
     return await trends.weekly_trends(database, cache, couple_id, granted, weeks=weeks, end=end)

@@ -52,19 +52,10 @@ EndQuery = Annotated[
 ]
 
 
+# The fields' own descriptions (models/trend.py) say what each part of the answer holds.
 TRENDS_DESCRIPTION = (
-    "The couple's figures per calendar week, oldest first: `weeks` weeks "
-    "(1 to 104, default 12) ending with the week that holds `end` (a local date; default "
-    "today in the couple's time zone). Weeks start on the couple's `week_starts`, and a "
-    "bid counts in the week of its `occurred_at` in the couple's time zone. Every week "
-    "is present; an empty one has zeros and null rates. Each bid counts by its effective "
-    "response (the bidder's view, else the responder's); pending bids count in `bids` "
-    "and `pending` only. `balance` runs over every week since the couple began, up to "
-    "the end of that week, at the couple's current `weights`. Rates are unrounded "
-    "fractions. The `summary` looks at the last 4 weeks up to `end` (8 for "
-    "`against-rising`), whatever `weeks` is, except `direction` and "
-    "`turn_toward_change`, which fit a line through the weeks asked for. Its rules and "
-    "thresholds are in docs/metrics.md; flag codes: `turn-toward-low`, "
-    "`against-rising`, `not-logging`, `pursuer-distancer`. `benchmarks` are research "
-    "reference points, not a verdict on any couple."
+    "The couple's figures per calendar week, oldest first: `weeks` weeks (1 to 104, "
+    "default 12) ending with the week that holds `end`. Weeks start on the couple's "
+    "`week_starts`; a bid counts in the week of its `occurred_at` in the couple's time "
+    "zone, by its effective response (the bidder's view, else the responder's)."
 )

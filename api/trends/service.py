@@ -112,7 +112,7 @@ _BANK = Statement(
 @dataclass(frozen=True)
 class Granted:
     """A read of `couple_id` by someone other than its partners, that the couple has
-    granted and the access log has entered (api/therapists/log.py makes these)."""
+    granted and the access log has entered (api/therapists/access_log.py makes these)."""
 
     couple_id: uuid.UUID
 

@@ -87,7 +87,7 @@ async def test_housekeeping_deletes_only_what_nothing_can_use(client, conn, sett
                 used_at=now if used else None,
             )
         )
-    # Rows of this test's own client only: other tests commit theirs to this database.
+    # Rows of this test's own client only, whatever else the database holds.
     client_name = f"c-{uuid.uuid4().hex[:8]}"
     old = now - timedelta(seconds=settings.login_window_seconds + 1)
     await conn.execute(

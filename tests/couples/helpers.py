@@ -46,7 +46,7 @@ def partners_of(person: Person) -> dict[str, str]:
 
 
 async def expire_invites(conn: AsyncConnection, couple: Couple, ago: timedelta) -> None:
-    """Make the couple's invite codes expire `ago`, straight in the test's transaction."""
+    """Make the couple's invite codes expire `ago`, straight in the database."""
     invites = CoupleInvite.__table__  # type: ignore[attr-defined]
     await conn.execute(
         sa.update(invites)

@@ -22,14 +22,13 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter, ValidationError
 
 from alembic import command
-from api.core.db import create_engine
 from models import metadata
 from models.calendar import week_start
 from models.types import TimeZoneName
 from models.zones import ABBREVIATIONS
 from tests.factories import PASSWORD, Couple, register
 from tests.http import assert_problem
-from tests.migrations import alembic_config
+from tests.migrations import alembic_config, run_in_transaction
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
 postgres_only = pytest.mark.skipif(
@@ -281,18 +280,6 @@ _MOMENTS = (
 )
 
 
-def _run(url: str, work: Any) -> Any:
-    async def run() -> Any:
-        engine = create_engine(url, poolclass=sa.pool.NullPool)
-        try:
-            async with engine.begin() as conn:
-                return await work(conn)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
 def _user(zone: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
@@ -373,7 +360,7 @@ def test_migration_0004_moves_stored_abbreviations_to_places(empty_database: str
     async def store(conn: Any) -> dict[str, tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
         return {zone: await _stored_couple(conn, zone) for zone in ("CET", "Europe/Paris")}
 
-    stored = _run(empty_database, store)
+    stored = run_in_transaction(empty_database, store)
     command.upgrade(config, "0004")
 
     async def check(conn: Any) -> None:
@@ -411,4 +398,4 @@ def test_migration_0004_moves_stored_abbreviations_to_places(empty_database: str
                 if row["bids"]
             } == {key: (count, count) for key, count in recount.items()}
 
-    _run(empty_database, check)
+    run_in_transaction(empty_database, check)

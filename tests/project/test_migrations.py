@@ -1,16 +1,19 @@
 """The schema comes from migrations only: they run both ways and match the models."""
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alembic import command
 from api.core.db import create_engine
 from models import metadata
-from tests.migrations import alembic_config
+from tests.migrations import alembic_config, run_in_transaction
 
 
 def _inspect(url: str, inspect: Any) -> Any:
@@ -56,3 +59,126 @@ def test_every_constraint_is_named() -> None:
             assert constraint.name, f"unnamed constraint on {table.name}: {constraint}"
         for index in table.indexes:
             assert index.name, f"unnamed index on {table.name}"
+
+
+_TRIGGERS = {
+    "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+}
+_ROLLUP_TRIGGERS = {f"bid_weeks_on_{event}" for event in ("insert", "update", "delete")}
+
+
+def _triggers(url: str) -> set[str]:
+    def names(sync: sa.Connection) -> set[str]:
+        return set(sync.execute(sa.text(_TRIGGERS[sync.dialect.name])).scalars())
+
+    return _inspect(url, names)
+
+
+def test_the_rollup_triggers_are_there_at_head(empty_database: str) -> None:
+    """A batch migration on SQLite that copies a table drops its triggers: a later one
+    that forgets to make them again fails here."""
+    command.upgrade(alembic_config(empty_database), "head")
+    assert _ROLLUP_TRIGGERS | {"bid_weeks_on_new_calendar"} <= _triggers(empty_database)
+
+
+def _rows(now: datetime) -> dict[str, list[dict[str, Any]]]:
+    users = [
+        {
+            "id": uuid.uuid4(),
+            "email": f"{uuid.uuid4().hex[:8]}@example.org",
+            "password_hash": "x",
+            "display_name": name,
+            "timezone": "UTC",
+            "account_type": "partner",
+            "love_languages": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for name in ("Ana", "Ben")
+    ]
+    couple_id = uuid.uuid4()
+    views = [
+        ("toward", None),
+        (None, "away"),
+        ("against", "toward"),
+        (None, None),
+        ("away", "away"),
+    ]
+    return {
+        "users": users,
+        "couples": [
+            {
+                "id": couple_id,
+                "timezone": "UTC",
+                "week_starts": "monday",
+                "weight_toward": 1,
+                "weight_away": -5,
+                "weight_against": -5,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
+        "couple_members": [
+            {"couple_id": couple_id, "user_id": user["id"], "slot": slot, "joined_at": now}
+            for slot, user in enumerate(users, start=1)
+        ],
+        "bids": [
+            {
+                "id": uuid.uuid4(),
+                "couple_id": couple_id,
+                "bidder_id": users[0]["id"],
+                "responder_id": users[1]["id"],
+                "logged_by": users[0]["id"],
+                "occurred_at": now,
+                "kind": "humor",
+                "private": False,
+                "repair": False,
+                "bidder_response": bidder,
+                "responder_response": responder,
+                "version": 1,
+                "request_digest": "x",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for bidder, responder in views
+        ],
+    }
+
+
+def test_going_back_from_0006_the_rollups_count_as_0002_did(empty_database: str) -> None:
+    config = alembic_config(empty_database)
+    command.upgrade(config, "head")
+    command.downgrade(config, "0005")
+    assert "bid_weeks_on_new_calendar" not in _triggers(empty_database)
+    rows = _rows(datetime.now(UTC))
+    bids = metadata.tables["bids"]
+
+    async def write_and_count(conn: AsyncConnection) -> dict[str, int]:
+        for table in ("users", "couples", "couple_members", "bids"):
+            await conn.execute(sa.insert(metadata.tables[table]), rows[table])
+        first, second = (row["id"] for row in rows["bids"][:2])
+        await conn.execute(
+            sa.update(bids).where(bids.c.id == first).values(responder_response="against")
+        )
+        await conn.execute(sa.delete(bids).where(bids.c.id == second))
+        totals = await conn.execute(
+            sa.text(
+                "SELECT sum(bids), sum(toward), sum(away), sum(against), sum(both_views),"
+                " sum(agreements) FROM bid_weeks"
+            )
+        )
+        names = ("bids", "toward", "away", "against", "both_views", "agreements")
+        return dict(zip(names, totals.one(), strict=True))
+
+    # Left: (toward, against), (against, toward), (None, None), (away, away).
+    assert run_in_transaction(empty_database, write_and_count) == {
+        "bids": 4,
+        "toward": 1,
+        "away": 1,
+        "against": 1,
+        "both_views": 3,
+        "agreements": 1,
+    }
+    command.upgrade(config, "head")
+    assert _ROLLUP_TRIGGERS | {"bid_weeks_on_new_calendar"} <= _triggers(empty_database)

@@ -21,9 +21,12 @@ async def test_readyz_when_the_database_answers(client: httpx.AsyncClient) -> No
     assert response.json() == {"status": "ok"}
 
 
-async def test_readyz_when_the_database_does_not(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_readyz_when_the_database_does_not(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     unreachable = create_engine("postgresql://nobody@127.0.0.1:1/none", poolclass=sa.pool.NullPool)
-    app.state.database = Database(unreachable)
+    # Put back before the app's lifespan ends, which closes its own database.
+    monkeypatch.setattr(app.state, "database", Database(unreachable))
     response = await client.get("/readyz")
     body = assert_problem(response, 503)
     assert "database" in body["detail"]
@@ -101,13 +104,13 @@ def test_every_problem_code_in_use_is_listed_in_the_api_description(app: FastAPI
 
 
 async def test_a_database_out_of_reach_is_a_503_to_retry(
-    app: FastAPI, client: httpx.AsyncClient
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.factories import make_couple
 
     couple = await make_couple(client)
     unreachable = create_engine("postgresql://nobody@127.0.0.1:1/none", poolclass=sa.pool.NullPool)
-    app.state.database = Database(unreachable)
+    monkeypatch.setattr(app.state, "database", Database(unreachable))
     for response in [
         await client.get(couple.path, headers=couple.first.headers),
         await client.post(couple.bids, json={"kind": "humor"}, headers=couple.first.headers),

@@ -233,7 +233,7 @@ class _SeenPool:
         return getattr(self.pool, name)
 
 
-_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+_CONTROL = ("ROLLBACK", "BEGIN", "COMMIT")
 
 
 @asynccontextmanager

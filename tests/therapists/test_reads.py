@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.core.errors import Problem
-from api.therapists import log
+from api.therapists import access_log
 from api.trends import service as trends_service
 from tests.factories import Couple, Person, make_couple
 from tests.http import assert_problem
@@ -233,7 +233,7 @@ async def test_a_read_granted_on_one_couple_opens_no_other(
 ) -> None:
     other = await make_couple(client)
     await grant_both(client, couple, therapist)
-    granted = await log.record_read(
+    granted = await access_log.record_read(
         app.state.database,
         uuid.UUID(couple.id),
         uuid.UUID(therapist.id),

@@ -20,8 +20,8 @@ def _examples(usual: int) -> int:
 
 API_EXAMPLES = _examples(30)
 SLOW_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-# Each API example makes a fresh couple in the test's own transaction and rolls it
-# back: the fixtures are function scoped on purpose.
+# Each API example makes a couple of its own, beside the earlier examples' couples in
+# the test's database: the fixtures are function scoped on purpose.
 api_settings = settings(max_examples=API_EXAMPLES, deadline=None, suppress_health_check=SLOW_OK)
 maths_settings = settings(
     max_examples=10 * API_EXAMPLES, deadline=None, suppress_health_check=SLOW_OK
