@@ -1,5 +1,8 @@
 """Service endpoints, and problem details for the framework's own errors."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -21,13 +24,21 @@ async def test_readyz_when_the_database_answers(client: httpx.AsyncClient) -> No
     assert response.json() == {"status": "ok"}
 
 
-async def test_readyz_when_the_database_does_not(
-    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@contextmanager
+def unreachable_database(app: FastAPI) -> Iterator[None]:
+    """The app's database out of reach, and its own put back for its lifespan to close."""
     unreachable = create_engine("postgresql://nobody@127.0.0.1:1/none", poolclass=sa.pool.NullPool)
-    # Put back before the app's lifespan ends, which closes its own database.
-    monkeypatch.setattr(app.state, "database", Database(unreachable))
-    response = await client.get("/readyz")
+    own = app.state.database
+    app.state.database = Database(unreachable)
+    try:
+        yield
+    finally:
+        app.state.database = own
+
+
+async def test_readyz_when_the_database_does_not(app: FastAPI, client: httpx.AsyncClient) -> None:
+    with unreachable_database(app):
+        response = await client.get("/readyz")
     body = assert_problem(response, 503)
     assert "database" in body["detail"]
 
@@ -104,18 +115,18 @@ def test_every_problem_code_in_use_is_listed_in_the_api_description(app: FastAPI
 
 
 async def test_a_database_out_of_reach_is_a_503_to_retry(
-    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     from tests.factories import make_couple
 
     couple = await make_couple(client)
-    unreachable = create_engine("postgresql://nobody@127.0.0.1:1/none", poolclass=sa.pool.NullPool)
-    monkeypatch.setattr(app.state, "database", Database(unreachable))
-    for response in [
-        await client.get(couple.path, headers=couple.first.headers),
-        await client.post(couple.bids, json={"kind": "humor"}, headers=couple.first.headers),
-        await client.get("/api/v1/me", headers=couple.first.headers),
-    ]:
+    with unreachable_database(app):
+        responses = [
+            await client.get(couple.path, headers=couple.first.headers),
+            await client.post(couple.bids, json={"kind": "humor"}, headers=couple.first.headers),
+            await client.get("/api/v1/me", headers=couple.first.headers),
+        ]
+    for response in responses:
         body = assert_problem(response, 503)
         assert body["type"] == "urn:toward:problem:database-unavailable"
         assert response.headers["retry-after"] == "1"
