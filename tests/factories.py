@@ -5,6 +5,13 @@ import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.auth.passwords import hash_password
+from api.core.db import Database
+from api.core.settings import get_settings
+from simulation.seed import SeededCouple, seed_couple
+from simulation.simulator import SimulatedCouple
 
 PASSWORD = "correct horse battery"
 
@@ -76,11 +83,9 @@ def new_address() -> str:
     return f"2001:db8:{number % 0xFFFF:x}:{(number >> 16) % 0xFFFF:x}::1"
 
 
-async def partner_ids_of_a_new_couple(database: "object") -> list[uuid.UUID]:
+async def partner_ids_of_a_new_couple(database: Database) -> list[uuid.UUID]:
     """[couple id, first partner, second partner], written straight to the database."""
-    from api.core.db import Database
-
-    assert isinstance(database, Database) and database.driver_pool is not None
+    assert database.driver_pool is not None
     couple, first, second = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with database.driver_pool.acquire() as conn:
         for user in (first, second):
@@ -102,3 +107,24 @@ async def partner_ids_of_a_new_couple(database: "object") -> list[uuid.UUID]:
                 "INSERT INTO couple_members VALUES ($1, $2, $3, now())", couple, user, slot
             )
     return [couple, first, second]
+
+
+async def seed_and_log_in(
+    client: httpx.AsyncClient, conn: AsyncConnection, simulated: SimulatedCouple, tag: str
+) -> tuple[SeededCouple, list[dict[str, str]]]:
+    """A simulated couple written straight to the database (emails made of `tag`), and
+    both partners logged in through the API: their headers, in partner order."""
+    emails = (f"{tag}-a@example.org", f"{tag}-b@example.org")
+    seeded = await seed_couple(
+        conn,
+        simulated,
+        names=("Ana", "Ben"),
+        emails=emails,
+        password_hash=hash_password(PASSWORD, get_settings()),
+    )
+    headers = []
+    for email in emails:
+        login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        headers.append({"Authorization": f"Bearer {login.json()['access_token']}"})
+    return seeded, headers

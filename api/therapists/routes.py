@@ -2,6 +2,8 @@
 read of a couple is in the couple's access log before it is answered."""
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -14,6 +16,7 @@ from api.core.responses import PRIVATE, private_json
 from api.therapists import caseload, export, service
 from api.therapists.access import TherapistDep
 from api.trends.params import TRENDS_DESCRIPTION, EndQuery, TrendsCacheDep, WeeksQuery
+from api.trends.service import Computed
 from models import figures
 from models.therapist import Caseload
 from models.trend import WeeklyTrends
@@ -35,6 +38,28 @@ CaseloadCacheDep = Annotated[caseload.CaseloadCache, Depends(caseload_cache)]
 def _endpoint(path: str) -> str:
     """How the access log names an endpoint."""
     return f"GET {API_PREFIX}{router.prefix}{path}"
+
+
+Read = tuple[Computed, datetime]
+
+
+def _trends_read(path: str) -> Callable[..., Awaitable[Read]]:
+    """The read of one couple's trends that `path` serves, entered in its access log
+    under that path."""
+
+    async def read(
+        couple_id: uuid.UUID,
+        therapist: TherapistDep,
+        database: DatabaseDep,
+        cache: TrendsCacheDep,
+        weeks: WeeksQuery = figures.DEFAULT_WEEKS,
+        end: EndQuery = None,
+    ) -> Read:
+        return await service.couple_trends(
+            database, cache, couple_id, therapist.id, _endpoint(path), weeks=weeks, end=end
+        )
+
+    return read
 
 
 @router.get(
@@ -71,17 +96,8 @@ async def list_caseload(
     "log. Figures that join the partners' weeks later (check-ins, activities) join "
     "these as the same aggregates, never with their notes. " + TRENDS_DESCRIPTION,
 )
-async def couple_trends(
-    couple_id: uuid.UUID,
-    therapist: TherapistDep,
-    database: DatabaseDep,
-    cache: TrendsCacheDep,
-    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
-    end: EndQuery = None,
-) -> Response:
-    computed, now = await service.couple_trends(
-        database, cache, couple_id, therapist.id, _endpoint(_TRENDS), weeks=weeks, end=end
-    )
+async def couple_trends(read: Annotated[Read, Depends(_trends_read(_TRENDS))]) -> Response:
+    computed, now = read
     return private_json(computed.render(now))
 
 
@@ -100,16 +116,9 @@ async def couple_trends(
     "Access and the access log as for the trends.",
 )
 async def export_csv(
-    couple_id: uuid.UUID,
-    therapist: TherapistDep,
-    database: DatabaseDep,
-    cache: TrendsCacheDep,
-    weeks: WeeksQuery = figures.DEFAULT_WEEKS,
-    end: EndQuery = None,
+    couple_id: uuid.UUID, read: Annotated[Read, Depends(_trends_read(_EXPORT))]
 ) -> Response:
-    computed, _ = await service.couple_trends(
-        database, cache, couple_id, therapist.id, _endpoint(_EXPORT), weeks=weeks, end=end
-    )
+    computed, _ = read
     rows = computed.trends.weeks
     name = f"toward-{couple_id}-{rows[-1]['week_start']}.csv"
     return Response(

@@ -9,11 +9,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth.passwords import hash_password
-from api.core.settings import get_settings
-from simulation.seed import SeededCouple, seed_couple
+from simulation.seed import SeededCouple
 from simulation.simulator import simulate
-from tests.factories import PASSWORD
+from tests.factories import seed_and_log_in
 
 END = datetime(2025, 3, 15, 21, 0, tzinfo=UTC)
 SEEDS = [1, 2, 3]
@@ -24,20 +22,11 @@ async def seeded_summary(
     client: httpx.AsyncClient, conn: AsyncConnection, profile: str, seed: int
 ) -> tuple[SeededCouple, dict[str, Any]]:
     simulated = simulate(profile, seed=seed, end=END, weeks=WEEKS)
-    emails = (f"{profile}-{seed}-a@example.org", f"{profile}-{seed}-b@example.org")
-    seeded = await seed_couple(
-        conn,
-        simulated,
-        names=("Ana", "Ben"),
-        emails=emails,
-        password_hash=hash_password(PASSWORD, get_settings()),
-    )
-    login = await client.post("/api/v1/auth/login", json={"email": emails[1], "password": PASSWORD})
-    assert login.status_code == 200, login.text
+    seeded, partners = await seed_and_log_in(client, conn, simulated, f"{profile}-{seed}")
     read = await client.get(
         f"/api/v1/couples/{seeded.couple_id}/trends/weekly",
         params={"weeks": WEEKS, "end": END.date().isoformat()},
-        headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        headers=partners[1],
     )
     assert read.status_code == 200, read.text
     return seeded, read.json()["summary"]

@@ -15,13 +15,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import models.couple
-from api.auth.passwords import hash_password
 from api.core.cache import LRUCache
-from api.core.settings import get_settings
 from models.base import utcnow
-from simulation.seed import SeededCouple, seed_couple
+from simulation.seed import SeededCouple
 from simulation.simulator import simulate
-from tests.factories import PASSWORD, Couple, Person, make_couple, register
+from tests.factories import Couple, Person, make_couple, register, seed_and_log_in
 from tests.http import assert_problem
 from tests.therapists.helpers import CASELOAD, grant_both, new_therapist
 
@@ -39,28 +37,16 @@ async def seed_granted(
     """A simulated couple up to now whose partners both granted the therapist; and a
     token of its first partner."""
     simulated = simulate(profile, seed=seed, end=utcnow() - timedelta(hours=1), weeks=weeks)
-    tag = uuid.uuid4().hex[:8]
-    emails = (f"{profile}-{tag}-a@example.org", f"{profile}-{tag}-b@example.org")
-    seeded = await seed_couple(
-        conn,
-        simulated,
-        names=("Ana", "Ben"),
-        emails=emails,
-        password_hash=hash_password(PASSWORD, get_settings()),
-    )
-    tokens = []
-    for email in emails:
-        login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-        assert login.status_code == 200, login.text
-        token = login.json()["access_token"]
-        tokens.append(token)
+    tag = f"{profile}-{uuid.uuid4().hex[:8]}"
+    seeded, partners = await seed_and_log_in(client, conn, simulated, tag)
+    for headers in partners:
         granted = await client.post(
             f"/api/v1/couples/{seeded.couple_id}/therapists",
             json={"email": therapist.user["email"]},
-            headers={"Authorization": f"Bearer {token}"},
+            headers=headers,
         )
         assert granted.status_code == 201, granted.text
-    return seeded, tokens[0]
+    return seeded, partners[0]["Authorization"].removeprefix("Bearer ")
 
 
 async def caseload(client: httpx.AsyncClient, therapist: Person, **params: Any) -> dict[str, Any]:
