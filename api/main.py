@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api.activities.routes import router as activities_router
 from api.auth.housekeeping import keep_house
 from api.auth.passwords import Passwords
 from api.auth.routes import router as auth_router
 from api.bids.routes import router as bids_router
+from api.checkins.routes import router as checkins_router
 from api.core.body_limit import BodyLimit
 from api.core.cache import LRUCache
 from api.core.db import Database
@@ -19,6 +21,7 @@ from api.core.deps import API_PREFIX
 from api.core.errors import PROBLEM_JSON, install_problem_handlers
 from api.core.settings import Settings, get_settings
 from api.couples.routes import router as couples_router
+from api.digest.routes import router as digest_router
 from api.health import router as health_router
 from api.therapists.consent_routes import router as consent_router
 from api.therapists.routes import router as therapist_router
@@ -119,7 +122,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         me_router,
         couples_router,
         bids_router,
+        checkins_router,
+        activities_router,
         trends_router,
+        digest_router,
         consent_router,
         therapist_router,
     ):

@@ -2,7 +2,17 @@
 (`calendar`, `figures`, `vocabulary`). Importing this package registers every table on
 `metadata`."""
 
-from models import bid, couple, therapist, token, trend, user
+from models import activity, bid, checkin, couple, therapist, token, trend, user
 from models.base import metadata
 
-__all__ = ["bid", "couple", "metadata", "therapist", "token", "trend", "user"]
+__all__ = [
+    "activity",
+    "bid",
+    "checkin",
+    "couple",
+    "metadata",
+    "therapist",
+    "token",
+    "trend",
+    "user",
+]

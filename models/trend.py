@@ -83,11 +83,33 @@ class Figures(TypedDict):
     repairs: int
 
 
+class CheckinFigures(TypedDict):
+    """Both partners' check-ins for the dates of one week."""
+
+    count: int
+    connection_avg: float | None
+    stress_avg: float | None
+    # Check-ins that noticed each sign, every one of the 14 codes present.
+    signs: dict[str, int]
+
+
+class ActivityFigures(TypedDict):
+    """The shared activities that occurred in one week."""
+
+    count: int
+    # Minutes of the activities that gave a duration.
+    minutes: int
+    # Activities of each kind, every kind present.
+    kinds: dict[str, int]
+
+
 class WeekFigures(Figures):
     week_start: date
     # The running net of every week up to this one's end.
     balance: int
     by_partner: dict[uuid.UUID, PartnerWeek]
+    checkins: CheckinFigures
+    activities: ActivityFigures
 
 
 class PursuerDistancer(BaseModel):
@@ -105,6 +127,10 @@ class FlagCode(StrEnum):
     against_rising = "against-rising"
     not_logging = "not-logging"
     pursuer_distancer = "pursuer-distancer"
+    distancing_rising = "distancing-rising"
+    connection_falling = "connection-falling"
+    stress_and_turning_away = "stress-and-turning-away"
+    no_shared_time = "no-shared-time"
 
 
 class Flag(BaseModel):

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, StrictBool, StringConstraints
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
@@ -42,6 +42,8 @@ class User(UserBase, table=True):
     account_type: str = Field(default=AccountType.partner, max_length=16)
     love_languages: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
     attachment_style: str | None = Field(default=None, max_length=16)
+    # Whether the partner sees love languages and attachment style in the couple.
+    share_profile: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
@@ -61,8 +63,9 @@ class UserUpdate(RequestBody):
     timezone: TimeZoneName | None = None
     love_languages: LoveLanguages | None = None
     attachment_style: AttachmentStyle | None = None
+    share_profile: StrictBool | None = None
 
-    _not_null = not_null("display_name", "timezone", "love_languages")
+    _not_null = not_null("display_name", "timezone", "love_languages", "share_profile")
 
 
 class UserPublic(BaseModel):
@@ -73,3 +76,4 @@ class UserPublic(BaseModel):
     account_type: AccountType
     love_languages: LoveLanguages
     attachment_style: AttachmentStyle | None
+    share_profile: bool

@@ -99,6 +99,45 @@ class AttachmentStyle(StrEnum):
     disorganized = "disorganized"
 
 
+class DistancingSign(StrEnum):
+    """The 14 signs of distancing of the source article. The order is stored: a
+    check-in keeps the signs noticed as bits, the first sign the lowest bit
+    (alembic/versions/0007): add new signs at the end, never between."""
+
+    difficulty_expressing_feelings = "difficulty_expressing_feelings"
+    withholding_affection = "withholding_affection"
+    intimacy_issues = "intimacy_issues"
+    lack_of_empathy = "lack_of_empathy"
+    lack_of_support = "lack_of_support"
+    communication_breakdown = "communication_breakdown"
+    different_emotional_needs = "different_emotional_needs"
+    preference_for_being_alone = "preference_for_being_alone"
+    apathy_during_arguments = "apathy_during_arguments"
+    unhappiness = "unhappiness"
+    unresolved_conflicts = "unresolved_conflicts"
+    emotional_detachment = "emotional_detachment"
+    poor_listening = "poor_listening"
+    infidelity = "infidelity"
+
+
+SIGNS: tuple[DistancingSign, ...] = tuple(DistancingSign)
+
+
+def signs_to_bits(signs: "list[DistancingSign] | tuple[DistancingSign, ...]") -> int:
+    return sum(1 << SIGNS.index(sign) for sign in signs)
+
+
+def signs_of_bits(bits: int) -> list[DistancingSign]:
+    return [sign for position, sign in enumerate(SIGNS) if bits >> position & 1]
+
+
+class ActivityKind(StrEnum):
+    date_night = "date_night"
+    shared_activity = "shared_activity"
+    checkin_talk = "checkin_talk"
+    other = "other"
+
+
 def in_list(column: str, enum: type[StrEnum]) -> str:
     """SQL for a check constraint that keeps a text column inside an enumeration."""
     values = ", ".join(f"'{member.value}'" for member in enum)

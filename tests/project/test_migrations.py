@@ -146,6 +146,13 @@ def _rows(now: datetime) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _as_of_0005(name: str, row: dict[str, Any]) -> sa.Table:
+    """The table with only the columns `row` gives: the columns later revisions added
+    are not there at 0005."""
+    columns = [column._copy() for column in metadata.tables[name].c if column.name in row]
+    return sa.Table(name, sa.MetaData(), *columns)
+
+
 def test_going_back_from_0006_the_rollups_count_as_0002_did(empty_database: str) -> None:
     config = alembic_config(empty_database)
     command.upgrade(config, "head")
@@ -156,7 +163,7 @@ def test_going_back_from_0006_the_rollups_count_as_0002_did(empty_database: str)
 
     async def write_and_count(conn: AsyncConnection) -> dict[str, int]:
         for table in ("users", "couples", "couple_members", "bids"):
-            await conn.execute(sa.insert(metadata.tables[table]), rows[table])
+            await conn.execute(sa.insert(_as_of_0005(table, rows[table][0])), rows[table])
         first, second = (row["id"] for row in rows["bids"][:2])
         await conn.execute(
             sa.update(bids).where(bids.c.id == first).values(responder_response="against")

@@ -1,0 +1,1 @@
+"""Shared activities: date nights, shared activities, check-in talks."""

@@ -1,0 +1,1 @@
+"""The weekly digest: a couple's week in plain sentences, from its figures only."""
