@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from models.checkin import SIGN_COLUMNS
 from models.couple import Weights
 from models.trend import (
+    ActivityFigures,
     Benchmarks,
+    CheckinFigures,
     Direction,
     Figures,
     Flag,
@@ -20,6 +23,7 @@ from models.trend import (
     Summary,
     WeekFigures,
 )
+from models.vocabulary import SIGNS, ActivityKind
 
 BENCHMARKS = Benchmarks(
     masters_turn_toward=0.86, disasters_turn_toward=0.33, conflict_ratio=5, everyday_ratio=20
@@ -53,6 +57,17 @@ AGAINST_MIN_Z = 2.0
 AGAINST_MIN_ANSWERED = 20
 
 QUIET_DAYS = 14
+
+# Check-ins: the last HABIT_WEEKS weeks against the HABIT_WEEKS before them.
+HABIT_WEEKS = 3
+CHECKINS_MIN = 6
+DISTANCING_MIN_RISE = 0.5
+DISTANCING_MIN_Z = 2.0
+CONNECTION_MIN_DROP = 1.0
+CONNECTION_MIN_T = 2.0
+# Outside stress over the last RECENT_WEEKS weeks, with turning toward declining over
+# the last SUMMARY_WEEKS.
+STRESS_HIGH = 7.0
 
 
 @dataclass(slots=True)
@@ -114,6 +129,138 @@ class RollupRow(Tally):
 # The count columns of `bid_weeks`, in the order of the table and of `Tally`.
 COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
 
+KINDS: tuple[ActivityKind, ...] = tuple(ActivityKind)
+# The count columns of `activity_weeks`.
+ACTIVITY_COUNTS = ("activities", "minutes")
+_NO_SIGNS = (0,) * len(SIGNS)
+_NO_KINDS = (0,) * len(KINDS)
+
+
+@dataclass(slots=True)
+class CheckinTally:
+    """Check-ins summed over any set of `checkin_weeks` rows: sums, so that means and
+    spreads come out of them."""
+
+    checkins: int = 0
+    connection: int = 0
+    connection_squares: int = 0
+    stress: int = 0
+    # Check-ins that noticed each sign, in the order of `SIGNS`.
+    signs: tuple[int, ...] = _NO_SIGNS
+
+    @property
+    def noticed(self) -> int:
+        return sum(self.signs)
+
+    def __add__(self, other: "CheckinTally") -> "CheckinTally":
+        return CheckinTally(
+            checkins=self.checkins + other.checkins,
+            connection=self.connection + other.connection,
+            connection_squares=self.connection_squares + other.connection_squares,
+            stress=self.stress + other.stress,
+            signs=tuple(a + b for a, b in zip(self.signs, other.signs, strict=True)),
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class CheckinRow(CheckinTally):
+    """One `checkin_weeks` row: a partner's check-ins for the dates of one week."""
+
+    week_start: date
+    partner_id: uuid.UUID
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "CheckinRow":
+        return cls(
+            week_start=row["week_start"],
+            partner_id=row["partner_id"],
+            checkins=row["checkins"],
+            connection=row["connection_sum"],
+            connection_squares=row["connection_squares"],
+            stress=row["stress_sum"],
+            signs=tuple(row[column] for column in SIGN_COLUMNS),
+        )
+
+
+@dataclass(slots=True)
+class ActivityTally:
+    activities: int = 0
+    minutes: int = 0
+    # Activities of each kind, in the order of `KINDS`.
+    kinds: tuple[int, ...] = _NO_KINDS
+
+    def __add__(self, other: "ActivityTally") -> "ActivityTally":
+        return ActivityTally(
+            activities=self.activities + other.activities,
+            minutes=self.minutes + other.minutes,
+            kinds=tuple(a + b for a, b in zip(self.kinds, other.kinds, strict=True)),
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class ActivityRow:
+    """One `activity_weeks` row: a couple's activities of one kind in one week."""
+
+    week_start: date
+    kind: str
+    activities: int
+    minutes: int
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "ActivityRow":
+        return cls(
+            week_start=row["week_start"],
+            kind=row["kind"],
+            activities=row["activities"],
+            minutes=row["minutes"],
+        )
+
+    def tally(self) -> ActivityTally:
+        kinds = [0] * len(KINDS)
+        kinds[KINDS.index(ActivityKind(self.kind))] = self.activities
+        return ActivityTally(activities=self.activities, minutes=self.minutes, kinds=tuple(kinds))
+
+
+@dataclass(frozen=True, slots=True)
+class Habits:
+    """A couple's check-in and activity rollup rows for the weeks read, and the local
+    date of its latest activity before the window's end (None: it never logged one)."""
+
+    checkins: Sequence[CheckinRow] = ()
+    activities: Sequence[ActivityRow] = ()
+    last_activity_on: date | None = None
+
+    def weekly(self, weeks: Sequence[date]) -> list[tuple[CheckinTally, ActivityTally]]:
+        """Each of `weeks`, its check-ins and activities."""
+        by_week = {week: (CheckinTally(), ActivityTally()) for week in weeks}
+        for row in self.checkins:
+            if row.week_start in by_week:
+                checkins, activities = by_week[row.week_start]
+                by_week[row.week_start] = (checkins + row, activities)
+        for activity in self.activities:
+            if activity.week_start in by_week:
+                checkins, activities = by_week[activity.week_start]
+                by_week[activity.week_start] = (checkins, activities + activity.tally())
+        return [by_week[week] for week in weeks]
+
+
+def checkin_figures(total: CheckinTally) -> CheckinFigures:
+    count = total.checkins
+    return CheckinFigures(
+        count=count,
+        connection_avg=total.connection / count if count else None,
+        stress_avg=total.stress / count if count else None,
+        signs={sign.value: noticed for sign, noticed in zip(SIGNS, total.signs, strict=True)},
+    )
+
+
+def activity_figures(total: ActivityTally) -> ActivityFigures:
+    return ActivityFigures(
+        count=total.activities,
+        minutes=total.minutes,
+        kinds={kind.value: count for kind, count in zip(KINDS, total.kinds, strict=True)},
+    )
+
 
 @dataclass(slots=True)
 class Amounts:
@@ -139,6 +286,7 @@ def week_figures(
     partners: Sequence[uuid.UUID],
     weights: Weights,
     balance_before: int,
+    habits: Habits,
 ) -> list[WeekFigures]:
     """Every week of the window, oldest first, empty ones with zeros; `balance` carries
     on from `balance_before`, the net of every week before the window."""
@@ -147,7 +295,7 @@ def week_figures(
         by_week.setdefault(row.week_start, {})[row.responder_id] = row
     figures = []
     balance = balance_before
-    for week in weeks:
+    for week, (checkins, activities) in zip(weeks, habits.weekly(weeks), strict=True):
         responders = by_week.get(week, {})
         counts = counted(tally(responders.values()), weights)
         balance += counts["net"]
@@ -159,6 +307,8 @@ def week_figures(
                 by_partner={
                     partner: _partner_week(responders, partner, partners) for partner in partners
                 },
+                checkins=checkin_figures(checkins),
+                activities=activity_figures(activities),
             )
         )
     return figures
@@ -328,15 +478,108 @@ def quiet(last_bid_at: datetime | None, couple_since: datetime, until: datetime)
     )
 
 
+def _one_decimal(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _habit_periods(weekly: Sequence[CheckinTally]) -> tuple[CheckinTally, CheckinTally] | None:
+    """The check-ins of the HABIT_WEEKS weeks before the last HABIT_WEEKS, and of those
+    last weeks; None unless each period has CHECKINS_MIN of them."""
+    if len(weekly) < 2 * HABIT_WEEKS:
+        return None
+    before = sum(weekly[-2 * HABIT_WEEKS : -HABIT_WEEKS], CheckinTally())
+    recent = sum(weekly[-HABIT_WEEKS:], CheckinTally())
+    if min(before.checkins, recent.checkins) < CHECKINS_MIN:
+        return None
+    return before, recent
+
+
+def _distancing_rising(weekly: Sequence[CheckinTally]) -> Flag | None:
+    periods = _habit_periods(weekly)
+    if periods is None:
+        return None
+    before, recent = periods
+    then, now = before.noticed / before.checkins, recent.noticed / recent.checkins
+    pooled = (before.noticed + recent.noticed) / (before.checkins + recent.checkins)
+    if pooled == 0 or now - then < DISTANCING_MIN_RISE:
+        return None
+    # Signs as counts at a pooled rate per check-in (Poisson): is the rise beyond chance?
+    spread = math.sqrt(pooled * (1 / before.checkins + 1 / recent.checkins))
+    if (now - then) / spread < DISTANCING_MIN_Z:
+        return None
+    return Flag(
+        code=FlagCode.distancing_rising,
+        detail=f"Signs of distancing noticed per check-in rose from {_one_decimal(then)} in "
+        f"the previous {HABIT_WEEKS} weeks to {_one_decimal(now)} in the last {HABIT_WEEKS}.",
+    )
+
+
+def _variance(total: CheckinTally) -> float:
+    """The sample variance of the connection ratings, from their sum and squares."""
+    n = total.checkins
+    return (n * total.connection_squares - total.connection**2) / (n * (n - 1))
+
+
+def _connection_falling(weekly: Sequence[CheckinTally]) -> Flag | None:
+    periods = _habit_periods(weekly)
+    if periods is None:
+        return None
+    before, recent = periods
+    then, now = before.connection / before.checkins, recent.connection / recent.checkins
+    drop = then - now
+    if drop < CONNECTION_MIN_DROP:
+        return None
+    # Welch's t: the two periods' ratings may spread differently.
+    error = _variance(before) / before.checkins + _variance(recent) / recent.checkins
+    if error > 0 and drop / math.sqrt(error) < CONNECTION_MIN_T:
+        return None
+    return Flag(
+        code=FlagCode.connection_falling,
+        detail=f"Connection averaged {_one_decimal(now)} out of 10 in the last {HABIT_WEEKS} "
+        f"weeks, down from {_one_decimal(then)} in the {HABIT_WEEKS} before.",
+    )
+
+
+def _stress_and_turning_away(
+    weekly: Sequence[CheckinTally], recent: Sequence[tuple[date, Tally]]
+) -> Flag | None:
+    last = sum(weekly[-RECENT_WEEKS:], CheckinTally())
+    if last.checkins < CHECKINS_MIN or last.stress / last.checkins < STRESS_HIGH:
+        return None
+    change = fitted_change([week for _, week in recent[-SUMMARY_WEEKS:]])
+    if change is None or direction(change) != "declining":
+        return None
+    return Flag(
+        code=FlagCode.stress_and_turning_away,
+        detail=f"Outside stress averaged {_one_decimal(last.stress / last.checkins)} out of "
+        f"10 in the last {RECENT_WEEKS} weeks, while turning toward fell by "
+        f"{round(-change[0] * 100)} points over the last {SUMMARY_WEEKS}.",
+    )
+
+
+def _no_shared_time(last_activity_on: date | None, recent_start: date) -> Flag | None:
+    if last_activity_on is None or last_activity_on >= recent_start:
+        return None
+    return Flag(
+        code=FlagCode.no_shared_time,
+        detail=f"No shared activity logged in the last {RECENT_WEEKS} weeks (the last on "
+        f"{last_activity_on.isoformat()}).",
+    )
+
+
 def summary(
     requested: Sequence[Tally],
     recent: Sequence[tuple[date, Tally]],
     recent_rows: Sequence[RollupRow],
     partners: Sequence[uuid.UUID],
+    recent_checkins: Sequence[CheckinTally] = (),
+    last_activity_on: date | None = None,
 ) -> Summary:
     """`requested`: the weekly tallies of the window asked for (the direction);
-    `recent`: the last SUMMARY_WEEKS weeks up to the window's end (flags);
-    `recent_rows`: the rollup rows of the last RECENT_WEEKS weeks (pursuer-distancer).
+    `recent`: the last SUMMARY_WEEKS weeks up to the window's end (flags), and
+    `recent_checkins` their check-ins;
+    `recent_rows`: the rollup rows of the last RECENT_WEEKS weeks (pursuer-distancer);
+    `last_activity_on`: the local date of the latest activity before the window's end.
     The `not-logging` flag depends on the time of the request: see `quiet`."""
     change = fitted_change(requested)
     pattern = pursuer_distancer(recent_rows, partners)
@@ -357,6 +600,17 @@ def summary(
                 f"{_percent(pattern.distancer_turn_toward_rate)} of them.",
             )
         )
+    recent_start = recent[-RECENT_WEEKS][0] if len(recent) >= RECENT_WEEKS else None
+    flags.extend(
+        flag
+        for flag in (
+            _distancing_rising(recent_checkins),
+            _connection_falling(recent_checkins),
+            _stress_and_turning_away(recent_checkins, recent),
+            None if recent_start is None else _no_shared_time(last_activity_on, recent_start),
+        )
+        if flag is not None
+    )
     return Summary(
         turn_toward_rate_4w=tally(week for _, week in recent[-RECENT_WEEKS:]).turn_toward_rate,
         direction=direction(change),

@@ -11,7 +11,14 @@ from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
 from models.couple import PartnerPublic, Weights
-from models.trend import Direction, Figures, Flag, PursuerDistancer
+from models.trend import (
+    ActivityFigures,
+    CheckinFigures,
+    Direction,
+    Figures,
+    Flag,
+    PursuerDistancer,
+)
 from models.types import EmailAddress, RequestBody
 from models.vocabulary import WeekStart
 
@@ -100,6 +107,8 @@ class PeriodFigures(Figures):
 
     first_week: date
     last_week: date
+    checkins: CheckinFigures
+    activities: ActivityFigures
 
 
 class RiskCode(StrEnum):
@@ -111,6 +120,10 @@ class RiskCode(StrEnum):
     against_rising = "against-rising"
     pursuer_distancer = "pursuer-distancer"
     not_logging = "not-logging"
+    distancing_rising = "distancing-rising"
+    connection_falling = "connection-falling"
+    stress_and_turning_away = "stress-and-turning-away"
+    no_shared_time = "no-shared-time"
 
 
 class RiskFactor(BaseModel):
@@ -144,7 +157,8 @@ class CaseloadCouple(BaseModel):
     pursuer_distancer: PursuerDistancer | None
     flags: list[Flag]
     risk: int = Field(
-        description="0 to 100: the sum of `risk_factors` (docs/metrics.md has the rules)."
+        description="0 to 100: the sum of `risk_factors`, at most 100 (docs/metrics.md has "
+        "the rules)."
     )
     risk_factors: list[RiskFactor]
 

@@ -159,7 +159,9 @@ class WeeklyTrends(BaseModel):
     )
     weeks: list[WeekFigures] = Field(
         description="Every week of the window, an empty one with zeros and null rates. "
-        "Pending bids count in `bids` and `pending` only. `balance` runs over every week "
+        "Pending bids count in `bids` and `pending` only. `checkins` are both partners' "
+        "check-ins for the week's dates, `activities` the shared activities that occurred "
+        "in it. `balance` runs over every week "
         "since the couple began, up to the end of that week, at the couple's current "
         "`weights`. Rates are unrounded fractions."
     )
@@ -167,8 +169,9 @@ class WeeklyTrends(BaseModel):
         description="The last 4 weeks up to `end` (8 for `against-rising`), whatever "
         "`weeks` is, except `direction` and `turn_toward_change`, which fit a line through "
         "the weeks asked for. Flag codes: `turn-toward-low`, `against-rising`, "
-        "`not-logging`, `pursuer-distancer`; their rules and thresholds are in "
-        "docs/metrics.md."
+        "`pursuer-distancer`, `distancing-rising`, `connection-falling`, "
+        "`stress-and-turning-away`, `no-shared-time`, `not-logging`; their rules and "
+        "thresholds are in docs/metrics.md."
     )
 
 

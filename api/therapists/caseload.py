@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -22,17 +21,23 @@ from api.core.errors import invalid
 from api.core.sql import Record, Statement
 from api.therapists import risk
 from api.therapists.grants import BOTH
-from api.trends.service import summarise
+from api.trends.service import (
+    ROLLUP_RESULT_TYPES,
+    ROLLUP_SELECT,
+    Rollups,
+    last_activity_on,
+    rollups_sql,
+    summarise,
+)
 from models import calendar, figures
 from models.base import UTCDateTime, utcnow
 from models.couple import PartnerPublic, Weights
-from models.figures import RollupRow, Tally
+from models.figures import ActivityTally, CheckinTally, Tally
 from models.therapist import CaseloadCouple, PeriodFigures
 from models.trend import Summary
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
-_COLUMNS = ", ".join(f"w.{name}" for name in figures.COUNTS)
 _DATE = sa.Date()
 _TIME = UTCDateTime()
 
@@ -43,13 +48,15 @@ _COUPLES = Statement(
     f"""
     SELECT c.id AS couple_id, c.timezone, c.week_starts, c.weight_toward, c.weight_away,
            c.weight_against, c.created_at, a.access_since, a.version, a.last_bid_at,
-           m.user_id, u.display_name
+           a.last_activity_at, m.user_id, u.display_name
     FROM (
         SELECT g.couple_id, max(g.granted_at) AS access_since,
                (SELECT version FROM bid_versions AS v WHERE v.couple_id = g.couple_id)
                  AS version,
                (SELECT max(b.occurred_at) FROM bids AS b
-                WHERE b.couple_id = g.couple_id AND b.deleted_at IS NULL) AS last_bid_at
+                WHERE b.couple_id = g.couple_id AND b.deleted_at IS NULL) AS last_bid_at,
+               (SELECT max(t.occurred_at) FROM activities AS t
+                WHERE t.couple_id = g.couple_id AND t.deleted_at IS NULL) AS last_activity_at
         FROM therapist_grants AS g
         WHERE g.therapist_id = :therapist_id
         GROUP BY g.couple_id HAVING count(*) = {BOTH}
@@ -65,20 +72,16 @@ _COUPLES = Statement(
         "created_at": _TIME,
         "access_since": _TIME,
         "last_bid_at": _TIME,
+        "last_activity_at": _TIME,
         "user_id": _UUID,
     },
 )
 
 _WEEKS_SQL = f"""
-    SELECT w.couple_id, w.week_start, w.responder_id, {_COLUMNS}
-    FROM bid_weeks AS w
-    WHERE w.week_start >= :since AND w.couple_id {{couples}}
+    SELECT w.couple_id, {ROLLUP_SELECT}
+    FROM ({rollups_sql("week_start >= :since AND couple_id {couples}")}) AS w
 """
-_WEEKS_RESULT: dict[str, sa.types.TypeEngine[Any]] = {
-    "couple_id": _UUID,
-    "week_start": _DATE,
-    "responder_id": _UUID,
-}
+_WEEKS_RESULT = ROLLUP_RESULT_TYPES
 # The couples' ids as one parameter: an array on PostgreSQL, a JSON list on SQLite,
 # which keeps UUIDs as 32 hex digits.
 _WEEKS = {
@@ -109,6 +112,7 @@ class _Couple:
     created_at: datetime
     access_since: datetime
     last_bid_at: datetime | None
+    last_activity_at: datetime | None
     version: int | None
     partners: list[PartnerPublic]
 
@@ -123,14 +127,23 @@ ReadingsKey = tuple[uuid.UUID, int | None, str, str, tuple[uuid.UUID, ...], date
 
 
 @dataclass(frozen=True)
+class Period:
+    """A run of whole weeks: its bids, check-ins and activities."""
+
+    bids: Tally
+    checkins: CheckinTally
+    activities: ActivityTally
+
+
+@dataclass(frozen=True)
 class Readings:
-    """What a couple's rollup rows say as of one week: its summary, and the counts of
-    the last 4 weeks to this one, of last week and of the 4 whole weeks to last week."""
+    """What a couple's rollup rows say as of one week: its summary, the bids of the last
+    4 weeks to this one, and the figures of last week and of the 4 whole weeks to it."""
 
     summary: Summary
     recent: Tally
-    last_week: Tally
-    last_4_weeks: Tally
+    last_week: Period
+    last_4_weeks: Period
 
 
 CaseloadCache = LRUCache[ReadingsKey, Readings]
@@ -149,6 +162,7 @@ def _couples(rows: Sequence[Record]) -> list[_Couple]:
                 created_at=row["created_at"],
                 access_since=row["access_since"],
                 last_bid_at=row["last_bid_at"],
+                last_activity_at=row["last_activity_at"],
                 version=row["version"],
                 partners=[],
             )
@@ -160,26 +174,40 @@ def _this_week(couple: _Couple, now: datetime) -> date:
     return calendar.week_of(calendar.local_date(now, couple.timezone), couple.week_starts)
 
 
-def _readings(couple: _Couple, counts: Sequence[RollupRow], this_week: date) -> Readings:
+def _readings(couple: _Couple, rollups: Rollups, this_week: date) -> Readings:
     """As the default trends read (12 weeks to this one) summarises the couple."""
     window = calendar.window(this_week, _READ_WEEKS)
     partner_ids = [partner.id for partner in couple.partners]
-    summary = summarise(counts, window[-figures.DEFAULT_WEEKS :], window, partner_ids)
+    counts = rollups.bids
+    habits = rollups.habits(last_activity_on(couple.last_activity_at, couple.timezone))
+    summary = summarise(counts, window[-figures.DEFAULT_WEEKS :], window, partner_ids, habits)
     last_week = this_week - calendar.WEEK
+    weekly = dict(zip(window, habits.weekly(window), strict=True))
 
-    def between(first: date, last: date) -> Tally:
-        return figures.tally(row for row in counts if first <= row.week_start <= last)
+    def between(first: date, last: date) -> Period:
+        weeks = [week for week in window if first <= week <= last]
+        return Period(
+            bids=figures.tally(row for row in counts if first <= row.week_start <= last),
+            checkins=sum((weekly[week][0] for week in weeks), CheckinTally()),
+            activities=sum((weekly[week][1] for week in weeks), ActivityTally()),
+        )
 
     return Readings(
         summary=summary,
-        recent=between(window[-figures.RECENT_WEEKS], this_week),
+        recent=between(window[-figures.RECENT_WEEKS], this_week).bids,
         last_week=between(last_week, last_week),
         last_4_weeks=between(last_week - 3 * calendar.WEEK, last_week),
     )
 
 
-def _period(first: date, last: date, total: Tally, weights: Weights) -> PeriodFigures:
-    return PeriodFigures(first_week=first, last_week=last, **figures.counted(total, weights))
+def _period(first: date, last: date, total: "Period", weights: Weights) -> PeriodFigures:
+    return PeriodFigures(
+        first_week=first,
+        last_week=last,
+        **figures.counted(total.bids, weights),
+        checkins=figures.checkin_figures(total.checkins),
+        activities=figures.activity_figures(total.activities),
+    )
 
 
 def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) -> CaseloadCouple:
@@ -217,16 +245,16 @@ def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) 
 
 async def _read_weeks(
     database: Database, couples: Sequence[_Couple], now: datetime
-) -> dict[uuid.UUID, list[RollupRow]]:
+) -> dict[uuid.UUID, Rollups]:
     dialect = database.engine.dialect.name
     ids: object = [couple.couple_id for couple in couples]
     if dialect == "sqlite":
         ids = json.dumps([couple.couple_id.hex for couple in couples])
     rows = await database.fetch(_WEEKS[dialect], couple_ids=ids, since=now.date() - _LOOKBACK)
-    counts: dict[uuid.UUID, list[RollupRow]] = {couple.couple_id: [] for couple in couples}
+    by_couple: dict[uuid.UUID, list[Record]] = {couple.couple_id: [] for couple in couples}
     for row in rows:
-        counts[row["couple_id"]].append(RollupRow.of(row))
-    return counts
+        by_couple[row["couple_id"]].append(row)
+    return {couple_id: Rollups.of(found) for couple_id, found in by_couple.items()}
 
 
 async def caseload(

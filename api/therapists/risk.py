@@ -15,7 +15,14 @@ FLAG_POINTS = {
     FlagCode.against_rising: 15,
     FlagCode.pursuer_distancer: 10,
     FlagCode.not_logging: 10,
+    FlagCode.distancing_rising: 10,
+    FlagCode.connection_falling: 10,
+    FlagCode.stress_and_turning_away: 10,
+    FlagCode.no_shared_time: 5,
 }
+# The factors add up past it when everything is wrong at once; the order of such
+# couples among themselves matters less than that they come first.
+MAX_RISK = 100
 
 
 def level_points(recent: Tally) -> int:
@@ -37,4 +44,4 @@ def score(recent: Tally, summary: Summary, flags: list[Flag]) -> tuple[int, list
         RiskFactor(code=RiskCode(flag.code.value), points=FLAG_POINTS[flag.code]) for flag in flags
     )
     factors = [factor for factor in factors if factor.points]
-    return sum(factor.points for factor in factors), factors
+    return min(sum(factor.points for factor in factors), MAX_RISK), factors

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -18,16 +18,74 @@ from api.core.errors import not_found
 from api.core.sql import Record, Statement
 from models import calendar, figures
 from models.base import UTCDateTime, utcnow
+from models.checkin import CHECKIN_COUNTS
 from models.couple import Weights
-from models.figures import RollupRow, Tally
+from models.figures import ActivityRow, CheckinRow, Habits, RollupRow, Tally
 from models.trend import BankAccount, Last7Days, Summary, WeeklyTrends
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
-_COLUMNS = ", ".join(f"w.{name}" for name in figures.COUNTS)
 _DATE = sa.Date()
 _TIME = UTCDateTime()
 _WEIGHTS = ("weight_toward", "weight_away", "weight_against")
+
+_ROLLUPS = {
+    "bids": ("bid_weeks", ("responder_id", *figures.COUNTS)),
+    "checkins": ("checkin_weeks", ("partner_id", *CHECKIN_COUNTS)),
+    "activities": ("activity_weeks", ("kind", *figures.ACTIVITY_COUNTS)),
+}
+_ROLLUP_COLUMNS = list(dict.fromkeys(name for _, names in _ROLLUPS.values() for name in names))
+ROLLUP_RESULT_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
+    "couple_id": _UUID,
+    "week_start": _DATE,
+    "responder_id": _UUID,
+    "partner_id": _UUID,
+}
+
+
+def rollups_sql(where: str) -> str:
+    """The rows of the three weekly rollups that match `where` as one relation: `source`
+    names the rollup a row comes from, and the other rollups' columns are NULL."""
+
+    def branch(source: str, table: str, own: tuple[str, ...]) -> str:
+        columns = ", ".join(name if name in own else f"NULL AS {name}" for name in _ROLLUP_COLUMNS)
+        return (
+            f"SELECT '{source}' AS source, couple_id, week_start, {columns} "
+            f"FROM {table} WHERE {where}"
+        )
+
+    return " UNION ALL ".join(
+        branch(source, table, own) for source, (table, own) in _ROLLUPS.items()
+    )
+
+
+ROLLUP_SELECT = ", ".join(f"w.{name}" for name in ["source", "week_start", *_ROLLUP_COLUMNS])
+
+
+@dataclass
+class Rollups:
+    """The rollup rows of some weeks, each kind parsed."""
+
+    bids: list[RollupRow]
+    checkins: list[CheckinRow]
+    activities: list[ActivityRow]
+
+    @classmethod
+    def of(cls, rows: Sequence[Record]) -> "Rollups":
+        read = cls([], [], [])
+        for row in rows:
+            source = row["source"]
+            if source == "bids":
+                read.bids.append(RollupRow.of(row))
+            elif source == "checkins":
+                read.checkins.append(CheckinRow.of(row))
+            elif source == "activities":
+                read.activities.append(ActivityRow.of(row))
+        return read
+
+    def habits(self, last_activity_on: date | None) -> Habits:
+        return Habits(self.checkins, self.activities, last_activity_on)
+
 
 # Who may read, and everything the figures depend on but the bids' weeks: calendar,
 # weights, partners, and a version of the bids (api/core/cache.py).
@@ -45,10 +103,11 @@ _STATE = Statement(
     {"created_at": _TIME, "updated_at": _TIME, "user_id": _UUID},
 )
 
-# One row per rollup row of the weeks read (or one empty row), each carrying the
-# couple's settings and version, the totals of all earlier weeks and the last bid
-# before the window's end: a single statement, so all of it comes from one snapshot.
-# The subqueries name no outer column, so each runs once, whatever the plan.
+# One row per rollup row of the weeks read (bids, check-ins and activities; or one
+# empty row), each carrying the couple's settings and version, the totals of all
+# earlier weeks, the last bid and the last activity before the window's end: a single
+# statement, so all of it comes from one snapshot. The subqueries name no outer column,
+# so each runs once, whatever the plan.
 _WEEKS = Statement(
     f"""
     SELECT c.timezone, c.week_starts, {", ".join(f"c.{name}" for name in _WEIGHTS)},
@@ -65,18 +124,26 @@ _WEEKS = Statement(
            (SELECT occurred_at FROM bids
             WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
             ORDER BY occurred_at DESC LIMIT 1) AS last_bid_at,
-           w.week_start, w.responder_id, {_COLUMNS}
+           (SELECT occurred_at FROM activities
+            WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
+            ORDER BY occurred_at DESC LIMIT 1) AS last_activity_at,
+           {ROLLUP_SELECT}
     FROM couples AS c
-    LEFT JOIN bid_weeks AS w
-      ON w.couple_id = c.id AND w.week_start >= :first_week AND w.week_start <= :last_week
+    LEFT JOIN (
+        {
+        rollups_sql(
+            "couple_id = :couple_id AND week_start >= :first_week AND week_start <= :last_week"
+        )
+    }
+    ) AS w ON 1 = 1
     WHERE c.id = :couple_id
     """,
     {"couple_id": _UUID, "first_week": _DATE, "last_week": _DATE, "until": _TIME},
     {
+        **ROLLUP_RESULT_TYPES,
         "updated_at": _TIME,
         "last_bid_at": _TIME,
-        "week_start": _DATE,
-        "responder_id": _UUID,
+        "last_activity_at": _TIME,
     },
 )
 
@@ -249,7 +316,9 @@ async def _compute(
             break
         timezone, week_starts = settings["timezone"], settings["week_starts"]
     weights = Weights.of(settings)
-    counts = [RollupRow.of(row) for row in rows if row["week_start"] is not None]
+    rollups = Rollups.of(rows)
+    counts = rollups.bids
+    habits = rollups.habits(last_activity_on(settings["last_activity_at"], timezone))
     earlier = Tally(
         toward=settings["toward_before"],
         away=settings["away_before"],
@@ -261,8 +330,9 @@ async def _compute(
         state.partners,
         weights,
         balance_before=figures.amounts(earlier, weights).net,
+        habits=habits,
     )
-    summary = summarise(counts, window, read, state.partners)
+    summary = summarise(counts, window, read, state.partners, habits)
     # Built from values already typed: validating a year of weeks again would cost more
     # than computing them.
     trends = WeeklyTrends.model_construct(
@@ -284,11 +354,16 @@ async def _compute(
     return (couple_id, _version(settings, state.partners), weeks, last_week), computed
 
 
+def last_activity_on(last_activity_at: datetime | None, timezone: str) -> date | None:
+    return None if last_activity_at is None else calendar.local_date(last_activity_at, timezone)
+
+
 def summarise(
     counts: Sequence[RollupRow],
     window: Sequence[date],
     read: Sequence[date],
     partners: Sequence[uuid.UUID],
+    habits: Habits,
 ) -> Summary:
     """The summary of the weeks `window`, from the rollup rows of the weeks `read` (the
     window, and at least the SUMMARY_WEEKS weeks that end with it)."""
@@ -297,11 +372,14 @@ def summarise(
         if row.week_start in by_week:
             by_week[row.week_start] = by_week[row.week_start] + row
     recent_start = read[-figures.RECENT_WEEKS]
+    summary_weeks = read[-figures.SUMMARY_WEEKS :]
     return figures.summary(
         [by_week[week] for week in window],
-        [(week, by_week[week]) for week in read[-figures.SUMMARY_WEEKS :]],
+        [(week, by_week[week]) for week in summary_weeks],
         [row for row in counts if recent_start <= row.week_start <= read[-1]],
         partners,
+        [checkins for checkins, _ in habits.weekly(summary_weeks)],
+        habits.last_activity_on,
     )
 
 

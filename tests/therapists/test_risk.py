@@ -50,8 +50,26 @@ def test_each_factor_is_listed_with_its_points() -> None:
         RiskCode.against_rising,
         RiskCode.not_logging,
         RiskCode.pursuer_distancer,
+        RiskCode.distancing_rising,
+        RiskCode.connection_falling,
+        RiskCode.stress_and_turning_away,
+        RiskCode.no_shared_time,
     ]
     assert risk.score(_tally(90, 10), _summary("improving"), []) == (0, [])
+
+
+def test_the_score_stops_at_100_while_the_factors_keep_their_points() -> None:
+    flags = [Flag(code=code, detail="") for code in FlagCode]
+    score, factors = risk.score(_tally(0, 40), _summary("declining"), flags)
+    assert sum(factor.points for factor in factors) > risk.MAX_RISK
+    assert score == risk.MAX_RISK
+    habits_only = [
+        Flag(code=FlagCode.distancing_rising, detail=""),
+        Flag(code=FlagCode.connection_falling, detail=""),
+        Flag(code=FlagCode.stress_and_turning_away, detail=""),
+        Flag(code=FlagCode.no_shared_time, detail=""),
+    ]
+    assert risk.score(_tally(90, 10), _summary(), habits_only)[0] == 35
 
 
 answered = st.integers(min_value=0, max_value=400)
@@ -66,7 +84,7 @@ def test_the_score_adds_up_its_factors_within_0_and_100(
     flags = [Flag(code=code, detail="") for code in sorted(codes)]
     score, factors = risk.score(_tally(toward, away, against), _summary(direction), flags)
     assert 0 <= score <= 100
-    assert score == sum(factor.points for factor in factors)
+    assert score == min(sum(factor.points for factor in factors), 100)
     assert all(factor.points > 0 for factor in factors)
     assert len({factor.code for factor in factors}) == len(factors)
 
