@@ -43,12 +43,20 @@ ROLLUP_RESULT_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
 }
 
 
+# A NULL's type, for the columns that are not counts: PostgreSQL reads an untyped NULL
+# that two branches of a UNION share as text. SQLite takes any type name here.
+_NULL_TYPES = {"responder_id": "uuid", "partner_id": "uuid", "kind": "varchar"}
+
+
 def rollups_sql(where: str) -> str:
     """The rows of the three weekly rollups that match `where` as one relation: `source`
     names the rollup a row comes from, and the other rollups' columns are NULL."""
 
     def branch(source: str, table: str, own: tuple[str, ...]) -> str:
-        columns = ", ".join(name if name in own else f"NULL AS {name}" for name in _ROLLUP_COLUMNS)
+        columns = ", ".join(
+            name if name in own else f"CAST(NULL AS {_NULL_TYPES.get(name, 'integer')}) AS {name}"
+            for name in _ROLLUP_COLUMNS
+        )
         return (
             f"SELECT '{source}' AS source, couple_id, week_start, {columns} "
             f"FROM {table} WHERE {where}"
