@@ -1,12 +1,13 @@
 """Check-ins: each partner's rating of a local day (connection, outside stress, the
 signs of distancing noticed), and their weekly rollup."""
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, BaseModel, StrictBool
+from pydantic import AfterValidator, BaseModel, BeforeValidator, StrictBool
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
@@ -20,6 +21,19 @@ SCALE_MIN, SCALE_MAX = 1, 10
 ALL_SIGNS = (1 << len(SIGNS)) - 1
 
 Scale = Annotated[int, PydanticField(ge=SCALE_MIN, le=SCALE_MAX), JSONInteger]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    # pydantic would also read digits alone as a Unix time.
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+# A local date of the couple, as YYYY-MM-DD and nothing else.
+LocalDate = Annotated[date, BeforeValidator(_iso_date_text)]
 
 
 def _no_repeats(signs: list[DistancingSign]) -> list[DistancingSign]:

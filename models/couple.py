@@ -12,7 +12,8 @@ from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
 from models.types import JSONInteger, RequestBody, TimeZoneName, not_null
-from models.vocabulary import WeekStart, in_list
+from models.user import LoveLanguages
+from models.vocabulary import AttachmentStyle, WeekStart, in_list
 
 # Toward +1 against away/against -5: five turns toward balance one turn away or
 # against, Gottman's 5:1 ratio. Bounds keep a couple's own weights meaningful.
@@ -122,8 +123,26 @@ class JoinRequest(RequestBody):
 
 
 class PartnerPublic(BaseModel):
+    """A partner by name only: what a therapist sees."""
+
     id: uuid.UUID
     display_name: str
+
+
+class PartnerProfile(PartnerPublic):
+    """A partner as the couple's partners see each other: the name, and the profile of
+    `/me` when it is the caller's own or its owner shares it (`share_profile`)."""
+
+    love_languages: LoveLanguages | None = PydanticField(
+        description="The partner's love languages. Always given on the caller's own entry; "
+        "on the other partner's, null when that partner does not share their profile "
+        "(a shared profile with none chosen is `{give: [], receive: []}`)."
+    )
+    attachment_style: AttachmentStyle | None = PydanticField(
+        description="The partner's attachment style: null when none is set or, on the "
+        "other partner's entry, when that partner does not share their profile "
+        "(`love_languages` null tells which)."
+    )
 
 
 class InvitePublic(BaseModel):
@@ -136,7 +155,7 @@ class CouplePublic(BaseModel):
     name: str | None
     timezone: str
     week_starts: WeekStart
-    partners: list[PartnerPublic]
+    partners: list[PartnerProfile]
     weights: Weights
     created_at: datetime
 

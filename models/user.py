@@ -76,4 +76,7 @@ class UserPublic(BaseModel):
     account_type: AccountType
     love_languages: LoveLanguages
     attachment_style: AttachmentStyle | None
-    share_profile: bool
+    share_profile: bool = PydanticField(
+        description="Whether the partner sees `love_languages` and `attachment_style` in "
+        "the couple; true unless turned off."
+    )

@@ -4,7 +4,7 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -102,3 +102,47 @@ async def newest_first(
         return rows, None
     rows = rows[:limit]
     return rows, encode(rows[-1][at], rows[-1][item_id])
+
+
+def encode_day(day: date, item_id: uuid.UUID) -> str:
+    """A position in a list ordered by (date, id)."""
+    return _encode([day.isoformat(), str(item_id)])
+
+
+def decode_day(cursor: str) -> tuple[date, uuid.UUID] | None:
+    parts = _decode(cursor)
+    if parts is None or len(parts) != 2:
+        return None
+    day, item_id = parts
+    try:
+        if not isinstance(day, str) or not isinstance(item_id, str):
+            return None
+        return date.fromisoformat(day), uuid.UUID(item_id)
+    except (ValueError, TypeError):
+        return None
+
+
+async def newest_day_first(
+    conn: AsyncConnection,
+    query: sa.Select[Any],
+    day: sa.ColumnElement[date],
+    item_id: sa.ColumnElement[uuid.UUID],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[sa.RowMapping], str | None]:
+    """`newest_first` for a list ordered by a date: (`day`, `item_id`) descending."""
+    if cursor is not None:
+        position = decode_day(cursor)
+        if position is None:
+            raise invalid("cursor", "is not a cursor this API handed out")
+        after = sa.tuple_(
+            sa.literal(position[0], type_=day.type), sa.literal(position[1], type_=item_id.type)
+        )
+        query = query.where(sa.tuple_(day, item_id) < after)
+    query = query.order_by(day.desc(), item_id.desc()).limit(limit + 1)
+    rows = list((await conn.execute(query)).mappings())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_day(rows[-1][day], rows[-1][item_id])

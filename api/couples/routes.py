@@ -21,6 +21,15 @@ from models.couple import (
 
 router = APIRouter(prefix="/couples", tags=["couples"], responses=problems(503))
 
+# Every couple answer shows its partners the same way.
+_PARTNERS = (
+    " Each of `partners` is `{id, display_name, love_languages, attachment_style}`: the "
+    "caller's own entry always carries the caller's profile; the other partner's carries "
+    "theirs only while that partner shares it (`share_profile` on `PATCH /me`, shared by "
+    "default), else `love_languages` and `attachment_style` are null. A change of sharing "
+    "shows on the next read."
+)
+
 
 @router.post(
     "",
@@ -28,7 +37,7 @@ router = APIRouter(prefix="/couples", tags=["couples"], responses=problems(503))
     responses=problems(401, 403, 422),
     description="Create a couple with the caller as its first partner, and an invite code "
     "for the second (single use; it expires at `invite.expires_at`). The time zone "
-    "defaults to the caller's. Therapist accounts get 403.",
+    "defaults to the caller's. Therapist accounts get 403." + _PARTNERS,
 )
 async def create_couple(
     body: CoupleCreate, caller: CallerDep, conn: Transaction, settings: SettingsDep
@@ -44,22 +53,31 @@ async def create_couple(
     responses=problems(401, 403, 404, 409, 422),
     description="Join a couple with its invite code (case and dashes do not matter). "
     "An unknown, expired, used or replaced code is a 404; a couple that already has two "
-    "partners, or of which the caller is already one, is a 409.",
+    "partners, or of which the caller is already one, is a 409." + _PARTNERS,
 )
 async def join_couple(body: JoinRequest, caller: CallerDep, conn: Transaction) -> CouplePublic:
     return await service.join(conn, caller.id, caller.account_type, body.code)
 
 
-@router.get("", responses=problems(401))
+@router.get(
+    "",
+    responses=problems(401),
+    description="The caller's couples, oldest first." + _PARTNERS,
+)
 async def list_couples(caller: CallerDep, conn: Transaction) -> CoupleList:
     return CoupleList(items=await service.list_couples(conn, caller.id))
 
 
-@router.get("/{couple_id}", responses=problems(401, 404, 422))
+@router.get(
+    "/{couple_id}",
+    responses=problems(401, 404, 422),
+    description="The couple, to its two partners only; anyone else, a therapist with "
+    "access included, gets 404." + _PARTNERS,
+)
 async def read_couple(
-    couple_id: uuid.UUID, _partners: CouplePartners, conn: Transaction
+    couple_id: uuid.UUID, caller: CallerDep, _partners: CouplePartners, conn: Transaction
 ) -> CouplePublic:
-    return await service.get_couple(conn, couple_id)
+    return await service.get_couple(conn, couple_id, caller.id)
 
 
 @router.patch(
@@ -67,12 +85,16 @@ async def read_couple(
     responses=problems(401, 404, 422),
     description="Change `name` (null clears it), `timezone` (IANA), `week_starts` "
     "(`monday` or `sunday`) or `weights`. Weights may be given in part; `toward` is "
-    "1 to 20 and `away`, `against` are -20 to -1. Either partner may change them.",
+    "1 to 20 and `away`, `against` are -20 to -1. Either partner may change them." + _PARTNERS,
 )
 async def update_couple(
-    couple_id: uuid.UUID, body: CoupleUpdate, _partners: CouplePartners, conn: Transaction
+    couple_id: uuid.UUID,
+    body: CoupleUpdate,
+    caller: CallerDep,
+    _partners: CouplePartners,
+    conn: Transaction,
 ) -> CouplePublic:
-    return await service.update_couple(conn, couple_id, body)
+    return await service.update_couple(conn, couple_id, caller.id, body)
 
 
 @router.post(

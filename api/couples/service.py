@@ -22,10 +22,10 @@ from models.couple import (
     CouplePublic,
     CoupleUpdate,
     InvitePublic,
-    PartnerPublic,
+    PartnerProfile,
     Weights,
 )
-from models.user import User
+from models.user import LoveLanguages, User
 from models.vocabulary import AccountType
 
 _couples: sa.Table = Couple.__table__  # type: ignore[attr-defined]
@@ -50,8 +50,25 @@ def _only_partners(account_type: str) -> None:
         raise Problem(403, "Only partner accounts create or join couples.", code="partners-only")
 
 
+def _partner(row: Any, caller_id: uuid.UUID) -> PartnerProfile:
+    """A partner as `caller_id` sees them: the caller's own profile always, the other
+    partner's only while that partner shares it (`share_profile`, set on `PATCH /me`)."""
+    if row.id != caller_id and not row.share_profile:
+        return PartnerProfile(
+            id=row.id, display_name=row.display_name, love_languages=None, attachment_style=None
+        )
+    # Accounts written before the lists existed may store `{}`: empty lists, as on /me.
+    stored = {"give": [], "receive": [], **(row.love_languages or {})}
+    return PartnerProfile(
+        id=row.id,
+        display_name=row.display_name,
+        love_languages=LoveLanguages.model_validate(stored),
+        attachment_style=row.attachment_style,
+    )
+
+
 async def _public_couples(
-    conn: AsyncConnection, couple_ids: Sequence[uuid.UUID]
+    conn: AsyncConnection, couple_ids: Sequence[uuid.UUID], caller_id: uuid.UUID
 ) -> list[CouplePublic]:
     if not couple_ids:
         return []
@@ -62,19 +79,27 @@ async def _public_couples(
             .order_by(_couples.c.created_at, _couples.c.id)
         )
     ).all()
+    # Every partner of every couple asked for, in one query.
     partner_rows = await conn.execute(
-        sa.select(_members.c.couple_id, _users.c.id, _users.c.display_name)
+        sa.select(
+            _members.c.couple_id,
+            _users.c.id,
+            _users.c.display_name,
+            _users.c.love_languages,
+            _users.c.attachment_style,
+            _users.c.share_profile,
+        )
         .join(_users, _users.c.id == _members.c.user_id)
         .where(_members.c.couple_id.in_(couple_ids))
         .order_by(_members.c.couple_id, _members.c.slot)
     )
-    partners: dict[uuid.UUID, list[PartnerPublic]] = defaultdict(list)
+    partners: dict[uuid.UUID, list[PartnerProfile]] = defaultdict(list)
     for row in partner_rows:
-        partners[row.couple_id].append(PartnerPublic(id=row.id, display_name=row.display_name))
+        partners[row.couple_id].append(_partner(row, caller_id))
     return [_public(row, partners[row.id]) for row in couples]
 
 
-def _public(row: Any, partners: list[PartnerPublic]) -> CouplePublic:
+def _public(row: Any, partners: list[PartnerProfile]) -> CouplePublic:
     return CouplePublic(
         id=row.id,
         name=row.name,
@@ -86,8 +111,11 @@ def _public(row: Any, partners: list[PartnerPublic]) -> CouplePublic:
     )
 
 
-async def get_couple(conn: AsyncConnection, couple_id: uuid.UUID) -> CouplePublic:
-    found = await _public_couples(conn, [couple_id])
+async def get_couple(
+    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID
+) -> CouplePublic:
+    """The couple as `caller_id`, one of its partners, sees it."""
+    found = await _public_couples(conn, [couple_id], caller_id)
     if not found:
         raise not_found("couple")
     return found[0]
@@ -97,7 +125,7 @@ async def list_couples(conn: AsyncConnection, user_id: uuid.UUID) -> list[Couple
     ids = (
         await conn.scalars(sa.select(_members.c.couple_id).where(_members.c.user_id == user_id))
     ).all()
-    return await _public_couples(conn, ids)
+    return await _public_couples(conn, ids, user_id)
 
 
 async def create_couple(
@@ -124,7 +152,7 @@ async def create_couple(
     )
     await conn.execute(sa.insert(_members).values(couple_id=couple_id, user_id=user_id, slot=1))
     invite = await _new_invite(conn, couple_id, user_id, invite_hours)
-    return await get_couple(conn, couple_id), invite
+    return await get_couple(conn, couple_id, user_id), invite
 
 
 async def _new_invite(
@@ -200,11 +228,11 @@ async def join(
     # Both guards lose only to a concurrent join of the same couple.
     if claimed.rowcount != 1 or joined.first() is None:
         raise Problem(409, "This couple already has two partners.", code="couple-full")
-    return await get_couple(conn, invite.couple_id)
+    return await get_couple(conn, invite.couple_id, user_id)
 
 
 async def update_couple(
-    conn: AsyncConnection, couple_id: uuid.UUID, data: CoupleUpdate
+    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID, data: CoupleUpdate
 ) -> CouplePublic:
     changes: dict[str, Any] = data.model_dump(mode="json", exclude_unset=True, exclude={"weights"})
     if data.weights is not None:
@@ -215,10 +243,10 @@ async def update_couple(
             }
         )
     if not changes:
-        return await get_couple(conn, couple_id)
+        return await get_couple(conn, couple_id, caller_id)
     # A new time zone or week start moves every bid's week: a trigger on `couples`
     # counts them again in this transaction (alembic/versions/0006).
     await conn.execute(
         sa.update(_couples).where(_couples.c.id == couple_id).values(**changes, updated_at=utcnow())
     )
-    return await get_couple(conn, couple_id)
+    return await get_couple(conn, couple_id, caller_id)

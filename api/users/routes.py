@@ -11,7 +11,12 @@ from models.user import UserPublic, UserUpdate
 router = APIRouter(prefix="/me", tags=["me"], responses=problems(503))
 
 
-@router.get("", responses=problems(401))
+@router.get(
+    "",
+    responses=problems(401),
+    description="The caller's account, with the profile (`love_languages`, "
+    "`attachment_style`) and whether the partner sees it (`share_profile`).",
+)
 async def read_me(caller: CallerDep, conn: Transaction) -> UserPublic:
     user = await service.get_user(conn, caller.id)
     if user is None:
@@ -22,9 +27,14 @@ async def read_me(caller: CallerDep, conn: Transaction) -> UserPublic:
 @router.patch(
     "",
     responses=problems(401, 422),
-    description="Change `display_name`, `timezone`, `love_languages` or `attachment_style` "
-    "(null clears it). Fields left out stay as they are; in `love_languages`, a list "
-    "given (`give` or `receive`) replaces that list and one left out stays.",
+    description="Change `display_name`, `timezone`, `love_languages`, `attachment_style` "
+    "(null clears it) or `share_profile`. Fields left out stay as they are; in "
+    "`love_languages`, a list given (`give` or `receive`) replaces that list and one left "
+    "out stays. `share_profile` (a boolean, true for a new account; null is refused) says "
+    "whether the partner sees `love_languages` and `attachment_style` in the couple "
+    "(`GET /couples/{couple_id}` and every couple answer); a change shows on the "
+    "partner's next read. The caller's own entry in the couple always shows them. "
+    "Therapists never see them.",
 )
 async def update_me(body: UserUpdate, caller: CallerDep, conn: Transaction) -> UserPublic:
     user = await service.update_user(conn, caller.id, body)

@@ -20,6 +20,7 @@ _PUBLIC_COLUMNS = (
     _users.c.account_type,
     _users.c.love_languages,
     _users.c.attachment_style,
+    _users.c.share_profile,
 )
 
 

@@ -18,6 +18,7 @@ USER_FIELDS = {
     "account_type",
     "love_languages",
     "attachment_style",
+    "share_profile",
 }
 
 
@@ -39,6 +40,7 @@ async def test_register_returns_the_user_with_defaults(client):
     assert user["account_type"] == "partner"
     assert user["love_languages"] == {"give": [], "receive": []}
     assert user["attachment_style"] is None
+    assert user["share_profile"] is True
     assert PASSWORD not in response.text
 
 

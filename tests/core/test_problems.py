@@ -93,7 +93,7 @@ def _nullable(schema: dict[str, Any]) -> bool:
 @pytest.mark.parametrize(
     ("model", "fields"),
     [
-        ("UserUpdate", ["display_name", "timezone", "love_languages"]),
+        ("UserUpdate", ["display_name", "timezone", "love_languages", "share_profile"]),
         ("CoupleUpdate", ["timezone", "week_starts", "weights"]),
         ("WeightsUpdate", ["toward", "away", "against"]),
         ("BidUpdate", ["kind", "occurred_at", "private", "repair"]),

@@ -41,8 +41,15 @@ async def read(client: httpx.AsyncClient, couple: Couple, person: Person) -> dic
     return response.json()
 
 
-def partners_of(person: Person) -> dict[str, str]:
-    return {"id": person.id, "display_name": person.user["display_name"]}
+def partners_of(person: Person) -> dict[str, Any]:
+    """The partner's entry in a couple as registered: a profile with nothing chosen,
+    shared (the default)."""
+    return {
+        "id": person.id,
+        "display_name": person.user["display_name"],
+        "love_languages": {"give": [], "receive": []},
+        "attachment_style": None,
+    }
 
 
 async def expire_invites(conn: AsyncConnection, couple: Couple, ago: timedelta) -> None:

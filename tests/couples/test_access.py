@@ -8,6 +8,7 @@ import pytest
 from tests.couples.helpers import COUPLES, join, read
 from tests.factories import make_couple, register
 from tests.http import assert_problem
+from tests.therapists.helpers import grant_both
 
 COUPLE_ROUTES = [
     pytest.param("GET", "", None, id="GET couple"),
@@ -39,11 +40,14 @@ async def test_a_partner_of_another_couple_gets_404(client, couple, stranger, me
 
 @pytest.mark.parametrize(("method", "suffix", "body"), COUPLE_ROUTES)
 async def test_a_therapist_gets_404_on_a_couple(client, couple, method, suffix, body):
+    # Both partners' grants open the therapist's figures, never the couple itself.
     therapist = await register(client, "Dr", account_type="therapist")
+    await grant_both(client, couple, therapist)
     response = await client.request(
         method, couple.path + suffix, json=body, headers=therapist.headers
     )
     assert_problem(response, 404)
+    assert (await read(client, couple, couple.first))["name"] is None
 
 
 NO_TOKEN_ROUTES = [

@@ -295,13 +295,18 @@ def _user(zone: str) -> dict[str, Any]:
     }
 
 
+# `users` as 0003 left it: an insert through the head's table would name columns added
+# later (0007's `share_profile`), which a 0003 database does not have.
+_users_0003 = sa.table("users", *(sa.column(name, _users.c[name].type) for name in _user("UTC")))
+
+
 async def _stored_couple(conn: Any, zone: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
     """A couple in `zone`, its two partners (the first in `zone` too), and bids each way.
     The ids of the couple and its partners."""
     now = datetime.now(UTC)
     ana, ben = _user(zone), _user("UTC")
     couple_id = uuid.uuid4()
-    await conn.execute(sa.insert(_users), [ana, ben])
+    await conn.execute(sa.insert(_users_0003), [ana, ben])
     await conn.execute(
         sa.insert(_couples).values(
             id=couple_id,

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FEATURES = ("auth", "bids", "couples", "health", "therapists", "trends", "users")
+# Every package under api/ but core, and the one-module feature: a feature added is
+# checked without being listed.
+FEATURES = (
+    *sorted(
+        path.name
+        for path in (ROOT / "api").iterdir()
+        if (path / "__init__.py").exists() and path.name != "core"
+    ),
+    "health",
+)
 PUBLIC = ("service", "access", "params")
 
 
@@ -44,6 +53,10 @@ def feature_of(module: str) -> str | None:
     if len(parts) >= 2 and parts[0] == "api" and parts[1] in FEATURES:
         return parts[1]
     return None
+
+
+def test_the_features_are_found() -> None:
+    assert {"activities", "bids", "checkins", "digest", "health", "trends"} <= set(FEATURES)
 
 
 def refusal(importer: str, imported: str) -> str | None:

@@ -6,7 +6,8 @@ answer checked against the expected status in `MATRIX`.
 A route added without an entry in `MATRIX` fails (`test_every_route_is_in_the_matrix`
 and its own parametrized case), and so does an entry for a route that is gone. Every
 refused call is also checked to have changed nothing the couple's first partner can
-see of the couple: the couple, its bids, its grants and its access log."""
+see of the couple: the couple, its bids, check-ins and activities, its grants and its access
+log."""
 
 import re
 import uuid
@@ -40,14 +41,20 @@ class Who(StrEnum):
 ORDER = (Who.ANONYMOUS, Who.OTHER_PARTNER, Who.OTHER_THERAPIST, Who.THERAPIST, Who.PARTNER)
 
 
+# The date of the first partner's check-in in the world: any past date will do.
+CHECKIN_DATE = "2026-01-05"
+
+
 @dataclass
 class World:
-    """A couple with one bid logged by its first partner, another couple, therapist A
-    with both partners' grants on the couple, and therapist B with none."""
+    """A couple with one bid, one check-in and one activity logged by its first
+    partner, another couple, therapist A with both partners' grants on the couple, and
+    therapist B with none."""
 
     client: httpx.AsyncClient
     couple: Couple
     bid: dict[str, Any]
+    activity: dict[str, Any]
     other: Couple
     therapist: Person
     outsider_therapist: Person
@@ -69,6 +76,8 @@ class World:
         return {
             "couple_id": self.couple.id,
             "bid_id": self.bid["id"],
+            "activity_id": self.activity["id"],
+            "date": CHECKIN_DATE,
             "therapist_id": self.therapist.id,
         }
 
@@ -78,6 +87,18 @@ async def build_world(client: httpx.AsyncClient) -> World:
     assert couple.second is not None
     bid = await client.post(couple.bids, json={"kind": "humor"}, headers=couple.first.headers)
     assert bid.status_code == 201, bid.text
+    checkin = await client.put(
+        f"{couple.path}/checkins/{CHECKIN_DATE}",
+        json={"connection": 7, "stress": 3, "signs": ["poor_listening"]},
+        headers=couple.first.headers,
+    )
+    assert checkin.status_code == 201, checkin.text
+    activity = await client.post(
+        f"{couple.path}/activities",
+        json={"kind": "date_night", "occurred_at": "2026-01-09T19:00:00Z"},
+        headers=couple.first.headers,
+    )
+    assert activity.status_code == 201, activity.text
     other = await make_couple(client)
     therapist = await register(client, "Tess", account_type="therapist")
     outsider = await register(client, "Omar", account_type="therapist")
@@ -89,7 +110,7 @@ async def build_world(client: httpx.AsyncClient) -> World:
         )
         assert granted.status_code == 201, granted.text
     assert granted.json()["status"] == "active", granted.text
-    return World(client, couple, bid.json(), other, therapist, outsider)
+    return World(client, couple, bid.json(), activity.json(), other, therapist, outsider)
 
 
 @pytest.fixture
@@ -201,6 +222,8 @@ def therapist_route(without_access: int) -> Expect:
 
 COUPLE = "/api/v1/couples/{couple_id}"
 BID = COUPLE + "/bids/{bid_id}"
+CHECKIN = COUPLE + "/checkins/{date}"
+ACTIVITY = COUPLE + "/activities/{activity_id}"
 
 MATRIX: dict[str, Row] = {
     # Service checks and accounts: public.
@@ -229,6 +252,20 @@ MATRIX: dict[str, Row] = {
     f"PATCH {BID}": Row(couple_route(200), fixed({"kind": "play"})),
     f"DELETE {BID}": Row(couple_route(204), destructive=True),
     f"PUT {BID}/perception": Row(couple_route(200), fixed({"response": "toward"})),
+    # The first partner checked in for the date already: the put replaces it.
+    f"PUT {CHECKIN}": Row(couple_route(200), fixed({"connection": 6, "stress": 4})),
+    f"GET {COUPLE}/checkins": Row(couple_route(200)),
+    f"GET {CHECKIN}": Row(couple_route(200)),
+    f"DELETE {CHECKIN}": Row(couple_route(204), destructive=True),
+    f"POST {COUPLE}/activities": Row(
+        couple_route(201), fixed({"kind": "other", "occurred_at": "2026-01-10T10:00:00Z"})
+    ),
+    f"GET {COUPLE}/activities": Row(couple_route(200)),
+    f"GET {ACTIVITY}": Row(couple_route(200)),
+    # The partner of the couple logged the activity.
+    f"PATCH {ACTIVITY}": Row(couple_route(200), fixed({"kind": "checkin_talk"})),
+    f"DELETE {ACTIVITY}": Row(couple_route(204), destructive=True),
+    f"GET {COUPLE}/digest": Row(couple_route(200)),
     f"GET {COUPLE}/trends/weekly": Row(couple_route(200)),
     f"GET {COUPLE}/bank-account": Row(couple_route(200)),
     # The first partner granted therapist A while the world was built: 200, nothing new.
@@ -301,14 +338,18 @@ Snapshot = list[tuple[int, Any]]
 
 
 async def snapshot(world: World) -> Snapshot:
-    """What the couple's first partner sees of the couple, its bids, its grants and its
-    access log: a refused call must leave all of it as it was."""
+    """What the couple's first partner sees of the couple, its bids, check-ins and
+    activities, its grants and its access log: a refused call must leave all of it as it
+    was."""
     couple = world.couple
     seen = []
     for path in (
         couple.path,
         couple.bids,
         f"{couple.bids}/{world.bid['id']}",
+        f"{couple.path}/checkins",
+        f"{couple.path}/activities",
+        f"{couple.path}/activities/{world.activity['id']}",
         f"{couple.path}/therapists",
         f"{couple.path}/access-log",
     ):

@@ -27,6 +27,8 @@ async def patch_me(
         {"love_languages": {"give": ["acts", "time"], "receive": ["words", "touch", "gifts"]}},
         {"attachment_style": "anxious"},
         {"display_name": "Sam R.", "timezone": "America/Sao_Paulo", "attachment_style": "secure"},
+        {"share_profile": False},
+        {"share_profile": False, "love_languages": {"give": ["time"], "receive": []}},
     ],
 )
 async def test_patch_me_changes_only_what_is_given(client, change):
@@ -83,6 +85,40 @@ async def test_patch_me_with_nothing_changes_nothing(client):
     assert response.json() == person.user
 
 
+async def test_a_new_account_shares_its_profile(client):
+    person = await register(client)
+    assert person.user["share_profile"] is True
+    assert (await read_me(client, person))["share_profile"] is True
+
+
+async def test_patch_me_turns_sharing_off_and_on_again(client):
+    person = await register(client)
+    off = await patch_me(client, person, {"share_profile": False})
+    assert off.status_code == 200, off.text
+    assert off.json()["share_profile"] is False
+    assert (await read_me(client, person))["share_profile"] is False
+    # Fields left out stay: a later change of another field keeps sharing off.
+    assert (await patch_me(client, person, {"attachment_style": "secure"})).json()[
+        "share_profile"
+    ] is False
+
+    on = await patch_me(client, person, {"share_profile": True})
+
+    assert on.status_code == 200, on.text
+    assert await read_me(client, person) == {
+        **person.user,
+        "attachment_style": "secure",
+        "share_profile": True,
+    }
+
+
+async def test_patch_me_without_a_token_leaves_sharing_as_it_was(client):
+    person = await register(client)
+    response = await client.patch(ME, json={"share_profile": False})
+    assert_problem(response, 401)
+    assert (await read_me(client, person))["share_profile"] is True
+
+
 async def test_patch_me_changes_only_the_caller(client):
     person = await register(client, "Ana")
     partner = await register(client, "Ben")
@@ -109,6 +145,12 @@ async def test_patch_me_changes_only_the_caller(client):
         ({"love_languages": {"give": "words", "receive": []}}, "love_languages.give"),
         ({"love_languages": {"give": [], "receive": [], "share": []}}, "love_languages.share"),
         ({"attachment_style": "clingy"}, "attachment_style"),
+        ({"share_profile": None}, "share_profile"),
+        ({"share_profile": "yes"}, "share_profile"),
+        ({"share_profile": "false"}, "share_profile"),
+        ({"share_profile": 1}, "share_profile"),
+        ({"share_profile": 0}, "share_profile"),
+        ({"share_profile": {}}, "share_profile"),
         # Ownership, identity and role are never taken from a body.
         ({"email": "new@example.org"}, "email"),
         ({"account_type": "therapist"}, "account_type"),

@@ -1,0 +1,254 @@
+"""Shared activities: idempotent creation, listing, changes by their logger, deletion as
+tombstones. The weekly rollup and `bid_versions` follow from triggers (migration 0007):
+nothing here counts."""
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.bids.service import EARLIEST, MAX_FUTURE
+from api.core import cursor as cursors
+from api.core.conditional import etag_listed
+from api.core.db import insert_or_skip
+from api.core.errors import Problem, invalid, not_found
+from api.core.sql import Record
+from models.activity import Activity, ActivityCreate, ActivityPublic, ActivityUpdate
+from models.base import utcnow
+from models.vocabulary import ActivityKind
+
+_activities: sa.Table = Activity.__table__  # type: ignore[attr-defined]
+
+
+def _check_occurred_at(occurred_at: datetime, now: datetime) -> None:
+    # The same window as bids: a couple may backfill its history, not log the future.
+    if occurred_at > now + MAX_FUTURE:
+        raise invalid("occurred_at", "may not be more than 5 minutes in the future")
+    if occurred_at < EARLIEST:
+        raise invalid("occurred_at", "may not be before 1900-01-01T00:00:00Z")
+
+
+def to_public(row: Record) -> ActivityPublic:
+    return ActivityPublic(
+        id=row["id"],
+        couple_id=row["couple_id"],
+        logged_by=row["logged_by"],
+        kind=row["kind"],
+        occurred_at=row["occurred_at"],
+        duration_minutes=row["duration_minutes"],
+        note=row["note"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def etag(row: Record) -> str:
+    """Both partners see the same activity (no note is private), so one tag serves both."""
+    return f'"{row["version"]}"'
+
+
+def request_digest(body: ActivityCreate) -> str:
+    """The create request once parsed: the same instant in any offset (`Instant` is UTC),
+    60 and 60.0 minutes, and defaults written or left out give the same digest."""
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+async def create_activity(
+    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID, body: ActivityCreate
+) -> tuple[Record, bool]:
+    """The stored activity, and whether it was created now (False: a replay of the same
+    create). The caller is a partner of the couple (the route's guard)."""
+    now = utcnow()
+    _check_occurred_at(body.occurred_at, now)
+    activity_id = body.id or uuid.uuid4()
+    digest = request_digest(body)
+    values: dict[str, Any] = {
+        "id": activity_id,
+        "couple_id": couple_id,
+        "logged_by": caller_id,
+        "kind": body.kind.value,
+        "occurred_at": body.occurred_at,
+        "duration_minutes": body.duration_minutes,
+        "note": body.note,
+        "version": 1,
+        "request_digest": digest,
+        "created_at": now,
+        "updated_at": now,
+        "deleted_at": None,
+    }
+    # A taken id writes nothing and aborts nothing: a concurrent create of the same id
+    # waits here for the other to commit, then finds its row below (200 or 409).
+    inserted = (
+        await conn.execute(
+            insert_or_skip(conn, _activities).values(**values).returning(*_activities.c)
+        )
+    ).first()
+    if inserted is not None:
+        created: Record = inserted._mapping
+        return created, True
+    existing = (
+        await conn.execute(sa.select(_activities).where(_activities.c.id == activity_id))
+    ).first()
+    if (
+        existing is not None
+        and existing.couple_id == couple_id
+        and existing.logged_by == caller_id
+        and existing.request_digest == digest
+        and existing.deleted_at is None
+    ):
+        replayed: Record = existing._mapping
+        return replayed, False
+    raise Problem(
+        409,
+        "An activity with this id exists already, created with another body or deleted.",
+        code="id-conflict",
+    )
+
+
+async def list_activities(
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    kind: ActivityKind | None,
+    logged_by: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ActivityPublic], str | None]:
+    table = _activities
+    query = sa.select(table).where(table.c.couple_id == couple_id, table.c.deleted_at.is_(None))
+    if since is not None:
+        query = query.where(table.c.occurred_at >= since)
+    if until is not None:
+        query = query.where(table.c.occurred_at < until)
+    if kind is not None:
+        query = query.where(table.c.kind == kind.value)
+    if logged_by is not None:
+        query = query.where(table.c.logged_by == logged_by)
+    rows, next_cursor = await cursors.newest_first(
+        conn, query, table.c.occurred_at, table.c.id, cursor=cursor, limit=limit
+    )
+    return [to_public(row) for row in rows], next_cursor
+
+
+async def get_activity_row(
+    conn: AsyncConnection, couple_id: uuid.UUID, activity_id: uuid.UUID
+) -> Record:
+    row = (
+        await conn.execute(
+            sa.select(_activities).where(
+                _activities.c.id == activity_id,
+                _activities.c.couple_id == couple_id,
+                _activities.c.deleted_at.is_(None),
+            )
+        )
+    ).first()
+    if row is None:
+        raise not_found("activity")
+    return row._mapping
+
+
+async def read_activity(
+    conn: AsyncConnection, couple_id: uuid.UUID, activity_id: uuid.UUID, if_none_match: str | None
+) -> tuple[Record, bool]:
+    """The activity, and whether the copy the caller holds (`If-None-Match`) is current."""
+    row = await get_activity_row(conn, couple_id, activity_id)
+    held = if_none_match is not None and etag_listed(if_none_match, etag(row), weak=True)
+    return row, held
+
+
+def _check_if_match(if_match: str | None, row: Record) -> None:
+    """A missing `If-Match` means an unconditional change; a stale one is a 412."""
+    current = etag(row)
+    if if_match is None or etag_listed(if_match, current, weak=False):
+        return
+    raise Problem(
+        412,
+        f"The activity has changed since that version; its ETag is now {current}.",
+        code="stale-version",
+        headers={"ETag": current},
+    )
+
+
+def _own(row: Record, caller_id: uuid.UUID) -> None:
+    if row["logged_by"] != caller_id:
+        raise Problem(
+            403,
+            "Only the partner who logged this activity may change or delete it.",
+            code="not-logger",
+        )
+
+
+async def _write(
+    conn: AsyncConnection, row: Record, changes: dict[str, Any], now: datetime, *, conditional: bool
+) -> Record:
+    """Apply changes. A conditional change (`If-Match` given) applies only to the version
+    that was read, else 412; an unconditional one to whatever is current."""
+    where = [_activities.c.id == row["id"], _activities.c.deleted_at.is_(None)]
+    if conditional:
+        where.append(_activities.c.version == row["version"])
+    updated = (
+        await conn.execute(
+            sa.update(_activities)
+            .where(*where)
+            .values(**changes, version=_activities.c.version + 1, updated_at=now)
+            .returning(*_activities.c)
+        )
+    ).first()
+    if updated is None and conditional:
+        raise Problem(
+            412, "The activity changed while this request ran; read it again.", code="stale-version"
+        )
+    if updated is None:
+        raise not_found("activity")  # deleted while this request ran
+    changed: Record = updated._mapping
+    return changed
+
+
+async def update_activity(
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    caller_id: uuid.UUID,
+    body: ActivityUpdate,
+    if_match: str | None,
+) -> Record:
+    row = await get_activity_row(conn, couple_id, activity_id)
+    _own(row, caller_id)
+    _check_if_match(if_match, row)
+    changes = body.model_dump(exclude_unset=True)
+    now = utcnow()
+    if "occurred_at" in changes:
+        _check_occurred_at(changes["occurred_at"], now)
+    if "kind" in changes:
+        changes["kind"] = ActivityKind(changes["kind"]).value
+    if not changes:
+        return row
+    return await _write(conn, row, changes, now, conditional=if_match is not None)
+
+
+async def delete_activity(
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    caller_id: uuid.UUID,
+    if_match: str | None,
+) -> None:
+    row = await get_activity_row(conn, couple_id, activity_id)
+    _own(row, caller_id)
+    _check_if_match(if_match, row)
+    now = utcnow()
+    # The tombstone keeps what sync needs: not the words, nor a digest of them (a short
+    # note could be guessed back from it). No request's digest is empty, so replaying
+    # the id stays a conflict.
+    await _write(
+        conn,
+        row,
+        {"deleted_at": now, "note": None, "request_digest": ""},
+        now,
+        conditional=if_match is not None,
+    )

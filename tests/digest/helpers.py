@@ -1,0 +1,198 @@
+"""Weeks built by hand in the shape of the trends response (as JSON), and the calls of
+the digest tests."""
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import httpx
+
+from api.digest.catalogue import CATALOGUES, Catalogue
+from api.digest.compose import Partner, Sentence, compose
+from models import calendar
+from models.vocabulary import SIGNS, ActivityKind
+from tests.factories import Couple, Person
+
+ANA = "11111111-1111-4111-8111-111111111111"
+BEN = "22222222-2222-4222-8222-222222222222"
+WEIGHTS = (1, -5, -5)
+ENGLISH: Catalogue = CATALOGUES.get("en")
+
+
+def week(
+    responses: Mapping[str, tuple[int, int, int]] | None = None,
+    *,
+    start: str = "2024-05-06",
+    pending: int = 0,
+    repairs: int = 0,
+    checkins: Mapping[str, Any] | None = None,
+    activities: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A week whose bids were answered as `responses` says: for each responder, the
+    (toward, away, against) of the bids they received; the other partner made them."""
+    responses = responses or {}
+    toward = sum(counts[0] for counts in responses.values())
+    away = sum(counts[1] for counts in responses.values())
+    against = sum(counts[2] for counts in responses.values())
+    answered = toward + away + against
+    deposits = toward * WEIGHTS[0]
+    withdrawals = -(away * WEIGHTS[1] + against * WEIGHTS[2])
+    by_partner = {}
+    for partner, other in ((ANA, BEN), (BEN, ANA)):
+        received = responses.get(partner, (0, 0, 0))
+        made = responses.get(other, (0, 0, 0))
+        by_partner[partner] = {
+            "bids_made": sum(made),
+            "bids_received": sum(received),
+            "turn_toward_rate": received[0] / sum(received) if sum(received) else None,
+            "toward": received[0],
+            "away": received[1],
+            "against": received[2],
+        }
+    built: dict[str, Any] = {
+        "week_start": start,
+        "bids": answered + pending,
+        "toward": toward,
+        "away": away,
+        "against": against,
+        "pending": pending,
+        "turn_toward_rate": toward / answered if answered else None,
+        "deposits": deposits,
+        "withdrawals": withdrawals,
+        "net": deposits - withdrawals,
+        "balance": deposits - withdrawals,
+        "perception_agreement": None,
+        "repairs": repairs,
+        "by_partner": by_partner,
+        "checkins": checkin_figures(**(checkins or {})),
+        "activities": activity_figures(**(activities or {})),
+    }
+    return built
+
+
+def checkin_figures(
+    count: int = 0,
+    connection: float | None = None,
+    stress: float | None = None,
+    signs: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    return {
+        "count": count,
+        "connection_avg": connection,
+        "stress_avg": stress,
+        "signs": {sign.value: (signs or {}).get(sign.value, 0) for sign in SIGNS},
+    }
+
+
+def activity_figures(minutes: int = 0, **kinds: int) -> dict[str, Any]:
+    return {
+        "count": sum(kinds.values()),
+        "minutes": minutes,
+        "kinds": {kind.value: kinds.get(kind.value, 0) for kind in ActivityKind},
+    }
+
+
+def summary(*codes: str) -> dict[str, Any]:
+    return {
+        "turn_toward_rate_4w": None,
+        "direction": "steady",
+        "turn_toward_change": None,
+        "pursuer_distancer": None,
+        "flags": [{"code": code, "detail": "..."} for code in codes],
+    }
+
+
+def digest_of(
+    *weeks: dict[str, Any],
+    flags: tuple[str, ...] = (),
+    flags_before: tuple[str, ...] = (),
+    caller: str = ANA,
+    catalogue: Catalogue = ENGLISH,
+) -> list[Sentence]:
+    """The digest of the last of `weeks` for `caller`, whose partner is the other one."""
+    partner = Partner(BEN, "Ben") if caller == ANA else Partner(ANA, "Ana")
+    return compose(
+        list(weeks), summary(*flags), caller, partner, catalogue, flags_before=flags_before
+    )
+
+
+def texts(sentences: list[Sentence]) -> list[str]:
+    return [sentence.text for sentence in sentences]
+
+
+def by_figure(sentences: list[Sentence]) -> dict[str, str]:
+    return {sentence.figure: sentence.text for sentence in sentences}
+
+
+async def get_digest(
+    client: httpx.AsyncClient, couple: Couple, person: Person | None = None, **params: Any
+) -> httpx.Response:
+    return await client.get(
+        f"{couple.path}/digest", params=params, headers=(person or couple.first).headers
+    )
+
+
+SECRET = "words only the note holds"
+
+
+def current_week(timezone: str = "UTC", week_starts: str = "monday") -> date:
+    return calendar.week_of(calendar.local_date(datetime.now(UTC), timezone), week_starts)
+
+
+def last_week() -> date:
+    return current_week() - calendar.WEEK
+
+
+def at(day: date, hour: int = 12) -> str:
+    """Noon (or `hour`) of a day in UTC, the test couples' time zone."""
+    return datetime.combine(day, time(hour), tzinfo=UTC).isoformat()
+
+
+async def log(
+    client: httpx.AsyncClient,
+    couple: Couple,
+    by: Person,
+    day: date,
+    response: str,
+    count: int = 1,
+    **extra: Any,
+) -> None:
+    for _ in range(count):
+        body = {"kind": "humor", "occurred_at": at(day), "response": response, **extra}
+        created = await client.post(couple.bids, json=body, headers=by.headers)
+        assert created.status_code == 201, created.text
+
+
+async def log_two_weeks(client: httpx.AsyncClient, couple: Couple) -> None:
+    """Last week: Ana made 11 bids, Ben turned toward 9 and away from 2; Ben made 8,
+    Ana turned toward 7 (one a repair) and against 1. The week before: Ana made 10,
+    Ben turned toward 6. Each bidder logs their own bids with their view."""
+    assert couple.second is not None
+    ana, ben = couple.first, couple.second
+    week, before = last_week(), last_week() - calendar.WEEK
+    await log(client, couple, ana, week + timedelta(days=1), "toward", 9, note=SECRET)
+    await log(client, couple, ana, week + timedelta(days=2), "away", 2)
+    await log(client, couple, ben, week + timedelta(days=3), "toward", 6)
+    await log(client, couple, ben, week + timedelta(days=3), "toward", repair=True)
+    await log(client, couple, ben, week + timedelta(days=6), "against", private=True, note=SECRET)
+    await log(client, couple, ana, before, "toward", 6)
+    await log(client, couple, ana, before + timedelta(days=6), "away", 4)
+
+
+COUPLE_SENTENCES = [
+    ("bids", "Together you logged 19 bids this week."),
+    (
+        "turn_toward_rate",
+        "Together you turned toward 84% of the bids answered this week, up from 60%.",
+    ),
+    ("repairs", "1 repair attempt this week: reaching back after a hard moment matters."),
+    (
+        "net",
+        "Your shared emotional bank account grew by 1 point this week: every turn toward is "
+        "a deposit.",
+    ),
+]
+
+
+def sentences(body: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(sentence["figure"], sentence["text"]) for sentence in body["sentences"]]

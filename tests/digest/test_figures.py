@@ -1,0 +1,225 @@
+"""Every sentence of a digest tells its figure: the figure it names is in the trends
+read of that week, and the first number the sentence shows is that figure. And the
+check-ins and shared activities of a week, logged through the API, in words."""
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from models import calendar
+from tests.digest.helpers import SECRET, at, get_digest, last_week, log, log_two_weeks, sentences
+from tests.factories import Couple, Person
+
+
+async def trends_of_week(
+    client: httpx.AsyncClient, couple: Couple, person: Person, week_start: str
+) -> dict[str, Any]:
+    read = await client.get(
+        f"{couple.path}/trends/weekly",
+        params={"end": week_start, "weeks": 8},
+        headers=person.headers,
+    )
+    assert read.status_code == 200, read.text
+    return read.json()
+
+
+def resolve(trends: dict[str, Any], week_start: str, figure: str) -> Any:
+    """The value a figure path names in the trends read: the flag itself for
+    `summary.flags.<code>`, else the value in the week's entry."""
+    if figure.startswith("summary.flags."):
+        code = figure.removeprefix("summary.flags.")
+        return next(flag for flag in trends["summary"]["flags"] if flag["code"] == code)
+    value: Any = next(week for week in trends["weeks"] if week["week_start"] == week_start)
+    for part in figure.split("."):
+        value = value[part]
+    return value
+
+
+def assert_tells_its_figure(text: str, figure: str, value: Any) -> None:
+    shown = re.search(r"\d+(?:\.\d+)?", text)
+    if figure.startswith("summary.flags."):
+        assert isinstance(value, dict), value
+        return
+    assert isinstance(value, int | float) and not isinstance(value, bool), (figure, value)
+    if shown is None:
+        # Said in words: "nothing was logged", "held even", "came up once".
+        assert value in (0, 1), (text, figure, value)
+        return
+    number = float(shown.group())
+    if figure == "turn_toward_rate":
+        assert abs(number - value * 100) <= 0.5, (text, value)
+    elif figure.endswith("_avg"):
+        assert abs(number - value) <= 0.05 + 1e-9, (text, value)
+    elif figure == "net":
+        assert number == abs(value), (text, value)
+    else:
+        assert number == value, (text, value)
+
+
+async def assert_every_sentence_tells_its_figure(
+    client: httpx.AsyncClient, couple: Couple, person: Person, **params: Any
+) -> list[tuple[str, str]]:
+    read = await get_digest(client, couple, person, **params)
+    assert read.status_code == 200, read.text
+    digest = read.json()
+    trends = await trends_of_week(client, couple, person, digest["week_start"])
+    assert trends["weeks"][-1]["week_start"] == digest["week_start"]
+    assert digest["sentences"]
+    for sentence in digest["sentences"]:
+        value = resolve(trends, digest["week_start"], sentence["figure"])
+        assert_tells_its_figure(sentence["text"], sentence["figure"], value)
+    return sentences(digest)
+
+
+async def check_in(
+    client: httpx.AsyncClient,
+    couple: Couple,
+    person: Person,
+    day: date,
+    connection: int,
+    stress: int,
+    *signs: str,
+) -> None:
+    put = await client.put(
+        f"{couple.path}/checkins/{day.isoformat()}",
+        json={
+            "connection": connection,
+            "stress": stress,
+            "signs": list(signs),
+            "note": SECRET,
+            "private": True,
+        },
+        headers=person.headers,
+    )
+    assert put.status_code in (200, 201), put.text
+
+
+async def log_activity(
+    client: httpx.AsyncClient,
+    couple: Couple,
+    person: Person,
+    day: date,
+    kind: str,
+    minutes: int | None = None,
+) -> None:
+    body: dict[str, Any] = {"kind": kind, "occurred_at": at(day, 19), "note": SECRET}
+    if minutes is not None:
+        body["duration_minutes"] = minutes
+    created = await client.post(f"{couple.path}/activities", json=body, headers=person.headers)
+    assert created.status_code == 201, created.text
+
+
+async def log_habits(client: httpx.AsyncClient, couple: Couple) -> None:
+    """Last week: three check-ins (connection 8, 7 and 6; stress 7, 8 and 6; poor
+    listening in all three, unhappiness in one), two date nights (120 and 60 minutes)
+    and a shared activity with no duration. The week before: one check-in
+    (connection 5, stress 3, poor listening)."""
+    assert couple.second is not None
+    ana, ben = couple.first, couple.second
+    week, before = last_week(), last_week() - calendar.WEEK
+    await check_in(
+        client, couple, ana, week + timedelta(days=1), 8, 7, "poor_listening", "unhappiness"
+    )
+    await check_in(client, couple, ana, week + timedelta(days=2), 7, 8, "poor_listening")
+    await check_in(client, couple, ben, week + timedelta(days=1), 6, 6, "poor_listening")
+    await check_in(client, couple, ben, before + timedelta(days=3), 5, 3, "poor_listening")
+    await log_activity(client, couple, ana, week + timedelta(days=4), "date_night", 120)
+    await log_activity(client, couple, ben, week + timedelta(days=5), "date_night", 60)
+    await log_activity(client, couple, ben, week + timedelta(days=6), "shared_activity")
+
+
+HABIT_SENTENCES = [
+    (
+        "checkins.connection_avg",
+        "Connection averaged 7.0 out of 10 across 3 check-ins, up from 5.0.",
+    ),
+    (
+        "checkins.stress_avg",
+        "Stress from outside the relationship averaged 7.0 out of 10. Stress like that can "
+        "make turning toward each other harder, for anyone.",
+    ),
+    (
+        "checkins.signs.poor_listening",
+        "Poor listening came up 3 times in your check-ins this week, up from once.",
+    ),
+    (
+        "checkins.signs.unhappiness",
+        "Unhappiness came up once in your check-ins this week, up from none the week before.",
+    ),
+    (
+        "activities.kinds.date_night",
+        "2 date nights and 1 shared activity this week, 180 minutes together.",
+    ),
+]
+
+
+async def test_every_sentence_tells_its_figure_from_both_sides(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    assert couple.second is not None
+    await log_two_weeks(client, couple)
+    await log_habits(client, couple)
+    for person in (couple.first, couple.second):
+        found = await assert_every_sentence_tells_its_figure(client, couple, person)
+        assert len(found) == 4 + 2 + len(HABIT_SENTENCES)
+        before = last_week() - calendar.WEEK
+        await assert_every_sentence_tells_its_figure(
+            client, couple, person, week=before.isoformat()
+        )
+
+
+async def test_the_checkins_and_shared_time_of_the_week_in_words(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    assert couple.second is not None
+    await log_habits(client, couple)
+    for person in (couple.first, couple.second):
+        read = await get_digest(client, couple, person)
+        assert read.status_code == 200, read.text
+        assert sentences(read.json()) == HABIT_SENTENCES
+        assert SECRET not in read.text
+
+
+async def test_four_weeks_without_shared_time_after_some(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    week = last_week()
+    await log_activity(client, couple, couple.first, week - 6 * calendar.WEEK, "date_night", 90)
+    await check_in(client, couple, couple.first, week + timedelta(days=2), 8, 2)
+    found = await assert_every_sentence_tells_its_figure(client, couple, couple.first)
+    assert (
+        "summary.flags.no-shared-time",
+        "No date night or shared activity logged for four weeks: the research ties shared "
+        "time to turning toward.",
+    ) in found
+    # The flag has been up for weeks: it is told by the shared-time sentence alone.
+    assert [figure for figure, _ in found].count("summary.flags.no-shared-time") == 1
+
+
+async def test_a_flag_is_told_in_the_week_it_is_raised_and_not_again(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    """Four weeks in a row with 1 of 5 bids turned toward: `turn-toward-low` (three
+    such weeks) is raised in the third and still up in the fourth."""
+    week = last_week()
+    for back in range(4):
+        day = week - back * calendar.WEEK + timedelta(days=2)
+        await log(client, couple, couple.first, day, "toward")
+        await log(client, couple, couple.first, day, "away", 4)
+    flag = (
+        "summary.flags.turn-toward-low",
+        "Turning toward has been under half for three weeks. Small moments of noticing each "
+        "other count, and they add up.",
+    )
+    third = (week - calendar.WEEK).isoformat()
+    assert flag in await assert_every_sentence_tells_its_figure(
+        client, couple, couple.first, week=third
+    )
+    second = await get_digest(client, couple, week=(week - 2 * calendar.WEEK).isoformat())
+    assert flag[0] not in second.text
+    fourth = await assert_every_sentence_tells_its_figure(client, couple, couple.first)
+    trends = await trends_of_week(client, couple, couple.first, week.isoformat())
+    assert "turn-toward-low" in [each["code"] for each in trends["summary"]["flags"]]
+    assert flag not in fourth
