@@ -1,4 +1,5 @@
-"""A demo database: one simulated couple per profile, ready for `make run`.
+"""A demo database: one simulated couple per profile, with bids, check-ins and shared
+activities, ready for `make run`.
 
 python -m simulation.demo [--database ./demo.db] [--seed 1] [--weeks 26]
 """
@@ -8,7 +9,7 @@ import asyncio
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,8 +19,9 @@ from alembic import command
 from api.auth.passwords import hash_password
 from api.core.db import create_engine
 from api.core.settings import get_settings
+from models.vocabulary import ActivityKind
 from simulation.seed import SeededCouple, seed_couple
-from simulation.simulator import SimulatedCouple, simulate
+from simulation.simulator import SimulatedCheckin, SimulatedCouple, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "toward-demo-password"
@@ -90,6 +92,41 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+# The stretches compared in each couple's line: the first and the last weeks.
+COMPARED_WEEKS = 4
+
+
+def _means(checkins: Sequence[SimulatedCheckin]) -> str:
+    if not checkins:
+        return "no check-ins"
+    count = len(checkins)
+    connection = sum(checkin.connection for checkin in checkins) / count
+    stress = sum(checkin.stress for checkin in checkins) / count
+    signs = sum(len(checkin.signs) for checkin in checkins) / count
+    return f"connection {connection:.1f}, stress {stress:.1f}, {signs:.1f} signs"
+
+
+def describe(simulated: SimulatedCouple) -> str:
+    """A couple's check-ins and shared time in one line: their first weeks beside their
+    last, where a drifting or recovering couple shows its change."""
+    stretch = timedelta(weeks=COMPARED_WEEKS)
+    first = [c for c in simulated.checkins if c.at < simulated.start + stretch]
+    last = [c for c in simulated.checkins if c.at >= simulated.end - stretch]
+    by_partner = [sum(c.partner == partner for c in simulated.checkins) for partner in (0, 1)]
+    activities = simulated.activities
+    recent = sum(activity.occurred_at >= simulated.end - stretch for activity in activities)
+    dates = sum(activity.kind is ActivityKind.date_night for activity in activities)
+    latest = activities[-1].occurred_at.date().isoformat() if activities else "never"
+    return (
+        f"{simulated.profile.name}: {len(simulated.checkins)} check-ins"
+        f" ({by_partner[0]} and {by_partner[1]} by each partner;"
+        f" first {COMPARED_WEEKS} weeks: {_means(first)};"
+        f" last {COMPARED_WEEKS}: {_means(last)});"
+        f" {len(activities)} shared activities, {dates} of them date nights,"
+        f" {recent} in the last {COMPARED_WEEKS} weeks (latest: {latest})"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m simulation.demo",
@@ -124,8 +161,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                     demo.timezone,
                 )
             )
-    print(f"{database}: {args.weeks} weeks of bids up to {end:%Y-%m-%d %H:%M} UTC\n")
+    print(
+        f"{database}: {args.weeks} weeks of bids, check-ins and shared activities"
+        f" up to {end:%Y-%m-%d %H:%M} UTC\n"
+    )
     print(_table(rows))
+    print()
+    for simulated_couple in simulated:
+        print(describe(simulated_couple))
     print("\nServe it with:\n")
     print(f"    DATABASE_URL={shlex.quote(database_url)} make run")
 

@@ -1,5 +1,6 @@
-"""Deterministic couples for demos, tests and benchmarks: bids generated from a
-profile of how a couple answers each other, with no database and no clock."""
+"""Deterministic couples for demos, tests and benchmarks: bids, check-ins and shared
+activities generated from a profile of how a couple answers each other, with no
+database and no clock."""
 
 import random
 import uuid
@@ -11,21 +12,159 @@ from itertools import accumulate
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-from models.vocabulary import BidKind, Channel, Response, Style, effective_response
+from models.checkin import SCALE_MAX, SCALE_MIN
+from models.vocabulary import (
+    SIGNS,
+    ActivityKind,
+    BidKind,
+    Channel,
+    DistancingSign,
+    Response,
+    Style,
+    effective_response,
+)
 
 
 class Ramp(NamedTuple):
-    """A value that moves linearly from `start` to `end` over the simulated span."""
+    """A value that moves from `start` to `end` over the simulated span: linearly, or
+    with a `curve` above 1 slowly at first and steeply toward the end (below 1, steeply
+    at first). Comparisons of the last weeks with the weeks before see a change that
+    comes late in a long span; a straight line spreads it too thin."""
 
     start: float
     end: float
+    curve: float = 1.0
 
     def at(self, elapsed: float) -> float:
-        return self.start + (self.end - self.start) * elapsed
+        # A straight ramp skips the power, so bids drawn with one stay bit for bit.
+        progress = elapsed if self.curve == 1.0 else elapsed**self.curve
+        return self.start + (self.end - self.start) * progress
 
 
 def steady(value: float) -> Ramp:
     return Ramp(value, value)
+
+
+def both(ramp: Ramp) -> tuple[Ramp, Ramp]:
+    return ramp, ramp
+
+
+# Relative weights of the signs of distancing a partner tends to notice.
+SignMix = tuple[tuple[DistancingSign, float], ...]
+KindMix = tuple[tuple[ActivityKind, float], ...]
+
+# Every sign alike: what a couple without a pattern notices, now and then.
+ANY_SIGN: SignMix = tuple((sign, 1.0) for sign in SIGNS)
+# The small misses of a close couple: no contempt, no infidelity.
+EVERYDAY: SignMix = (
+    (DistancingSign.poor_listening, 3.0),
+    (DistancingSign.difficulty_expressing_feelings, 2.0),
+    (DistancingSign.different_emotional_needs, 2.0),
+    (DistancingSign.communication_breakdown, 1.0),
+    (DistancingSign.unresolved_conflicts, 1.0),
+    (DistancingSign.preference_for_being_alone, 1.0),
+)
+# Withdrawal: the signs the source article lists for a couple growing apart.
+WITHDRAWAL: SignMix = (
+    (DistancingSign.emotional_detachment, 5.0),
+    (DistancingSign.preference_for_being_alone, 5.0),
+    (DistancingSign.poor_listening, 4.0),
+    (DistancingSign.withholding_affection, 4.0),
+    (DistancingSign.communication_breakdown, 3.0),
+    (DistancingSign.unhappiness, 2.0),
+    (DistancingSign.difficulty_expressing_feelings, 2.0),
+    (DistancingSign.intimacy_issues, 2.0),
+    (DistancingSign.lack_of_empathy, 1.0),
+    (DistancingSign.lack_of_support, 1.0),
+    (DistancingSign.different_emotional_needs, 1.0),
+    (DistancingSign.apathy_during_arguments, 1.0),
+)
+# Open conflict: criticism that goes unanswered and fights that end nowhere.
+CONFLICT: SignMix = (
+    (DistancingSign.unresolved_conflicts, 5.0),
+    (DistancingSign.communication_breakdown, 4.0),
+    (DistancingSign.lack_of_empathy, 3.0),
+    (DistancingSign.lack_of_support, 3.0),
+    (DistancingSign.unhappiness, 3.0),
+    (DistancingSign.poor_listening, 3.0),
+    (DistancingSign.apathy_during_arguments, 2.0),
+    (DistancingSign.withholding_affection, 2.0),
+    (DistancingSign.emotional_detachment, 2.0),
+    (DistancingSign.different_emotional_needs, 2.0),
+    (DistancingSign.intimacy_issues, 1.0),
+    (DistancingSign.difficulty_expressing_feelings, 1.0),
+    (DistancingSign.preference_for_being_alone, 1.0),
+    (DistancingSign.infidelity, 0.2),
+)
+# What the pursuer sees in the partner who withdraws.
+PURSUED: SignMix = (
+    (DistancingSign.preference_for_being_alone, 6.0),
+    (DistancingSign.emotional_detachment, 4.0),
+    (DistancingSign.poor_listening, 4.0),
+    (DistancingSign.withholding_affection, 3.0),
+    (DistancingSign.difficulty_expressing_feelings, 3.0),
+    (DistancingSign.communication_breakdown, 2.0),
+    (DistancingSign.different_emotional_needs, 2.0),
+)
+# What the one who withdraws sees: being pressed, needs that differ.
+PRESSED: SignMix = (
+    (DistancingSign.different_emotional_needs, 4.0),
+    (DistancingSign.unresolved_conflicts, 3.0),
+    (DistancingSign.communication_breakdown, 2.0),
+    (DistancingSign.lack_of_empathy, 1.0),
+    (DistancingSign.unhappiness, 1.0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinHabits:
+    """How a couple checks in, each value by partner (0, 1) where partners differ."""
+
+    # Chance that the partner checks in on a given local day.
+    daily: tuple[Ramp, Ramp]
+    # The mean the partner reports, on the 1-10 scales.
+    connection: tuple[Ramp, Ramp]
+    stress: tuple[Ramp, Ramp]
+    # Signs of distancing noticed per check-in, on average, and which ones.
+    signs: tuple[Ramp, Ramp]
+    sign_mix: tuple[SignMix, SignMix] = (ANY_SIGN, ANY_SIGN)
+    # Share of check-ins with a note, and of those notes kept private.
+    note_rate: float = 0.2
+    private_rate: float = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class SharedTime:
+    """The activities a couple logs together."""
+
+    # Activities a week, both partners' together; a negative value means none.
+    per_week: Ramp
+    kinds: KindMix
+    # Share of activities logged by partner 0.
+    logger_share: float = 0.5
+    # Weeks at the end (or the start) of the span without any activity, whatever
+    # `per_week` says: a couple that stopped (or has not yet started) spending time
+    # together.
+    none_last_weeks: float = 0.0
+    none_first_weeks: float = 0.0
+    note_rate: float = 0.3
+
+
+_SOME_CHECKINS = CheckinHabits(
+    daily=both(steady(0.5)),
+    connection=both(steady(6.5)),
+    stress=both(steady(5.0)),
+    signs=both(steady(0.5)),
+)
+_SOME_SHARED_TIME = SharedTime(
+    per_week=steady(1.5),
+    kinds=(
+        (ActivityKind.date_night, 1.0),
+        (ActivityKind.shared_activity, 2.0),
+        (ActivityKind.checkin_talk, 1.0),
+        (ActivityKind.other, 1.0),
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +187,10 @@ class Profile:
     # Relative number of bids a day at the start and end of the span; its mean is
     # scaled to 1, so `bids_per_day` stays the span's average.
     activity: Ramp = field(default_factory=lambda: steady(1.0))
+    # Check-ins and shared activities, drawn apart from the bids: changing them
+    # leaves a profile's bids as they were.
+    checkins: CheckinHabits = _SOME_CHECKINS
+    together: SharedTime = _SOME_SHARED_TIME
 
     def toward_probability(self, responder: int, elapsed: float) -> float:
         return self.toward[responder].at(elapsed)
@@ -64,6 +207,25 @@ PROFILES: dict[str, Profile] = {
             against_share=steady(0.08),
             agreement=steady(0.9),
             repair_rate=0.02,
+            # Close, calm, checked in on most days, and time together every week: a
+            # date night most weeks besides other shared time.
+            checkins=CheckinHabits(
+                daily=both(steady(0.8)),
+                connection=both(steady(8.5)),
+                stress=both(steady(3.0)),
+                signs=both(steady(0.1)),
+                sign_mix=(EVERYDAY, EVERYDAY),
+                note_rate=0.25,
+            ),
+            together=SharedTime(
+                per_week=steady(4.0),
+                kinds=(
+                    (ActivityKind.date_night, 3.0),
+                    (ActivityKind.shared_activity, 4.0),
+                    (ActivityKind.checkin_talk, 2.0),
+                    (ActivityKind.other, 1.0),
+                ),
+            ),
         ),
         Profile(
             name="disasters",
@@ -73,6 +235,23 @@ PROFILES: dict[str, Profile] = {
             against_share=steady(0.4),
             agreement=steady(0.6),
             repair_rate=0.06,
+            checkins=CheckinHabits(
+                daily=both(steady(0.25)),
+                connection=both(steady(3.5)),
+                stress=both(steady(6.5)),
+                signs=both(steady(2.0)),
+                sign_mix=(CONFLICT, CONFLICT),
+                note_rate=0.15,
+            ),
+            together=SharedTime(
+                per_week=steady(0.5),
+                kinds=(
+                    (ActivityKind.date_night, 1.0),
+                    (ActivityKind.shared_activity, 2.0),
+                    (ActivityKind.checkin_talk, 1.0),
+                    (ActivityKind.other, 3.0),
+                ),
+            ),
         ),
         Profile(
             name="pursuer_distancer",
@@ -83,6 +262,25 @@ PROFILES: dict[str, Profile] = {
             agreement=steady(0.7),
             bidder_share=0.75,
             repair_rate=0.04,
+            # The pursuer checks in nearly every day and notices the other pulling
+            # away; the distancer seldom checks in and feels pressed.
+            checkins=CheckinHabits(
+                daily=(steady(0.8), steady(0.2)),
+                connection=(steady(5.0), steady(6.5)),
+                stress=both(steady(4.5)),
+                signs=(steady(1.5), steady(0.5)),
+                sign_mix=(PURSUED, PRESSED),
+            ),
+            together=SharedTime(
+                per_week=steady(1.5),
+                kinds=(
+                    (ActivityKind.date_night, 1.0),
+                    (ActivityKind.shared_activity, 2.0),
+                    (ActivityKind.checkin_talk, 1.0),
+                    (ActivityKind.other, 2.0),
+                ),
+                logger_share=0.85,
+            ),
         ),
         Profile(
             name="drifting",
@@ -94,6 +292,26 @@ PROFILES: dict[str, Profile] = {
             repair_rate=0.03,
             # Bids turned away are followed by fewer bids.
             activity=Ramp(1.15, 0.85),
+            # Check-ins thin out; connection falls and the signs of withdrawal pile
+            # up, most of it late; stress from outside rises; and shared time fades
+            # until it stops, weeks before the end.
+            checkins=CheckinHabits(
+                daily=both(Ramp(0.85, 0.5)),
+                connection=both(Ramp(8.0, 2.0, curve=5.0)),
+                stress=both(Ramp(4.0, 9.0, curve=0.7)),
+                signs=both(Ramp(0.2, 5.0, curve=6.0)),
+                sign_mix=(WITHDRAWAL, WITHDRAWAL),
+            ),
+            together=SharedTime(
+                per_week=Ramp(3.0, 0.5),
+                kinds=(
+                    (ActivityKind.date_night, 3.0),
+                    (ActivityKind.shared_activity, 4.0),
+                    (ActivityKind.checkin_talk, 2.0),
+                    (ActivityKind.other, 1.0),
+                ),
+                none_last_weeks=5.5,
+            ),
         ),
         Profile(
             name="recovering",
@@ -104,6 +322,25 @@ PROFILES: dict[str, Profile] = {
             agreement=Ramp(0.65, 0.9),
             repair_rate=0.07,
             activity=Ramp(0.85, 1.15),
+            # Drifting, the other way round: the change comes early, and shared time
+            # starts again some weeks in.
+            checkins=CheckinHabits(
+                daily=both(Ramp(0.5, 0.85)),
+                connection=both(Ramp(2.0, 8.0, curve=1 / 5.0)),
+                stress=both(Ramp(9.0, 4.0, curve=1 / 0.7)),
+                signs=both(Ramp(5.0, 0.2, curve=1 / 6.0)),
+                sign_mix=(WITHDRAWAL, WITHDRAWAL),
+            ),
+            together=SharedTime(
+                per_week=Ramp(0.5, 3.0),
+                kinds=(
+                    (ActivityKind.date_night, 3.0),
+                    (ActivityKind.shared_activity, 4.0),
+                    (ActivityKind.checkin_talk, 2.0),
+                    (ActivityKind.other, 1.0),
+                ),
+                none_first_weeks=5.5,
+            ),
         ),
     )
 }
@@ -150,12 +387,40 @@ class SimulatedBid:
 
 
 @dataclass(frozen=True, slots=True)
+class SimulatedCheckin:
+    id: uuid.UUID
+    partner: int  # 0 or 1
+    local_date: date
+    # When it was put: the evening of its date, in the couple's time zone.
+    at: datetime
+    connection: int
+    stress: int
+    signs: tuple[DistancingSign, ...]  # each once, in the order of `SIGNS`
+    note: str | None
+    private: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedActivity:
+    id: uuid.UUID
+    logged_by: int  # partner 0 or 1
+    kind: ActivityKind
+    occurred_at: datetime
+    duration_minutes: int | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SimulatedCouple:
     profile: Profile
     timezone: str
     start: datetime
     end: datetime
     bids: list[SimulatedBid]
+    # By local date, then partner.
+    checkins: list[SimulatedCheckin] = field(default_factory=list)
+    # By `occurred_at`.
+    activities: list[SimulatedActivity] = field(default_factory=list)
 
 
 T = TypeVar("T")
@@ -392,6 +657,147 @@ class _Draws:
         return bid, answered
 
 
+# Check-ins: a partner's day as rated in the evening. A day's mood is shared by both
+# partners, on top of each one's own.
+_CHECKIN_HOURS = _weights({19: 1.0, 20: 2.0, 21: 3.0, 22: 2.0, 23: 1.0})
+_DAY_MOOD_SD = 0.5
+_CONNECTION_SD = 0.8
+_STRESS_SD = 1.0
+_CHECKIN_NOTES = {
+    # By how connected the day felt: low, middle, high.
+    0: ("we barely talked today", "felt far apart", "hard evening", "went to bed early"),
+    1: ("ordinary day", "busy at work, tired", "quiet evening at home", "long commute"),
+    2: ("felt close tonight", "good talk over dinner", "laughed a lot", "lovely walk"),
+}
+# Shared activities: more at the weekend (Monday first), at the hours each kind suits.
+_ACTIVITY_DAYS = (0.7, 0.7, 0.8, 0.8, 1.2, 1.6, 1.2)
+_ACTIVITY_HOURS = {
+    ActivityKind.date_night: (_weights({18: 1.0, 19: 3.0, 20: 2.0}),) * 2,
+    ActivityKind.shared_activity: (
+        _weights({17: 1.0, 18: 2.0, 19: 1.0}),
+        _weights({9: 1.0, 10: 2.0, 11: 2.0, 13: 1.0, 14: 2.0, 15: 2.0, 16: 1.0}),
+    ),
+    ActivityKind.checkin_talk: (_weights({20: 1.0, 21: 2.0, 22: 1.0}),) * 2,
+    ActivityKind.other: (
+        _weights({7: 1.0, 8: 1.0, 12: 1.0, 18: 2.0, 19: 2.0}),
+        _weights({9: 1.0, 10: 1.0, 11: 1.0, 14: 1.0, 15: 1.0, 16: 1.0, 17: 1.0}),
+    ),
+}
+# Minutes, in steps of five; some activities are logged without a duration.
+_DURATIONS = {
+    ActivityKind.date_night: (90, 240),
+    ActivityKind.shared_activity: (30, 180),
+    ActivityKind.checkin_talk: (10, 45),
+    ActivityKind.other: (15, 120),
+}
+_NO_DURATION_RATE = 0.1
+_ACTIVITY_NOTES = {
+    ActivityKind.date_night: ("dinner at the Italian place", "cinema", "tapas and a walk"),
+    ActivityKind.shared_activity: ("cooked together", "long walk by the river", "gardening"),
+    ActivityKind.checkin_talk: ("our weekly talk", "talked about the week ahead"),
+    ActivityKind.other: ("coffee before work", "groceries together", "visited friends"),
+}
+
+
+def _scale(rng: random.Random, mean: float, spread: float) -> int:
+    return min(max(round(rng.gauss(mean, spread)), SCALE_MIN), SCALE_MAX)
+
+
+def _signs(rng: random.Random, mean: float, mix: SignMix) -> tuple[DistancingSign, ...]:
+    """Each sign of the mix noticed or not on its own, with a chance in proportion to
+    its weight, so that `mean` are noticed on average (fewer when a sign's chance would
+    pass certainty)."""
+    total = sum(weight for _, weight in mix)
+    noticed = {sign for sign, weight in mix if rng.random() < mean * weight / total}
+    return tuple(sign for sign in SIGNS if sign in noticed)
+
+
+def _local(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+    """A wall-clock time as an instant; in a spring-forward gap, an hour on (as bids)."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).astimezone(UTC)
+
+
+def _days(start: datetime, end: datetime, zone: ZoneInfo) -> Iterable[date]:
+    day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def _checkins(
+    rng: random.Random, habits: CheckinHabits, draws: _Draws, zone: ZoneInfo
+) -> list[SimulatedCheckin]:
+    checkins = []
+    for day in _days(draws.start, draws.end, zone):
+        elapsed = draws.elapsed(_local(day, 12, 0, zone))
+        mood = rng.gauss(0.0, _DAY_MOOD_SD)
+        for partner in (0, 1):
+            # Every draw is made whether or not the check-in happens, so one partner's
+            # habits do not move the other's check-ins.
+            checks_in = rng.random() < habits.daily[partner].at(elapsed)
+            checkin_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+            at = _local(day, _pick(rng, _CHECKIN_HOURS), rng.randrange(60), zone)
+            connection = _scale(rng, habits.connection[partner].at(elapsed) + mood, _CONNECTION_SD)
+            stress = _scale(rng, habits.stress[partner].at(elapsed), _STRESS_SD)
+            signs = _signs(rng, habits.signs[partner].at(elapsed), habits.sign_mix[partner])
+            note = None
+            private = False
+            if rng.random() < habits.note_rate:
+                note = rng.choice(_CHECKIN_NOTES[(connection >= 5) + (connection >= 8)])
+                private = rng.random() < habits.private_rate
+            if checks_in and draws.start <= at < draws.end:
+                checkins.append(
+                    SimulatedCheckin(
+                        id=checkin_id,
+                        partner=partner,
+                        local_date=day,
+                        at=at,
+                        connection=connection,
+                        stress=stress,
+                        signs=signs,
+                        note=note,
+                        private=private,
+                    )
+                )
+    return checkins
+
+
+def _activities(
+    rng: random.Random, together: SharedTime, draws: _Draws, zone: ZoneInfo
+) -> list[SimulatedActivity]:
+    kinds = _weights({kind: weight for kind, weight in together.kinds if weight > 0})
+    first = draws.start + timedelta(weeks=together.none_first_weeks)
+    last = draws.end - timedelta(weeks=together.none_last_weeks)
+    activities = []
+    for day in _days(draws.start, draws.end, zone):
+        elapsed = draws.elapsed(_local(day, 12, 0, zone))
+        mean = max(together.per_week.at(elapsed), 0.0) / 7 * _ACTIVITY_DAYS[day.weekday()]
+        for _ in range(_poisson(rng, mean)):
+            activity_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+            kind = _pick(rng, kinds)
+            hour = _pick(rng, _ACTIVITY_HOURS[kind][day.weekday() >= 5])
+            occurred_at = _local(day, hour, 5 * rng.randrange(12), zone)
+            low, high = _DURATIONS[kind]
+            duration: int | None = 5 * rng.randint(low // 5, high // 5)
+            if rng.random() < _NO_DURATION_RATE:
+                duration = None
+            note = rng.choice(_ACTIVITY_NOTES[kind]) if rng.random() < together.note_rate else None
+            logged_by = 0 if rng.random() < together.logger_share else 1
+            if first <= occurred_at < last and draws.start <= occurred_at < draws.end:
+                activities.append(
+                    SimulatedActivity(
+                        id=activity_id,
+                        logged_by=logged_by,
+                        kind=kind,
+                        occurred_at=occurred_at,
+                        duration_minutes=duration,
+                        note=note,
+                    )
+                )
+    activities.sort(key=lambda activity: (activity.occurred_at, activity.id))
+    return activities
+
+
 def simulate(
     profile: str | Profile,
     *,
@@ -401,8 +807,8 @@ def simulate(
     bids_per_day: float | None = None,
     timezone: str | None = None,
 ) -> SimulatedCouple:
-    """A couple's bids over the `weeks` before `end`, sorted by `occurred_at`. The same
-    arguments always give the same couple, bid ids included.
+    """A couple's bids, check-ins and shared activities over the `weeks` before `end`.
+    The same arguments always give the same couple, ids included.
 
     `bids_per_day` replaces the profile's average; `timezone` (an IANA name) the one
     drawn from `TIMEZONES`."""
@@ -421,7 +827,8 @@ def simulate(
     # The profile and options are part of the seed, so that couples simulated with one
     # seed (one per profile, in one database) share no bid id. A string seed is hashed
     # with SHA-512, the same in every process.
-    rng = random.Random(f"{profile.name}|{seed}|{weeks}|{bids_per_day!r}|{timezone}")
+    key = f"{profile.name}|{seed}|{weeks}|{bids_per_day!r}|{timezone}"
+    rng = random.Random(key)
     zone_name = rng.choice(TIMEZONES) if timezone is None else timezone
     zone = ZoneInfo(zone_name)
     end = end.astimezone(UTC)
@@ -439,7 +846,19 @@ def simulate(
             bids.append(bid)
         day += timedelta(days=1)
     bids.sort(key=lambda bid: (bid.occurred_at, bid.id))
-    return SimulatedCouple(profile=profile, timezone=zone_name, start=start, end=end, bids=bids)
+    # Streams of their own, so that the bids stay those of the same arguments before
+    # check-ins and activities were simulated, and each can be tuned apart.
+    checkins = _checkins(random.Random(f"{key}|checkins"), profile.checkins, draws, zone)
+    activities = _activities(random.Random(f"{key}|activities"), profile.together, draws, zone)
+    return SimulatedCouple(
+        profile=profile,
+        timezone=zone_name,
+        start=start,
+        end=end,
+        bids=bids,
+        checkins=checkins,
+        activities=activities,
+    )
 
 
 def turn_toward_rate(bids: Iterable[SimulatedBid], responder: int | None = None) -> float | None:
