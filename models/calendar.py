@@ -4,13 +4,21 @@ The same rule runs in SQL: PostgreSQL has `toward_week_start` (alembic/versions/
 SQLite gets `week_start_of_stored` below as a function of each connection."""
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 WEEK = timedelta(days=7)
 
 
+# ZoneInfo keeps only the last 8 zones it made strongly; a caseload of couples in more
+# zones than that would read zone files from disk on every request.
+@lru_cache(maxsize=1024)
+def zone(timezone: str) -> ZoneInfo:
+    return ZoneInfo(timezone)
+
+
 def local_date(moment: datetime, timezone: str) -> date:
-    return moment.astimezone(ZoneInfo(timezone)).date()
+    return moment.astimezone(zone(timezone)).date()
 
 
 def week_of(day: date, week_starts: str) -> date:
@@ -28,7 +36,7 @@ def day_start(day: date, timezone: str) -> datetime:
     """The UTC instant at which `day` begins in the time zone. Where a daylight-saving
     change skips midnight, the zone's rule (fold 0) maps it to the first time that
     exists; where midnight repeats, to its first occurrence."""
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    return datetime(day.year, day.month, day.day, tzinfo=zone(timezone)).astimezone(UTC)
 
 
 def window(last_week: date, weeks: int) -> list[date]:

@@ -1,19 +1,18 @@
 """Check-ins: each partner's rating of a local day (connection, outside stress, the
 signs of distancing noticed), and their weekly rollup."""
 
-import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, BaseModel, BeforeValidator, StrictBool
+from pydantic import BaseModel, StrictBool
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
 from models.bid import Note
-from models.types import JSONInteger, RequestBody
+from models.types import JSONInteger, NoRepeats, RequestBody
 from models.vocabulary import SIGNS, DistancingSign
 
 SCALE_MIN, SCALE_MAX = 1, 10
@@ -22,30 +21,7 @@ ALL_SIGNS = (1 << len(SIGNS)) - 1
 
 Scale = Annotated[int, PydanticField(ge=SCALE_MIN, le=SCALE_MAX), JSONInteger]
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_date_text(value: object) -> object:
-    # pydantic would also read digits alone as a Unix time.
-    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
-        raise ValueError("must be a date as YYYY-MM-DD")
-    return value
-
-
-# A local date of the couple, as YYYY-MM-DD and nothing else.
-LocalDate = Annotated[date, BeforeValidator(_iso_date_text)]
-
-
-def _no_repeats(signs: list[DistancingSign]) -> list[DistancingSign]:
-    repeated = sorted({sign for sign in signs if signs.count(sign) > 1})
-    if repeated:
-        raise ValueError(f"lists {', '.join(repeated)} more than once")
-    return signs
-
-
-Signs = Annotated[
-    list[DistancingSign], PydanticField(max_length=len(SIGNS)), AfterValidator(_no_repeats)
-]
+Signs = Annotated[list[DistancingSign], PydanticField(max_length=len(SIGNS)), NoRepeats]
 
 
 class Checkin(SQLModel, table=True):
@@ -79,14 +55,18 @@ class Checkin(SQLModel, table=True):
 
 
 class CheckinWeek(SQLModel, table=True):
-    """A partner's live check-ins in one week of the couple: sums, so that averages and
-    their spread come out on reading. Kept by triggers (alembic/versions/0007)."""
+    """A partner's live check-ins in one week of the couple, paired or not: sums, so that
+    averages and their spread come out on reading. Kept by triggers
+    (alembic/versions/0007)."""
 
     __tablename__ = "checkin_weeks"
 
     couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE", primary_key=True)
     week_start: date = Field(primary_key=True)
     partner_id: uuid.UUID = Field(primary_key=True)
+    # Whether the other partner has checked in for the same dates: only such check-ins
+    # of the other partner count in the figures a partner reads (the reveal rule).
+    paired: bool = Field(primary_key=True)
     checkins: int = Field(default=0)
     connection_sum: int = Field(default=0)
     connection_squares: int = Field(default=0)

@@ -2,9 +2,10 @@
 rules. Every rule and threshold here is written out in docs/metrics.md."""
 
 import math
+import operator
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -119,19 +120,18 @@ class RollupRow(Tally):
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> "RollupRow":
         """A `bid_weeks` row, or any row with its columns."""
-        return cls(
-            week_start=row["week_start"],
-            responder_id=row["responder_id"],
-            **{name: row[name] for name in COUNTS},
-        )
+        return cls(*_counts_of(row), week_start=row["week_start"], responder_id=row["responder_id"])
 
 
 # The count columns of `bid_weeks`, in the order of the table and of `Tally`.
 COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
+_counts_of = operator.itemgetter(*COUNTS)
 
 KINDS: tuple[ActivityKind, ...] = tuple(ActivityKind)
-# The count columns of `activity_weeks`.
-ACTIVITY_COUNTS = ("activities", "minutes")
+# The columns a read of `activity_weeks` sums each kind's activities into.
+KIND_COLUMNS = tuple(f"kind_{kind.value}" for kind in KINDS)
+_signs_of = operator.itemgetter(*SIGN_COLUMNS)
+_kinds_of = operator.itemgetter(*KIND_COLUMNS)
 _NO_SIGNS = (0,) * len(SIGNS)
 _NO_KINDS = (0,) * len(KINDS)
 
@@ -152,33 +152,24 @@ class CheckinTally:
     def noticed(self) -> int:
         return sum(self.signs)
 
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "CheckinTally":
+        """A row with the count columns of `checkin_weeks` (CHECKIN_COUNTS)."""
+        return cls(
+            checkins=row["checkins"],
+            connection=row["connection_sum"],
+            connection_squares=row["connection_squares"],
+            stress=row["stress_sum"],
+            signs=_signs_of(row),
+        )
+
     def __add__(self, other: "CheckinTally") -> "CheckinTally":
         return CheckinTally(
             checkins=self.checkins + other.checkins,
             connection=self.connection + other.connection,
             connection_squares=self.connection_squares + other.connection_squares,
             stress=self.stress + other.stress,
-            signs=tuple(a + b for a, b in zip(self.signs, other.signs, strict=True)),
-        )
-
-
-@dataclass(slots=True, kw_only=True)
-class CheckinRow(CheckinTally):
-    """One `checkin_weeks` row: a partner's check-ins for the dates of one week."""
-
-    week_start: date
-    partner_id: uuid.UUID
-
-    @classmethod
-    def of(cls, row: Mapping[str, Any]) -> "CheckinRow":
-        return cls(
-            week_start=row["week_start"],
-            partner_id=row["partner_id"],
-            checkins=row["checkins"],
-            connection=row["connection_sum"],
-            connection_squares=row["connection_squares"],
-            stress=row["stress_sum"],
-            signs=tuple(row[column] for column in SIGN_COLUMNS),
+            signs=tuple(map(operator.add, self.signs, other.signs)),
         )
 
 
@@ -189,59 +180,48 @@ class ActivityTally:
     # Activities of each kind, in the order of `KINDS`.
     kinds: tuple[int, ...] = _NO_KINDS
 
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "ActivityTally":
+        """A row with `activities`, `minutes` and a `kind_<kind>` count of each kind."""
+        return cls(
+            activities=row["activities"],
+            minutes=row["minutes"],
+            kinds=_kinds_of(row),
+        )
+
     def __add__(self, other: "ActivityTally") -> "ActivityTally":
         return ActivityTally(
             activities=self.activities + other.activities,
             minutes=self.minutes + other.minutes,
-            kinds=tuple(a + b for a, b in zip(self.kinds, other.kinds, strict=True)),
+            kinds=tuple(map(operator.add, self.kinds, other.kinds)),
         )
 
 
-@dataclass(slots=True, kw_only=True)
-class ActivityRow:
-    """One `activity_weeks` row: a couple's activities of one kind in one week."""
-
-    week_start: date
-    kind: str
-    activities: int
-    minutes: int
-
-    @classmethod
-    def of(cls, row: Mapping[str, Any]) -> "ActivityRow":
-        return cls(
-            week_start=row["week_start"],
-            kind=row["kind"],
-            activities=row["activities"],
-            minutes=row["minutes"],
-        )
-
-    def tally(self) -> ActivityTally:
-        kinds = [0] * len(KINDS)
-        kinds[KINDS.index(ActivityKind(self.kind))] = self.activities
-        return ActivityTally(activities=self.activities, minutes=self.minutes, kinds=tuple(kinds))
+_NO_HABITS = (CheckinTally(), ActivityTally())
+# Each week's check-ins and activities.
+HabitWeeks = dict[date, tuple[CheckinTally, ActivityTally]]
 
 
 @dataclass(frozen=True, slots=True)
 class Habits:
-    """A couple's check-in and activity rollup rows for the weeks read, and the local
-    date of its latest activity before the window's end (None: it never logged one)."""
+    """A couple's check-ins and activities by week, for the weeks read (the check-ins a
+    partner may count, for a partner's read); the local date of its latest activity
+    before the window's end (None: it never logged one), and the local date it began."""
 
-    checkins: Sequence[CheckinRow] = ()
-    activities: Sequence[ActivityRow] = ()
+    checkins: Mapping[date, CheckinTally] = field(default_factory=dict)
+    activities: Mapping[date, ActivityTally] = field(default_factory=dict)
     last_activity_on: date | None = None
+    began_on: date | None = None
 
-    def weekly(self, weeks: Sequence[date]) -> list[tuple[CheckinTally, ActivityTally]]:
+    def weekly(self, weeks: Sequence[date]) -> HabitWeeks:
         """Each of `weeks`, its check-ins and activities."""
-        by_week = {week: (CheckinTally(), ActivityTally()) for week in weeks}
-        for row in self.checkins:
-            if row.week_start in by_week:
-                checkins, activities = by_week[row.week_start]
-                by_week[row.week_start] = (checkins + row, activities)
-        for activity in self.activities:
-            if activity.week_start in by_week:
-                checkins, activities = by_week[activity.week_start]
-                by_week[activity.week_start] = (checkins, activities + activity.tally())
-        return [by_week[week] for week in weeks]
+        return {
+            week: (
+                self.checkins.get(week, _NO_HABITS[0]),
+                self.activities.get(week, _NO_HABITS[1]),
+            )
+            for week in weeks
+        }
 
 
 def checkin_figures(total: CheckinTally) -> CheckinFigures:
@@ -286,7 +266,7 @@ def week_figures(
     partners: Sequence[uuid.UUID],
     weights: Weights,
     balance_before: int,
-    habits: Habits,
+    habits: HabitWeeks,
 ) -> list[WeekFigures]:
     """Every week of the window, oldest first, empty ones with zeros; `balance` carries
     on from `balance_before`, the net of every week before the window."""
@@ -295,7 +275,8 @@ def week_figures(
         by_week.setdefault(row.week_start, {})[row.responder_id] = row
     figures = []
     balance = balance_before
-    for week, (checkins, activities) in zip(weeks, habits.weekly(weeks), strict=True):
+    for week in weeks:
+        checkins, activities = habits.get(week, _NO_HABITS)
         responders = by_week.get(week, {})
         counts = counted(tally(responders.values()), weights)
         balance += counts["net"]
@@ -557,9 +538,14 @@ def _stress_and_turning_away(
     )
 
 
-def _no_shared_time(last_activity_on: date | None, recent_start: date) -> Flag | None:
+def _no_shared_time(
+    last_activity_on: date | None, recent_start: date, began_on: date | None
+) -> Flag | None:
     if last_activity_on is None or last_activity_on >= recent_start:
         return None
+    if began_on is not None and began_on > recent_start:
+        return None  # too new a couple to have gone four weeks without
+
     return Flag(
         code=FlagCode.no_shared_time,
         detail=f"No shared activity logged in the last {RECENT_WEEKS} weeks (the last on "
@@ -574,12 +560,14 @@ def summary(
     partners: Sequence[uuid.UUID],
     recent_checkins: Sequence[CheckinTally] = (),
     last_activity_on: date | None = None,
+    began_on: date | None = None,
 ) -> Summary:
     """`requested`: the weekly tallies of the window asked for (the direction);
     `recent`: the last SUMMARY_WEEKS weeks up to the window's end (flags), and
     `recent_checkins` their check-ins;
     `recent_rows`: the rollup rows of the last RECENT_WEEKS weeks (pursuer-distancer);
-    `last_activity_on`: the local date of the latest activity before the window's end.
+    `last_activity_on`: the local date of the latest activity before the window's end;
+    `began_on`: the local date the couple began.
     The `not-logging` flag depends on the time of the request: see `quiet`."""
     change = fitted_change(requested)
     pattern = pursuer_distancer(recent_rows, partners)
@@ -607,7 +595,9 @@ def summary(
             _distancing_rising(recent_checkins),
             _connection_falling(recent_checkins),
             _stress_and_turning_away(recent_checkins, recent),
-            None if recent_start is None else _no_shared_time(last_activity_on, recent_start),
+            None
+            if recent_start is None
+            else _no_shared_time(last_activity_on, recent_start, began_on),
         )
         if flag is not None
     )

@@ -1,9 +1,11 @@
 """Validated field types that several schemas share."""
 
+import re
 import unicodedata
 import zoneinfo
+from datetime import date
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -87,6 +89,34 @@ def _json_integer(value: object) -> object:
 # For `Annotated[int, Field(ge=…, le=…), JSONInteger]`: after the bounds, so that the
 # schema states them as `minimum` and `maximum`.
 JSONInteger = BeforeValidator(_json_integer)
+
+# ASCII digits only: `\d` would also take other scripts' digits (full-width ones, say),
+# which would then fail date parsing with a message about something else.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    # pydantic would also read digits alone as a Unix time, and a datetime as its date.
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+# A calendar date as YYYY-MM-DD and nothing else: in a body, a path or a query.
+LocalDate = Annotated[date, BeforeValidator(_iso_date_text)]
+
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def _no_repeats(choices: list[_Choice]) -> list[_Choice]:
+    repeated = sorted({choice for choice in choices if choices.count(choice) > 1})
+    if repeated:
+        raise ValueError(f"lists {', '.join(repeated)} more than once")
+    return choices
+
+
+# For `Annotated[list[SomeStrEnum], NoRepeats]`: a list of choices, each at most once.
+NoRepeats = AfterValidator(_no_repeats)
 
 
 def _reject_null(value: object) -> object:

@@ -10,7 +10,14 @@ from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field
-from models.types import DisplayName, EmailAddress, RequestBody, TimeZoneName, not_null
+from models.types import (
+    DisplayName,
+    EmailAddress,
+    NoRepeats,
+    RequestBody,
+    TimeZoneName,
+    not_null,
+)
 from models.vocabulary import AccountType, AttachmentStyle, LoveLanguage, in_list
 
 Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
@@ -19,6 +26,22 @@ Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
 class LoveLanguages(RequestBody):
     give: list[LoveLanguage] = PydanticField(default_factory=list, max_length=5)
     receive: list[LoveLanguage] = PydanticField(default_factory=list, max_length=5)
+
+
+Languages = Annotated[list[LoveLanguage], NoRepeats]
+
+
+# The rule is on input only: a profile stored before it may repeat a language, and
+# must still read (`LoveLanguages`, as served, takes it).
+class LoveLanguagesChange(LoveLanguages):
+    """Love languages as `PATCH /me` takes them: each at most once in a list."""
+
+    give: Languages = PydanticField(
+        default_factory=list, max_length=5, description="Each language at most once."
+    )
+    receive: Languages = PydanticField(
+        default_factory=list, max_length=5, description="Each language at most once."
+    )
 
 
 class UserBase(SQLModel):
@@ -61,7 +84,7 @@ class UserUpdate(RequestBody):
 
     display_name: DisplayName | None = None
     timezone: TimeZoneName | None = None
-    love_languages: LoveLanguages | None = None
+    love_languages: LoveLanguagesChange | None = None
     attachment_style: AttachmentStyle | None = None
     share_profile: StrictBool | None = None
 

@@ -296,7 +296,7 @@ PROFILES: dict[str, Profile] = {
             # up, most of it late; stress from outside rises; and shared time fades
             # until it stops, weeks before the end.
             checkins=CheckinHabits(
-                daily=both(Ramp(0.85, 0.5)),
+                daily=both(Ramp(0.85, 0.65)),
                 connection=both(Ramp(8.0, 2.0, curve=5.0)),
                 stress=both(Ramp(4.0, 9.0, curve=0.7)),
                 signs=both(Ramp(0.2, 5.0, curve=6.0)),

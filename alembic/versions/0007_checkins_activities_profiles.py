@@ -4,16 +4,26 @@
   noticed are bits, the first of the 14 codes (below, in the order of
   `models/vocabulary.py:DistancingSign`) the lowest.
 - `activities`: date nights and other shared time, created idempotently like bids.
-- `checkin_weeks` and `activity_weeks`: counts and sums per week, kept by triggers in
-  the transaction of every write, as `bid_weeks` is (0002, 0006): a tombstone counts
-  nowhere. A check-in's week is that of its local date; an activity's that of its
-  `occurred_at` in the couple's time zone. A new week start (and, for activities, a new
-  time zone) counts the couple's rows again, from a trigger on `couples`.
+- `activity_weeks`: counts per week and kind, kept by triggers in the transaction of
+  every write, as `bid_weeks` is (0002, 0006): each write adds its row and takes the old
+  one away; a tombstone counts nowhere. An activity's week is that of its `occurred_at`
+  in the couple's time zone.
+- `checkin_weeks`: counts and sums per week, partner and `paired`: a check-in is paired
+  while the other partner has a live check-in for the same date. A partner may see the
+  other's check-in only for such a date (the reveal rule), so the figures a partner
+  reads count their own check-ins and the other's paired ones. One check-in's write
+  changes the pairing of the other's check-in for that date, so a write counts its
+  week again from the check-ins (at most 14 rows), rather than adding a difference.
+- A new week start (and, for activities, a new time zone) counts the couple's rows
+  again, from a trigger on `couples`.
 - Every write of either bumps `bid_versions`, which thus counts every write that moves
   a couple's figures: a trends read checks it to know whether its figures changed.
 - On PostgreSQL the triggers run per row (these writes come one at a time) and take a
   share lock on the couple first, as the bid triggers do, so a change of calendar waits
-  for them and they wait for it.
+  for them and they wait for it. Check-in writes of one couple also take a lock of
+  their own (an advisory lock), one at a time: each counts its week again from what
+  the one before committed, so two partners checking in for the same date at once
+  both end up paired.
 - `users.share_profile`: whether the partner sees love languages and attachment style.
 
 Revision ID: 0007
@@ -244,28 +254,156 @@ class _Rollup:
         ]
 
 
-ROLLUPS = (
-    _Rollup(
-        "checkins",
-        "checkin_weeks",
-        "partner_id",
-        CHECKIN_COUNTS,
-        _checkin_terms,
-        _date_week,
-        "local_date",
-        ("week_starts",),
-    ),
-    _Rollup(
-        "activities",
-        "activity_weeks",
-        "kind",
-        ACTIVITY_COUNTS,
-        _activity_terms,
-        _instant_week,
-        "occurred_at",
-        ("timezone", "week_starts"),
-    ),
+ACTIVITIES = _Rollup(
+    "activities",
+    "activity_weeks",
+    "kind",
+    ACTIVITY_COUNTS,
+    _activity_terms,
+    _instant_week,
+    "occurred_at",
+    ("timezone", "week_starts"),
 )
+
+
+def _plus_week(dialect: str, day: str) -> str:
+    return f"({day} + 7)" if dialect == "postgresql" else f"date({day}, '+7 days')"
+
+
+_CHECKIN_INTO = (
+    f"INSERT INTO checkin_weeks (couple_id, week_start, partner_id, paired, "
+    f"{', '.join(CHECKIN_COUNTS)})"
+)
+# Whether the other partner has a live check-in for the same date as `t`.
+_PAIRED = (
+    "EXISTS (SELECT 1 FROM checkins AS o WHERE o.couple_id = t.couple_id"
+    " AND o.local_date = t.local_date AND o.partner_id <> t.partner_id"
+    " AND o.deleted_at IS NULL)"
+)
+
+
+def _checkin_count(dialect: str, couple: str, day: str | None) -> str:
+    """Count the live check-ins of `couple` into `checkin_weeks`: those of the week that
+    holds the date `day`, or all of them (None). The rows counted must be gone first."""
+    sums = ", ".join(f"sum({term})" for term in _checkin_terms("t"))
+    if day is None:
+        week, only = _date_week(dialect, "t.local_date"), ""
+    else:
+        week = _date_week(dialect, day)
+        only = f"AND t.local_date >= {week} AND t.local_date < {_plus_week(dialect, week)} "
+    return (
+        f"{_CHECKIN_INTO} SELECT t.couple_id, {week}, t.partner_id, {_PAIRED}, {sums} "
+        "FROM checkins AS t JOIN couples AS c ON c.id = t.couple_id "
+        f"WHERE t.couple_id = {couple} AND t.deleted_at IS NULL {only}GROUP BY 1, 2, 3, 4;"
+    )
+
+
+def _checkin_forget(dialect: str, couple: str, day: str) -> str:
+    """Take away the counts of the week of `couple` that holds the date `day`."""
+    week = _date_week(dialect, day)
+    return (
+        f"DELETE FROM checkin_weeks WHERE couple_id = {couple} AND week_start = "
+        f"(SELECT {week} FROM couples AS c WHERE c.id = {couple});"
+    )
+
+
+def _checkin_recount(dialect: str, row: str) -> str:
+    """Count again the week of the check-in `row` (NEW or OLD)."""
+    couple, day = f"{row}.couple_id", f"{row}.local_date"
+    return _checkin_forget(dialect, couple, day) + " " + _checkin_count(dialect, couple, day)
+
+
+_VERSION_BUMP_SQLITE = (
+    "INSERT INTO bid_versions (couple_id, version) VALUES ({row}.couple_id, 1) "
+    "ON CONFLICT (couple_id) DO UPDATE SET version = bid_versions.version + 1;"
+)
+
+
+def _checkins_postgresql() -> list[str]:
+    return [
+        f"""
+        CREATE FUNCTION checkin_weeks_on_write() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            couple uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.couple_id ELSE NEW.couple_id END;
+        BEGIN
+            PERFORM 1 FROM couples WHERE id = couple FOR SHARE;
+            PERFORM pg_advisory_xact_lock(hashtextextended('checkin_weeks ' || couple::text, 0));
+            IF TG_OP <> 'INSERT' THEN
+                {_checkin_recount("postgresql", "OLD")}
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                {_checkin_recount("postgresql", "NEW")}
+            END IF;
+            INSERT INTO bid_versions AS v (couple_id, version) VALUES (couple, 1)
+            ON CONFLICT (couple_id) DO UPDATE SET version = v.version + 1;
+            RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER checkin_weeks_on_write AFTER INSERT OR UPDATE OR DELETE
+        ON checkins FOR EACH ROW EXECUTE FUNCTION checkin_weeks_on_write()
+        """,
+        f"""
+        CREATE FUNCTION checkin_weeks_on_new_calendar() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM checkin_weeks WHERE couple_id = NEW.id;
+            {_checkin_count("postgresql", "NEW.id", None)}
+            RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER checkin_weeks_on_new_calendar
+        AFTER UPDATE OF week_starts ON couples FOR EACH ROW
+        WHEN (OLD.week_starts IS DISTINCT FROM NEW.week_starts)
+        EXECUTE FUNCTION checkin_weeks_on_new_calendar()
+        """,
+    ]
+
+
+def _checkins_sqlite() -> list[str]:
+    def recount(*rows: str) -> str:
+        return " ".join(_checkin_recount("sqlite", row) for row in rows)
+
+    return [
+        f"""
+        CREATE TRIGGER checkin_weeks_on_insert AFTER INSERT ON checkins
+        BEGIN {recount("NEW")} {_VERSION_BUMP_SQLITE.format(row="NEW")} END
+        """,
+        f"""
+        CREATE TRIGGER checkin_weeks_on_update AFTER UPDATE ON checkins
+        BEGIN {recount("OLD", "NEW")} {_VERSION_BUMP_SQLITE.format(row="NEW")} END
+        """,
+        f"""
+        CREATE TRIGGER checkin_weeks_on_delete AFTER DELETE ON checkins
+        BEGIN {recount("OLD")} {_VERSION_BUMP_SQLITE.format(row="OLD")} END
+        """,
+        f"""
+        CREATE TRIGGER checkin_weeks_on_new_calendar
+        AFTER UPDATE OF week_starts ON couples
+        WHEN OLD.week_starts IS NOT NEW.week_starts
+        BEGIN
+            DELETE FROM checkin_weeks WHERE couple_id = NEW.id;
+            {_checkin_count("sqlite", "NEW.id", None)}
+        END
+        """,
+    ]
+
+
+def _checkins_drop(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return [
+            "DROP TRIGGER checkin_weeks_on_new_calendar ON couples",
+            "DROP FUNCTION checkin_weeks_on_new_calendar()",
+            "DROP TRIGGER checkin_weeks_on_write ON checkins",
+            "DROP FUNCTION checkin_weeks_on_write()",
+        ]
+    return [
+        f"DROP TRIGGER checkin_weeks_on_{event}"
+        for event in ("insert", "update", "delete", "new_calendar")
+    ]
 
 
 def _in_list(column: str, values: Sequence[str]) -> str:
@@ -278,6 +416,9 @@ def upgrade() -> None:
         "users",
         sa.Column("share_profile", sa.Boolean(), server_default=sa.true(), nullable=False),
     )
+    # Profiles entered before this revision were private to their owner: they stay so
+    # until the owner chooses to share. New accounts share by default.
+    op.execute("UPDATE users SET share_profile = false")
     op.create_table(
         "checkins",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -321,6 +462,7 @@ def upgrade() -> None:
         sa.Column("couple_id", sa.Uuid(), nullable=False),
         sa.Column("week_start", sa.Date(), nullable=False),
         sa.Column("partner_id", sa.Uuid(), nullable=False),
+        sa.Column("paired", sa.Boolean(), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in CHECKIN_COUNTS),
         sa.ForeignKeyConstraint(
             ["couple_id"],
@@ -329,7 +471,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint(
-            "couple_id", "week_start", "partner_id", name=op.f("pk_checkin_weeks")
+            "couple_id", "week_start", "partner_id", "paired", name=op.f("pk_checkin_weeks")
         ),
     )
     op.create_table(
@@ -380,21 +522,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("couple_id", "week_start", "kind", name=op.f("pk_activity_weeks")),
     )
     dialect = op.get_bind().dialect.name
-    for rollup in ROLLUPS:
-        for statement in rollup.postgresql() if dialect == "postgresql" else rollup.sqlite():
-            op.execute(statement)
+    if dialect == "postgresql":
+        statements = [*_checkins_postgresql(), *ACTIVITIES.postgresql()]
+    else:
+        statements = [*_checkins_sqlite(), *ACTIVITIES.sqlite()]
+    for statement in statements:
+        op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for rollup in ROLLUPS:
-        for statement in rollup.drop(dialect):
-            op.execute(statement)
+    for statement in [*_checkins_drop(dialect), *ACTIVITIES.drop(dialect)]:
+        op.execute(statement)
     op.drop_table("activity_weeks")
     op.drop_index("ix_activities_couple_id_occurred_at_id", table_name="activities")
     op.drop_table("activities")
     op.drop_table("checkin_weeks")
     op.drop_index("ix_checkins_couple_id_local_date", table_name="checkins")
     op.drop_table("checkins")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("share_profile")
+    if dialect == "sqlite":
+        # Not a batch copy: dropping the old `users` would cascade to every row that
+        # refers to it (the app's connections enforce foreign keys). SQLite 3.35+.
+        op.execute("ALTER TABLE users DROP COLUMN share_profile")
+    else:
+        op.drop_column("users", "share_profile")

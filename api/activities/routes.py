@@ -84,6 +84,7 @@ async def list_activities(
     couple_id: uuid.UUID,
     _partners: CouplePartners,
     conn: Transaction,
+    response: Response,
     since: Instant | None = None,
     until: Instant | None = None,
     kind: ActivityKind | None = None,
@@ -101,6 +102,8 @@ async def list_activities(
         cursor=cursor,
         limit=limit,
     )
+    # The couple's own: no shared cache keeps it, as no shared cache keeps one activity.
+    response.headers.update(PRIVATE)
     return ActivityPage(items=items, next_cursor=next_cursor)
 
 

@@ -14,7 +14,8 @@ from api.core.errors import problems
 from api.core.responses import PRIVATE
 from api.core.sql import Record
 from api.couples.access import CouplePartners
-from models.checkin import CheckinPage, CheckinPublic, CheckinPut, LocalDate
+from models.checkin import CheckinPage, CheckinPublic, CheckinPut
+from models.types import LocalDate
 
 router = APIRouter(
     prefix="/couples/{couple_id}/checkins", tags=["check-ins"], responses=problems(503)

@@ -235,37 +235,36 @@ async def list_checkins(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[CheckinPublic], str | None]:
-    checkins = _checkins
     own = _checkins.alias("own")
     # The reveal rule in the query itself, so that every page is exact: the viewer's
     # own check-ins, and the partner's only for dates the viewer has checked in too.
     viewer_checked_in = (
         sa.exists()
         .where(
-            own.c.couple_id == checkins.c.couple_id,
+            own.c.couple_id == _checkins.c.couple_id,
             own.c.partner_id == viewer_id,
-            own.c.local_date == checkins.c.local_date,
+            own.c.local_date == _checkins.c.local_date,
             own.c.deleted_at.is_(None),
         )
-        .correlate(checkins)
+        .correlate(_checkins)
     )
-    query = sa.select(checkins).where(
-        checkins.c.couple_id == couple_id,
-        checkins.c.deleted_at.is_(None),
-        sa.or_(checkins.c.partner_id == viewer_id, viewer_checked_in),
+    query = sa.select(_checkins).where(
+        _checkins.c.couple_id == couple_id,
+        _checkins.c.deleted_at.is_(None),
+        sa.or_(_checkins.c.partner_id == viewer_id, viewer_checked_in),
     )
     if since is not None:
-        query = query.where(checkins.c.local_date >= since)
+        query = query.where(_checkins.c.local_date >= since)
     if until is not None:
-        query = query.where(checkins.c.local_date < until)
+        query = query.where(_checkins.c.local_date < until)
     if partner_id is not None:
-        query = query.where(checkins.c.partner_id == partner_id)
+        query = query.where(_checkins.c.partner_id == partner_id)
     # (date, partner) is unique among a couple's check-ins: a stable key to page by.
     rows, next_cursor = await cursors.newest_day_first(
         conn,
         query,
-        checkins.c.local_date,
-        checkins.c.partner_id,
+        _checkins.c.local_date,
+        _checkins.c.partner_id,
         cursor=cursor,
         limit=limit,
     )

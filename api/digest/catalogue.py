@@ -4,9 +4,13 @@ A translation is a file, `<locale>.po` (`pt_BR.po` serves `pt-BR`), dropped in a
 catalogue directory: no code changes. Each file is read once, with polib, compiled to
 the `.mo` form that the standard library's `gettext` reads, and kept. Messages carry
 named placeholders (`{partner}`, `{count}`...), filled in after translation, so a
-translation may put them in any order; an entry whose placeholders differ from its
-msgid's is left out (the English text stands in), so a slip in a translation file
-cannot break a digest. Missing entries fall back to English the same way."""
+translation may put them in any order. A translated form may use only the bare names
+of its msgid's placeholders: no format spec (`{count:>99999}` would pad to any width),
+no conversion (`{partner!r}`), no positional field (`{}`, `{0}`), no attribute or
+index (`{partner.__class__}`, `{partner[0]}`), no unbalanced brace. An entry that
+breaks this, or whose placeholders differ from its msgid's, is left out (the English
+text stands in), so a slip or a trick in a translation file cannot break a digest or
+reach past the values given. Missing entries fall back to English the same way."""
 
 import gettext
 import io
@@ -36,18 +40,45 @@ class Plural(NamedTuple):
     plural: str
 
 
+_FORMATTER = string.Formatter()
+
+
 def placeholders(text: str) -> frozenset[str]:
-    return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
+    return frozenset(name for _, name, _, _ in _FORMATTER.parse(text) if name)
+
+
+def _bare_names(text: str, allowed: frozenset[str]) -> frozenset[str] | None:
+    """The placeholders of `text` when each is a bare name among `allowed` (no format
+    spec, no conversion); None when any is not, or the text does not parse."""
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in _FORMATTER.parse(text)]
+    except ValueError:  # an unbalanced brace
+        return None
+    names = set()
+    for name, spec, conversion in fields:
+        if name is None:
+            continue  # literal text only
+        if name not in allowed or spec or conversion is not None:
+            return None
+        names.add(name)
+    return frozenset(names)
 
 
 def _fits(entry: polib.POEntry) -> bool:
-    """Whether a translated entry names exactly the placeholders of its msgid."""
-    expected = placeholders(entry.msgid) | placeholders(entry.msgid_plural or "")
+    """Whether a translated entry names exactly the placeholders of its msgid, bare."""
+    try:
+        expected = placeholders(entry.msgid) | placeholders(entry.msgid_plural or "")
+    except ValueError:
+        return False  # not a message of the composer's: all of those parse
     translated = [*entry.msgstr_plural.values()] if entry.msgid_plural else [entry.msgstr]
-    # A plural form may leave out `{count}` ("once"), nothing else.
-    return all(
-        expected - {"count"} <= placeholders(form) <= expected for form in translated if form
-    )
+    for form in translated:
+        if not form:
+            continue  # polib leaves out an entry not wholly translated: English stands in
+        names = _bare_names(form, expected)
+        # A plural form may leave out `{count}` ("once"), nothing else.
+        if names is None or not expected - {"count"} <= names:
+            return False
+    return True
 
 
 def compile_po(path: Path) -> gettext.GNUTranslations:

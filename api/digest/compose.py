@@ -1,6 +1,7 @@
 """The weekly digest in words: a pure function from a couple's weekly figures to a few
 plain sentences for one partner. No I/O, no free text: only the figures of the trends
-response, the partner's display name and a message catalogue go in.
+read (its weeks as `WeeklyTrends` holds them, its flag codes), the partner's display
+name and a message catalogue go in.
 
 Every sentence names its figure: the dotted path of a value in the digest week's entry
 of the trends response (`by_partner.<id>.toward`, `checkins.connection_avg`), or
@@ -9,24 +10,21 @@ of the trends response (`by_partner.<id>.toward`, `checkins.connection_avg`), or
 whole percentages, each rounded half up, and comparisons with the week before are made
 on the numbers as shown, so "up from 7.5" never follows a 7.5."""
 
-from collections.abc import Collection, Mapping, Sequence
+import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from api.digest.catalogue import Catalogue, Message, Plural
-
-Week = Mapping[str, Any]  # one entry of `weeks` of the trends response, as JSON
+from models.trend import CheckinFigures, PartnerWeek, WeekFigures
 
 # At most this many signs of distancing are worded, the most noticed first: the digest
 # stays a few sentences, and the full counts are in the trends.
 MAX_SIGNS = 3
 # A weekly average of outside stress from which the digest adds a gentle word about it.
 HIGH_STRESS = Decimal("7.0")
-# The weeks before the digest's own that the shared-time sentence looks back over.
-SHARED_TIME_WEEKS = 4
 
 
 class Sentence(BaseModel):
@@ -43,7 +41,7 @@ class Sentence(BaseModel):
 class Partner:
     """The other partner of the couple, as the caller knows them."""
 
-    id: str
+    id: uuid.UUID
     name: str
 
 
@@ -55,8 +53,8 @@ def whole_percent(rate: float) -> int:
     return int((Decimal(str(rate)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _answered(figures: Mapping[str, Any]) -> int:
-    return int(figures["toward"] + figures["away"] + figures["against"])
+def _answered(figures: PartnerWeek | WeekFigures) -> int:
+    return figures["toward"] + figures["away"] + figures["against"]
 
 
 def _compare(now: Decimal | int, before: Decimal | int) -> str:
@@ -135,11 +133,14 @@ NET_DIPPED = Plural(
 )
 
 
+# A per-partner sentence is left out when that partner turned toward none of the
+# other's bids: "0 of your 3" would read as a score kept against them. The couple's
+# rate still tells the week.
 def _partner_toward(
-    week: Week, before: Week | None, partner: Partner, catalogue: Catalogue
+    week: WeekFigures, before: WeekFigures | None, partner: Partner, catalogue: Catalogue
 ) -> Sentence | None:
     figures = week["by_partner"].get(partner.id)
-    if figures is None or _answered(figures) == 0:
+    if figures is None or figures["toward"] == 0:
         return None
     answered = _answered(figures)
     values: dict[str, object] = {"partner": partner.name, "toward": figures["toward"]}
@@ -158,10 +159,10 @@ def _partner_toward(
 
 
 def _caller_toward(
-    week: Week, caller_id: str, partner: Partner, catalogue: Catalogue
+    week: WeekFigures, caller_id: uuid.UUID, partner: Partner, catalogue: Catalogue
 ) -> Sentence | None:
     figures = week["by_partner"].get(caller_id)
-    if figures is None or _answered(figures) == 0:
+    if figures is None or figures["toward"] == 0:
         return None
     return Sentence(
         text=catalogue.plural(
@@ -171,13 +172,13 @@ def _caller_toward(
     )
 
 
-def _bids(week: Week, catalogue: Catalogue) -> Sentence | None:
+def _bids(week: WeekFigures, catalogue: Catalogue) -> Sentence | None:
     if not week["bids"]:
         return None
     return Sentence(text=catalogue.plural(BIDS_TOGETHER, week["bids"]), figure="bids")
 
 
-def _rate(week: Week, before: Week | None, catalogue: Catalogue) -> Sentence | None:
+def _rate(week: WeekFigures, before: WeekFigures | None, catalogue: Catalogue) -> Sentence | None:
     if week["turn_toward_rate"] is None:
         return None
     percent = whole_percent(week["turn_toward_rate"])
@@ -190,13 +191,13 @@ def _rate(week: Week, before: Week | None, catalogue: Catalogue) -> Sentence | N
     )
 
 
-def _repairs(week: Week, catalogue: Catalogue) -> Sentence | None:
+def _repairs(week: WeekFigures, catalogue: Catalogue) -> Sentence | None:
     if not week["repairs"]:
         return None
     return Sentence(text=catalogue.plural(REPAIRS, week["repairs"]), figure="repairs")
 
 
-def _net(week: Week, catalogue: Catalogue) -> Sentence | None:
+def _net(week: WeekFigures, catalogue: Catalogue) -> Sentence | None:
     if _answered(week) == 0:
         return None
     net = week["net"]
@@ -268,13 +269,14 @@ SIGN_UP = Message("{sign} came up {times} in your check-ins this week, up from {
 TIMES = Plural("once", "{count} times")
 
 
-def _checkins_of(week: Week | None) -> Mapping[str, Any] | None:
+def _checkins_of(week: WeekFigures | None) -> CheckinFigures | None:
     """The week's check-in figures, when there were check-ins."""
-    figures = week.get("checkins") if week is not None else None
-    return figures if figures and figures["count"] else None
+    return week["checkins"] if week is not None and week["checkins"]["count"] else None
 
 
-def _connection(week: Week, before: Week | None, catalogue: Catalogue) -> Sentence | None:
+def _connection(
+    week: WeekFigures, before: WeekFigures | None, catalogue: Catalogue
+) -> Sentence | None:
     figures, earlier = _checkins_of(week), _checkins_of(before)
     if figures is None or figures["connection_avg"] is None:
         return None
@@ -290,7 +292,7 @@ def _connection(week: Week, before: Week | None, catalogue: Catalogue) -> Senten
     )
 
 
-def _stress(week: Week, catalogue: Catalogue) -> Sentence | None:
+def _stress(week: WeekFigures, catalogue: Catalogue) -> Sentence | None:
     figures = _checkins_of(week)
     if figures is None or figures["stress_avg"] is None:
         return None
@@ -299,7 +301,7 @@ def _stress(week: Week, catalogue: Catalogue) -> Sentence | None:
     return Sentence(text=catalogue.text(message, stress=stress), figure="checkins.stress_avg")
 
 
-def _signs(week: Week, before: Week | None, catalogue: Catalogue) -> list[Sentence]:
+def _signs(week: WeekFigures, before: WeekFigures | None, catalogue: Catalogue) -> list[Sentence]:
     """The signs noticed more often than the week before (or, after a week with no
     check-ins, the signs noticed at all), the most noticed first."""
     figures, earlier = _checkins_of(week), _checkins_of(before)
@@ -362,21 +364,15 @@ def _listed(items: Sequence[str], catalogue: Catalogue) -> str:
     return catalogue.text(LIST_OF_MORE, first=items[0], rest=_listed(items[1:], catalogue))
 
 
-def _activities_of(week: Week) -> Mapping[str, Any] | None:
-    figures = week.get("activities")
-    return figures if figures else None
-
-
 def _shared_time(
-    weeks: Sequence[Week], flags: Collection[str], catalogue: Catalogue
+    week: WeekFigures, flags: Collection[str], catalogue: Catalogue
 ) -> Sentence | None:
-    week = weeks[-1]
-    figures = _activities_of(week)
-    if figures is not None and figures["count"]:
-        done = [(kind, figures["kinds"].get(kind, 0)) for kind in KINDS]
-        done = [(kind, count) for kind, count in done if count > 0]
-        if not done:
-            return None
+    """The week's shared time by kind; or, when the summary flags `no-shared-time`, that
+    there was none for four weeks (its rule, and when it does not apply, are the
+    summary's: docs/metrics.md)."""
+    figures = week["activities"]
+    done = [(kind, count) for kind in KINDS if (count := figures["kinds"].get(kind, 0)) > 0]
+    if done:
         items = [catalogue.plural(KINDS[kind], count) for kind, count in done]
         activities = _listed(items, catalogue)
         if figures["minutes"]:
@@ -388,16 +384,6 @@ def _shared_time(
         return Sentence(
             text=catalogue.text(NO_SHARED_TIME), figure=f"summary.flags.{NO_SHARED_TIME_FLAG}"
         )
-    # The same rule on the weeks at hand, for a read whose summary does not judge it.
-    recent, earlier = weeks[-SHARED_TIME_WEEKS:], weeks[:-SHARED_TIME_WEEKS]
-    counts = [(_activities_of(each) or {}).get("count", 0) for each in weeks]
-    if (
-        figures is not None
-        and len(recent) == SHARED_TIME_WEEKS
-        and not any(counts[-SHARED_TIME_WEEKS:])
-        and any(counts[: len(earlier)])
-    ):
-        return Sentence(text=catalogue.text(NO_SHARED_TIME), figure="activities.count")
     return None
 
 
@@ -435,25 +421,19 @@ NOTHING_LOGGED = Message(
 )
 
 
-def _empty(week: Week) -> bool:
-    checkins, activities = week.get("checkins"), week.get("activities")
-    return (
-        not week["bids"]
-        and not (checkins and checkins["count"])
-        and not (activities and activities["count"])
-    )
+def _empty(week: WeekFigures) -> bool:
+    return not (week["bids"] or week["checkins"]["count"] or week["activities"]["count"])
 
 
 def _flags(
-    summary: Mapping[str, Any], flags_before: Collection[str], empty: bool, catalogue: Catalogue
+    flags: Sequence[str], flags_before: Collection[str], empty: bool, catalogue: Catalogue
 ) -> list[Sentence]:
     """The flags raised this week that were not up the week before, kindly worded;
     `no-shared-time` has its own sentence, and `pursuer-distancer` is not worded: it
     points at one partner, which a weekly sentence could not do without seeming to
     blame."""
     sentences = []
-    for flag in summary["flags"]:
-        code = flag["code"]
+    for code in flags:
         if code not in FLAGS or code in flags_before or (empty and code == "not-logging"):
             continue
         sentences.append(Sentence(text=catalogue.text(FLAGS[code]), figure=f"summary.flags.{code}"))
@@ -461,22 +441,21 @@ def _flags(
 
 
 def compose(
-    weeks: Sequence[Week],
-    summary: Mapping[str, Any],
-    caller_id: str,
+    weeks: Sequence[WeekFigures],
+    flags: Sequence[str],
+    caller_id: uuid.UUID,
     partner: Partner | None,
     catalogue: Catalogue,
     *,
     flags_before: Collection[str] = (),
 ) -> list[Sentence]:
-    """The digest of the last of `weeks` (oldest first, as the trends response has
-    them; the weeks before it give the comparisons and the shared-time look back), for
-    the partner `caller_id`. `summary` is the trends summary of a window ending with
-    that week, `flags_before` the flag codes of one ending a week earlier. A week with
-    nothing logged gets one kind sentence saying so, and any new flag."""
+    """The digest of the last of `weeks` (oldest first, as the trends read has them; the
+    week before it gives the comparisons), for the partner `caller_id`. `flags` are the
+    codes of the flags of a trends summary ending with that week, in its order;
+    `flags_before` those of one ending a week earlier. A week with nothing logged gets
+    one kind sentence saying so, and any new flag."""
     week = weeks[-1]
     before = weeks[-2] if len(weeks) >= 2 else None
-    flags = {flag["code"] for flag in summary["flags"]}
     empty = _empty(week)
     found: list[Sentence | None] = []
     if empty:
@@ -492,7 +471,7 @@ def compose(
         _connection(week, before, catalogue),
         _stress(week, catalogue),
         *_signs(week, before, catalogue),
-        _shared_time(weeks, flags, catalogue),
-        *_flags(summary, flags_before, empty, catalogue),
+        _shared_time(week, flags, catalogue),
+        *_flags(flags, flags_before, empty, catalogue),
     ]
     return [sentence for sentence in found if sentence is not None]

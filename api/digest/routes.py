@@ -1,12 +1,11 @@
 """`/couples/{couple_id}/digest`: the week in plain sentences."""
 
-import re
 import uuid
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator
 
 from api.core.db import DatabaseDep
 from api.core.deps import CallerDep
@@ -15,18 +14,11 @@ from api.core.responses import PRIVATE
 from api.digest import service
 from api.digest.catalogue import Catalogues, catalogues
 from api.trends.params import TrendsCacheDep
+from models.types import LocalDate
 
 router = APIRouter(prefix="/couples/{couple_id}/digest", tags=["digest"], responses=problems(503))
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 EARLIEST = date(1900, 1, 1)
-
-
-def _iso_date(value: object) -> object:
-    # pydantic would read digits alone as a Unix time.
-    if isinstance(value, str) and not _DATE.fullmatch(value):
-        raise ValueError("must be a date as YYYY-MM-DD")
-    return value
 
 
 def _not_before_1900(day: date | None) -> date | None:
@@ -36,8 +28,7 @@ def _not_before_1900(day: date | None) -> date | None:
 
 
 WeekQuery = Annotated[
-    date | None,
-    BeforeValidator(_iso_date),
+    LocalDate | None,
     AfterValidator(_not_before_1900),
     Query(
         description="Any local date, YYYY-MM-DD, from 1900-01-01 up to the end of the "
@@ -56,17 +47,16 @@ grants included, gets the 404 of a couple that does not exist.
   (its `week_starts`, in its time zone) that holds it, and `week_start` says which.
   Default: the last whole week, the one before the week holding today. The current,
   unfinished week may be asked for; a later one is a 422, as is a date before 1900.
-- **Source.** Only the figures of `GET /couples/{couple_id}/trends/weekly`, read for the
-  8 weeks ending with that week (and, for the flags, a read ending a week earlier),
-  and the other partner's display name. No note or other free text is ever read; no
-  model, no network.
+- **Source.** Only the figures of `GET /couples/{couple_id}/trends/weekly` as the caller
+  reads them, for that week and the one before (and, for the flags, a read ending a
+  week earlier), and the other partner's display name. No note or other free text is
+  ever read; no model, no network.
 - **figure.** The dotted path of the value in that week's entry of the trends response
   (`by_partner.<partner id>.toward`, `turn_toward_rate`, `checkins.connection_avg`,
   `checkins.signs.<code>`, `activities.kinds.<kind>`, `net`, `repairs`, `bids`), or
-  `summary.flags.<code>` for a flag of that read's summary (`activities.count` for
-  the four weeks without shared time when the summary does not judge it). The first
-  number in a sentence is that figure (for `net`, its size); a sentence with no
-  number says its figure in words ("once", "nothing was logged", "held even").
+  `summary.flags.<code>` for a flag of that read's summary. The first number in a
+  sentence is that figure (for `net`, its size); a sentence with no number says its
+  figure in words ("once", "nothing was logged", "held even").
 - **Numbers.** Counts as integers, averages with one decimal, rates as whole
   percentages, rounded half up; "up from", "down from" and "the same as" compare the
   numbers as shown with the week before, and no comparison is made when the week
@@ -75,19 +65,21 @@ grants included, gets the 404 of a couple that does not exist.
 - **Sentences, in this order, each only when its figures are not empty:** the other
   partner turning toward the caller's bids (compared with the week before); the
   caller turning toward the other's bids (not compared: the digest is not a
-  scorecard); the bids logged together; the couple's turn-toward rate (compared);
-  repair attempts; the week's net in the shared emotional bank account; connection
-  averaged over the check-ins (compared); outside stress averaged (not compared),
-  with a gentle word from 7.0 up as shown; signs of distancing noticed more often
-  than the week before (after a week with no check-ins, those noticed at all), at
-  most 3, the most noticed first; shared time by kind with its minutes, or, when
-  `no-shared-time` is up (or the 8 weeks read show activities before the last 4 and
-  none in them), a sentence saying there was none for four weeks; then each flag of
-  the summary that was not up a week earlier, kindly worded (`pursuer-distancer` is
-  never worded: it points at one partner; `not-logging` not when the week is empty).
+  scorecard); each of these two left out when no bid was turned toward (the couple's
+  rate still tells the week); the bids logged together; the couple's turn-toward
+  rate (compared); repair attempts; the week's net in the shared emotional bank
+  account; connection averaged over the check-ins (compared); outside stress averaged
+  (not compared), with a gentle word from 7.0 up as shown; signs of distancing
+  noticed more often than the week before (after a week with no check-ins, those
+  noticed at all), at most 3, the most noticed first; shared time by kind with its
+  minutes, or, when the summary's `no-shared-time` flag is up (its rule decides; the
+  digest adds none of its own), a sentence saying there was none for four weeks; then
+  each flag of the summary that was not up a week earlier, kindly worded
+  (`pursuer-distancer` is never worded: it points at one partner; `not-logging` not
+  when the week is empty).
 - **Empty week.** With no bid, check-in or activity, the digest is one kind sentence
   saying nothing was logged (figure `bids`), then the four weeks without shared time
-  and any new flag, when they apply.
+  (when `no-shared-time` is up) and any new flag.
 - **Language.** Sentences come from gettext message catalogues, one file per locale;
   the locale is the best of `Accept-Language` among those shipped (a tag as asked,
   else its language alone), else English (`en`). The answer carries it in `locale` and

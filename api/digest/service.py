@@ -2,10 +2,8 @@
 partner (api/digest/compose.py). Everything it says comes from the trends reads; no
 note or other free text is read at all."""
 
-import json
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -20,9 +18,9 @@ from api.trends import service as trends
 from models import calendar
 from models.base import utcnow
 
-# The digest's week and the 7 before it: the comparisons need one, the shared-time
-# sentence four, and its look back a few more with activities in them.
-WEEKS_READ = 8
+# The digest's week and the one before, for the comparisons. The flags are judged on
+# the weeks the summary reads, whatever the number of weeks asked for.
+WEEKS_READ = 2
 
 
 class Digest(BaseModel):
@@ -34,9 +32,9 @@ class Digest(BaseModel):
     sentences: list[Sentence] = Field(description="A few sentences, in the order described.")
 
 
-def _read(computed: trends.Computed, now: datetime) -> dict[str, Any]:
-    """The trends as the trends route serves them, `not-logging` judged as it would be."""
-    return json.loads(computed.render(now))  # type: ignore[no-any-return]
+def _flag_codes(computed: trends.Computed, now: datetime) -> list[str]:
+    """The codes of the summary's flags as the trends route serves them at `now`."""
+    return [str(flag.code) for flag in computed.flags_at(now)]
 
 
 async def weekly_digest(
@@ -64,23 +62,22 @@ async def weekly_digest(
     computed, now = await trends.weekly_trends(
         database, cache, couple_id, caller_id, weeks=WEEKS_READ, end=day
     )
-    read = _read(computed, now)
     earlier, then = await trends.weekly_trends(
         database, cache, couple_id, caller_id, weeks=WEEKS_READ, end=day - calendar.WEEK
     )
-    flags_before = {flag["code"] for flag in _read(earlier, then)["summary"]["flags"]}
     others = [partner for partner in couple.partners if partner.id != caller_id]
-    partner = Partner(str(others[0].id), others[0].display_name) if others else None
+    partner = Partner(others[0].id, others[0].display_name) if others else None
+    weeks = computed.trends.weeks
     return Digest(
         couple_id=couple_id,
-        week_start=read["weeks"][-1]["week_start"],
+        week_start=weeks[-1]["week_start"],
         locale=catalogue.locale,
         sentences=compose(
-            read["weeks"],
-            read["summary"],
-            str(caller_id),
+            weeks,
+            _flag_codes(computed, now),
+            caller_id,
             partner,
             catalogue,
-            flags_before=flags_before,
+            flags_before=set(_flag_codes(earlier, then)),
         ),
     )

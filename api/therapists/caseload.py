@@ -1,15 +1,16 @@
 """The caseload: every couple whose two partners both granted the therapist access,
-with the figures a dashboard ranks them by. At most two statements read it, however
+with the figures a dashboard ranks them by. At most three statements read it, however
 many couples there are: the couples (settings, partners, last bid, the version of
-their figures), then the rollup rows of the weeks the figures need, for the couples
-whose readings this process does not hold for that version already. Paging through
-a caseload thus reads the rollups once."""
+their figures); then, for the couples whose readings this process does not hold for
+that version already, the rollup rows of the weeks the figures need and the time of
+their latest shared activity. Paging through a caseload thus reads the rollups once."""
 
 import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -25,7 +26,6 @@ from api.trends.service import (
     ROLLUP_RESULT_TYPES,
     ROLLUP_SELECT,
     Rollups,
-    last_activity_on,
     rollups_sql,
     summarise,
 )
@@ -48,15 +48,13 @@ _COUPLES = Statement(
     f"""
     SELECT c.id AS couple_id, c.timezone, c.week_starts, c.weight_toward, c.weight_away,
            c.weight_against, c.created_at, a.access_since, a.version, a.last_bid_at,
-           a.last_activity_at, m.user_id, u.display_name
+           m.user_id, u.display_name
     FROM (
         SELECT g.couple_id, max(g.granted_at) AS access_since,
                (SELECT version FROM bid_versions AS v WHERE v.couple_id = g.couple_id)
                  AS version,
                (SELECT max(b.occurred_at) FROM bids AS b
-                WHERE b.couple_id = g.couple_id AND b.deleted_at IS NULL) AS last_bid_at,
-               (SELECT max(t.occurred_at) FROM activities AS t
-                WHERE t.couple_id = g.couple_id AND t.deleted_at IS NULL) AS last_activity_at
+                WHERE b.couple_id = g.couple_id AND b.deleted_at IS NULL) AS last_bid_at
         FROM therapist_grants AS g
         WHERE g.therapist_id = :therapist_id
         GROUP BY g.couple_id HAVING count(*) = {BOTH}
@@ -72,7 +70,6 @@ _COUPLES = Statement(
         "created_at": _TIME,
         "access_since": _TIME,
         "last_bid_at": _TIME,
-        "last_activity_at": _TIME,
         "user_id": _UUID,
     },
 )
@@ -84,17 +81,28 @@ _WEEKS_SQL = f"""
 _WEEKS_RESULT = ROLLUP_RESULT_TYPES
 # The couples' ids as one parameter: an array on PostgreSQL, a JSON list on SQLite,
 # which keeps UUIDs as 32 hex digits.
+_COUPLE_IDS: dict[str, tuple[str, sa.types.TypeEngine[Any]]] = {
+    "postgresql": ("= ANY(:couple_ids)", postgresql.ARRAY(sa.Uuid())),
+    "sqlite": ("IN (SELECT value FROM json_each(:couple_ids))", sa.String()),
+}
 _WEEKS = {
-    "postgresql": Statement(
-        _WEEKS_SQL.format(couples="= ANY(:couple_ids)"),
-        {"since": _DATE, "couple_ids": postgresql.ARRAY(sa.Uuid())},
-        _WEEKS_RESULT,
-    ),
-    "sqlite": Statement(
-        _WEEKS_SQL.format(couples="IN (SELECT value FROM json_each(:couple_ids))"),
-        {"since": _DATE, "couple_ids": sa.String()},
-        _WEEKS_RESULT,
-    ),
+    dialect: Statement(
+        _WEEKS_SQL.format(couples=couples), {"since": _DATE, "couple_ids": ids}, _WEEKS_RESULT
+    )
+    for dialect, (couples, ids) in _COUPLE_IDS.items()
+}
+# The latest shared activity of each couple (`no-shared-time`): it changes only with
+# the version of the couple's figures, so it is read with the rollups.
+_LATEST_ACTIVITIES = {
+    dialect: Statement(
+        f"""
+        SELECT couple_id, max(occurred_at) AS last_activity_at FROM activities
+        WHERE deleted_at IS NULL AND couple_id {couples} GROUP BY couple_id
+        """,
+        {"couple_ids": ids},
+        {"couple_id": _UUID, "last_activity_at": _TIME},
+    )
+    for dialect, (couples, ids) in _COUPLE_IDS.items()
 }
 
 
@@ -112,7 +120,6 @@ class _Couple:
     created_at: datetime
     access_since: datetime
     last_bid_at: datetime | None
-    last_activity_at: datetime | None
     version: int | None
     partners: list[PartnerPublic]
 
@@ -162,7 +169,6 @@ def _couples(rows: Sequence[Record]) -> list[_Couple]:
                 created_at=row["created_at"],
                 access_since=row["access_since"],
                 last_bid_at=row["last_bid_at"],
-                last_activity_at=row["last_activity_at"],
                 version=row["version"],
                 partners=[],
             )
@@ -174,22 +180,27 @@ def _this_week(couple: _Couple, now: datetime) -> date:
     return calendar.week_of(calendar.local_date(now, couple.timezone), couple.week_starts)
 
 
-def _readings(couple: _Couple, rollups: Rollups, this_week: date) -> Readings:
-    """As the default trends read (12 weeks to this one) summarises the couple."""
+def _readings(
+    couple: _Couple, rollups: Rollups, last_activity_at: datetime | None, this_week: date
+) -> Readings:
+    """As the default trends read (12 weeks to this one) summarises the couple, for a
+    therapist: every check-in counts."""
     window = calendar.window(this_week, _READ_WEEKS)
     partner_ids = [partner.id for partner in couple.partners]
     counts = rollups.bids
-    habits = rollups.habits(last_activity_on(couple.last_activity_at, couple.timezone))
-    summary = summarise(counts, window[-figures.DEFAULT_WEEKS :], window, partner_ids, habits)
+    habits = rollups.habits(last_activity_at, couple.timezone, couple.created_at)
+    habit_weeks = habits.weekly(window)
+    summary = summarise(
+        counts, window[-figures.DEFAULT_WEEKS :], window, partner_ids, habits, habit_weeks
+    )
     last_week = this_week - calendar.WEEK
-    weekly = dict(zip(window, habits.weekly(window), strict=True))
 
     def between(first: date, last: date) -> Period:
         weeks = [week for week in window if first <= week <= last]
         return Period(
             bids=figures.tally(row for row in counts if first <= row.week_start <= last),
-            checkins=sum((weekly[week][0] for week in weeks), CheckinTally()),
-            activities=sum((weekly[week][1] for week in weeks), ActivityTally()),
+            checkins=sum((habit_weeks[week][0] for week in weeks), CheckinTally()),
+            activities=sum((habit_weeks[week][1] for week in weeks), ActivityTally()),
         )
 
     return Readings(
@@ -245,16 +256,24 @@ def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) 
 
 async def _read_weeks(
     database: Database, couples: Sequence[_Couple], now: datetime
-) -> dict[uuid.UUID, Rollups]:
+) -> dict[uuid.UUID, tuple[Rollups, datetime | None]]:
+    """Each couple's rollup rows of the weeks read, and its latest shared activity."""
     dialect = database.engine.dialect.name
     ids: object = [couple.couple_id for couple in couples]
     if dialect == "sqlite":
         ids = json.dumps([couple.couple_id.hex for couple in couples])
     rows = await database.fetch(_WEEKS[dialect], couple_ids=ids, since=now.date() - _LOOKBACK)
+    latest = {
+        row["couple_id"]: row["last_activity_at"]
+        for row in await database.fetch(_LATEST_ACTIVITIES[dialect], couple_ids=ids)
+    }
     by_couple: dict[uuid.UUID, list[Record]] = {couple.couple_id: [] for couple in couples}
     for row in rows:
         by_couple[row["couple_id"]].append(row)
-    return {couple_id: Rollups.of(found) for couple_id, found in by_couple.items()}
+    return {
+        couple_id: (Rollups.of(found), latest.get(couple_id))
+        for couple_id, found in by_couple.items()
+    }
 
 
 async def caseload(
@@ -286,7 +305,7 @@ async def caseload(
         counts = await _read_weeks(database, missing, now)
         for couple in missing:
             this_week = weeks[couple.couple_id]
-            found = _readings(couple, counts[couple.couple_id], this_week)
+            found = _readings(couple, *counts[couple.couple_id], this_week)
             cache.put(couple.key(this_week), found)
             readings[couple.couple_id] = found
     entries = sorted(

@@ -1,14 +1,14 @@
 """The query parameters of a trends read, shared by every route that serves trends:
 the partners' and the therapist's."""
 
-import re
 from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator
 
 from api.trends import service
+from models.types import LocalDate
 
 
 def trends_cache(request: Request) -> service.TrendsCache:
@@ -16,16 +16,6 @@ def trends_cache(request: Request) -> service.TrendsCache:
 
 
 TrendsCacheDep = Annotated[service.TrendsCache, Depends(trends_cache)]
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_date(value: object) -> object:
-    # pydantic would read digits alone as a Unix time.
-    if isinstance(value, str) and not _DATE.fullmatch(value):
-        raise ValueError("must be a date as YYYY-MM-DD")
-    return value
-
 
 EARLIEST_END, LATEST_END = date(1900, 1, 1), date(2999, 12, 31)
 
@@ -42,8 +32,7 @@ WeeksQuery = Annotated[
     int, Query(ge=1, le=104, description="How many weeks, 1 to 104, oldest first.")
 ]
 EndQuery = Annotated[
-    date | None,
-    BeforeValidator(_iso_date),
+    LocalDate | None,
     AfterValidator(_within_range),
     Query(
         description="A local date, YYYY-MM-DD (1900-01-01 to 2999-12-31); the last "

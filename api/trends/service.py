@@ -20,8 +20,8 @@ from models import calendar, figures
 from models.base import UTCDateTime, utcnow
 from models.checkin import CHECKIN_COUNTS
 from models.couple import Weights
-from models.figures import ActivityRow, CheckinRow, Habits, RollupRow, Tally
-from models.trend import BankAccount, Last7Days, Summary, WeeklyTrends
+from models.figures import ActivityTally, CheckinTally, Habits, HabitWeeks, RollupRow, Tally
+from models.trend import BankAccount, Flag, Last7Days, Summary, WeeklyTrends
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
@@ -29,41 +29,61 @@ _DATE = sa.Date()
 _TIME = UTCDateTime()
 _WEIGHTS = ("weight_toward", "weight_away", "weight_against")
 
-_ROLLUPS = {
-    "bids": ("bid_weeks", ("responder_id", *figures.COUNTS)),
-    "checkins": ("checkin_weeks", ("partner_id", *CHECKIN_COUNTS)),
-    "activities": ("activity_weeks", ("kind", *figures.ACTIVITY_COUNTS)),
+_SIGN_SUMS = {name: f"sum({name})" for name in CHECKIN_COUNTS}
+_KIND_SUMS = {
+    f"kind_{kind.value}": f"sum(CASE WHEN kind = '{kind.value}' THEN activities ELSE 0 END)"
+    for kind in figures.KINDS
 }
-_ROLLUP_COLUMNS = list(dict.fromkeys(name for _, names in _ROLLUPS.values() for name in names))
+# Each rollup's columns in the relation `rollups_sql` makes, and what it selects for them.
+# Check-ins and activities come summed per couple and week: their figures are the
+# couple's (or, for check-ins, the viewing partner's), never per partner or kind row.
+_BRANCHES: dict[str, tuple[str, dict[str, str], str]] = {
+    "bids": (
+        "bid_weeks",
+        {"responder_id": "responder_id", **{name: name for name in figures.COUNTS}},
+        "",
+    ),
+    "checkins": ("checkin_weeks", _SIGN_SUMS, " GROUP BY couple_id, week_start"),
+    "activities": (
+        "activity_weeks",
+        {"activities": "sum(activities)", "minutes": "sum(minutes)", **_KIND_SUMS},
+        " GROUP BY couple_id, week_start",
+    ),
+}
+_ROLLUP_COLUMNS = [name for _, columns, _ in _BRANCHES.values() for name in columns]
 ROLLUP_RESULT_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
     "couple_id": _UUID,
     "week_start": _DATE,
     "responder_id": _UUID,
-    "partner_id": _UUID,
 }
+# Which check-ins a partner counts (`:viewer`; NULL for a granted read, which counts
+# all): their own, and the other's for dates both checked in (the reveal rule; the
+# rollup keeps these apart as `paired`, alembic/versions/0007).
+SEEN_BY_VIEWER = "(CAST(:viewer AS uuid) IS NULL OR paired OR partner_id = :viewer)"
 
 
-# A NULL's type, for the columns that are not counts: PostgreSQL reads an untyped NULL
-# that two branches of a UNION share as text. SQLite takes any type name here.
-_NULL_TYPES = {"responder_id": "uuid", "partner_id": "uuid", "kind": "varchar"}
+def rollups_sql(where: str, checkins_seen: str = "1 = 1") -> str:
+    """The rows of the three weekly rollups that match `where` as one relation, of the
+    check-ins only those `checkins_seen` keeps: `source` names the rollup a row comes
+    from, and the other rollups' columns are NULL (typed: PostgreSQL reads an untyped
+    NULL that two branches share as text)."""
 
-
-def rollups_sql(where: str) -> str:
-    """The rows of the three weekly rollups that match `where` as one relation: `source`
-    names the rollup a row comes from, and the other rollups' columns are NULL."""
-
-    def branch(source: str, table: str, own: tuple[str, ...]) -> str:
-        columns = ", ".join(
-            name if name in own else f"CAST(NULL AS {_NULL_TYPES.get(name, 'integer')}) AS {name}"
+    def branch(source: str, table: str, columns: dict[str, str], group: str) -> str:
+        select = ", ".join(
+            f"{columns[name]} AS {name}"
+            if name in columns
+            else f"CAST(NULL AS {'uuid' if name == 'responder_id' else 'integer'}) AS {name}"
             for name in _ROLLUP_COLUMNS
         )
+        seen = f" AND {checkins_seen}" if source == "checkins" else ""
         return (
-            f"SELECT '{source}' AS source, couple_id, week_start, {columns} "
-            f"FROM {table} WHERE {where}"
+            f"SELECT '{source}' AS source, couple_id, week_start, {select} "
+            f"FROM {table} WHERE {where}{seen}{group}"
         )
 
     return " UNION ALL ".join(
-        branch(source, table, own) for source, (table, own) in _ROLLUPS.items()
+        branch(source, table, columns, group)
+        for source, (table, columns, group) in _BRANCHES.items()
     )
 
 
@@ -72,27 +92,35 @@ ROLLUP_SELECT = ", ".join(f"w.{name}" for name in ["source", "week_start", *_ROL
 
 @dataclass
 class Rollups:
-    """The rollup rows of some weeks, each kind parsed."""
+    """The rollup rows of some weeks: the bids' by responder, the check-ins' and the
+    activities' summed by week."""
 
     bids: list[RollupRow]
-    checkins: list[CheckinRow]
-    activities: list[ActivityRow]
+    checkins: dict[date, CheckinTally]
+    activities: dict[date, ActivityTally]
 
     @classmethod
     def of(cls, rows: Sequence[Record]) -> "Rollups":
-        read = cls([], [], [])
+        read = cls([], {}, {})
         for row in rows:
             source = row["source"]
             if source == "bids":
                 read.bids.append(RollupRow.of(row))
             elif source == "checkins":
-                read.checkins.append(CheckinRow.of(row))
+                read.checkins[row["week_start"]] = CheckinTally.of(row)
             elif source == "activities":
-                read.activities.append(ActivityRow.of(row))
+                read.activities[row["week_start"]] = ActivityTally.of(row)
         return read
 
-    def habits(self, last_activity_on: date | None) -> Habits:
-        return Habits(self.checkins, self.activities, last_activity_on)
+    def habits(
+        self, last_activity_at: datetime | None, timezone: str, began_at: datetime
+    ) -> Habits:
+        return Habits(
+            self.checkins,
+            self.activities,
+            None if last_activity_at is None else calendar.local_date(last_activity_at, timezone),
+            calendar.local_date(began_at, timezone),
+        )
 
 
 # Who may read, and everything the figures depend on but the bids' weeks: calendar,
@@ -140,13 +168,20 @@ _WEEKS = Statement(
     LEFT JOIN (
         {
         rollups_sql(
-            "couple_id = :couple_id AND week_start >= :first_week AND week_start <= :last_week"
+            "couple_id = :couple_id AND week_start >= :first_week AND week_start <= :last_week",
+            SEEN_BY_VIEWER,
         )
     }
     ) AS w ON 1 = 1
     WHERE c.id = :couple_id
     """,
-    {"couple_id": _UUID, "first_week": _DATE, "last_week": _DATE, "until": _TIME},
+    {
+        "couple_id": _UUID,
+        "first_week": _DATE,
+        "last_week": _DATE,
+        "until": _TIME,
+        "viewer": _UUID,
+    },
     {
         **ROLLUP_RESULT_TYPES,
         "updated_at": _TIME,
@@ -208,8 +243,9 @@ class Version(NamedTuple):
     bid_writes: int | None  # `bid_versions.version`: None before the first bid
 
 
-# A read's couple, figures version, number of weeks and last week.
-TrendsKey = tuple[uuid.UUID, Version, int, date]
+# A read's couple, figures version, number of weeks, last week, and the partner reading
+# (None for a granted read): partners count different check-ins (the reveal rule).
+TrendsKey = tuple[uuid.UUID, Version, int, date, uuid.UUID | None]
 
 
 @dataclass(frozen=True)
@@ -264,12 +300,17 @@ class Computed:
     couple_since: datetime
     window_end: datetime
 
-    def render(self, now: datetime) -> bytes:
+    def flags_at(self, now: datetime) -> list[Flag]:
+        """The summary's flags as of `now`: `not-logging` last, when it applies."""
         quiet = figures.quiet(self.last_bid_at, self.couple_since, min(now, self.window_end))
-        if quiet is None:
+        flags = self.trends.summary.flags
+        return flags if quiet is None else [*flags, quiet]
+
+    def render(self, now: datetime) -> bytes:
+        flags = self.flags_at(now)
+        if flags is self.trends.summary.flags:
             return self.body
-        summary = self.trends.summary
-        flagged = summary.model_copy(update={"flags": [*summary.flags, quiet]})
+        flagged = self.trends.summary.model_copy(update={"flags": flags})
         return self.trends.model_copy(update={"summary": flagged}).model_dump_json().encode()
 
 
@@ -290,9 +331,12 @@ async def weekly_trends(
     state = await _state(database, couple_id, reader)
     now = utcnow()
     last_week = calendar.week_of(end or calendar.local_date(now, state.timezone), state.week_starts)
-    computed = cache.get((couple_id, state.version, weeks, last_week))
+    viewer = reader if isinstance(reader, uuid.UUID) else None
+    computed = cache.get((couple_id, state.version, weeks, last_week, viewer))
     if computed is None:
-        key, computed = await _compute(database, couple_id, state, weeks=weeks, end=end, now=now)
+        key, computed = await _compute(
+            database, couple_id, state, viewer, weeks=weeks, end=end, now=now
+        )
         cache.put(key, computed)
     return computed, now
 
@@ -301,6 +345,7 @@ async def _compute(
     database: Database,
     couple_id: uuid.UUID,
     state: State,
+    viewer: uuid.UUID | None,
     *,
     weeks: int,
     end: date | None,
@@ -315,7 +360,12 @@ async def _compute(
         read = calendar.window(last_week, max(weeks, figures.SUMMARY_WEEKS))
         window_end = calendar.day_start(last_week + calendar.WEEK, timezone)
         rows = await database.fetch(
-            _WEEKS, couple_id=couple_id, first_week=read[0], last_week=last_week, until=window_end
+            _WEEKS,
+            couple_id=couple_id,
+            first_week=read[0],
+            last_week=last_week,
+            until=window_end,
+            viewer=viewer,
         )
         if not rows:
             raise not_found("couple")
@@ -326,7 +376,8 @@ async def _compute(
     weights = Weights.of(settings)
     rollups = Rollups.of(rows)
     counts = rollups.bids
-    habits = rollups.habits(last_activity_on(settings["last_activity_at"], timezone))
+    habits = rollups.habits(settings["last_activity_at"], timezone, state.created_at)
+    habit_weeks = habits.weekly(read)
     earlier = Tally(
         toward=settings["toward_before"],
         away=settings["away_before"],
@@ -338,9 +389,9 @@ async def _compute(
         state.partners,
         weights,
         balance_before=figures.amounts(earlier, weights).net,
-        habits=habits,
+        habits=habit_weeks,
     )
-    summary = summarise(counts, window, read, state.partners, habits)
+    summary = summarise(counts, window, read, state.partners, habits, habit_weeks)
     # Built from values already typed: validating a year of weeks again would cost more
     # than computing them.
     trends = WeeklyTrends.model_construct(
@@ -359,11 +410,7 @@ async def _compute(
         couple_since=state.created_at,
         window_end=window_end,
     )
-    return (couple_id, _version(settings, state.partners), weeks, last_week), computed
-
-
-def last_activity_on(last_activity_at: datetime | None, timezone: str) -> date | None:
-    return None if last_activity_at is None else calendar.local_date(last_activity_at, timezone)
+    return (couple_id, _version(settings, state.partners), weeks, last_week, viewer), computed
 
 
 def summarise(
@@ -372,9 +419,11 @@ def summarise(
     read: Sequence[date],
     partners: Sequence[uuid.UUID],
     habits: Habits,
+    habit_weeks: HabitWeeks,
 ) -> Summary:
     """The summary of the weeks `window`, from the rollup rows of the weeks `read` (the
-    window, and at least the SUMMARY_WEEKS weeks that end with it)."""
+    window, and at least the SUMMARY_WEEKS weeks that end with it) and the check-ins and
+    activities of those weeks (`habits.weekly(read)`)."""
     by_week = {week: Tally() for week in read}
     for row in counts:
         if row.week_start in by_week:
@@ -386,8 +435,9 @@ def summarise(
         [(week, by_week[week]) for week in summary_weeks],
         [row for row in counts if recent_start <= row.week_start <= read[-1]],
         partners,
-        [checkins for checkins, _ in habits.weekly(summary_weeks)],
+        [habit_weeks[week][0] for week in summary_weeks],
         habits.last_activity_on,
+        habits.began_on,
     )
 
 

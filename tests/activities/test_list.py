@@ -12,6 +12,7 @@ import pytest
 from tests.activities.helpers import (
     ACTIVITY_FIELDS,
     T0,
+    activities_of,
     delete_activity,
     iso,
     list_page,
@@ -39,6 +40,15 @@ async def test_list_is_newest_first(client: httpx.AsyncClient, couple: Couple) -
     assert page["items"][0] == logged[5]
     for item in page["items"]:
         assert set(item) == ACTIVITY_FIELDS
+
+
+async def test_list_is_private_to_each_login(client: httpx.AsyncClient, couple: Couple) -> None:
+    await log_activity(client, couple, occurred_at=iso(T0))
+    for person in (couple.first, second(couple)):
+        response = await client.get(activities_of(couple), headers=person.headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["Cache-Control"] == "private, no-cache"
+        assert response.headers["Vary"] == "Authorization"
 
 
 async def test_list_shows_both_partners_the_couples_activities_only(

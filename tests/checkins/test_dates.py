@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tests.checkins.helpers import check_in, listed, path_of, put, read
+from tests.checkins.helpers import check_in, checkins_of, listed, path_of, put, read
 from tests.http import assert_problem
 
 # 10:00 UTC: already 00:00 the next day at UTC+14, still 23:00 the day before at UTC-11.
@@ -86,3 +86,32 @@ async def test_a_date_that_is_not_yyyy_mm_dd_is_422(client, couple, method):
 async def test_a_leap_day_is_a_date(client, couple):
     checkin = await check_in(client, couple, couple.first, "2024-02-29")
     assert checkin["date"] == "2024-02-29"
+
+
+FULL_WIDTH = "2026-\uff11\uff11-01"  # November, in full-width digits
+
+
+@pytest.mark.parametrize(
+    ("method", "field", "query"),
+    [
+        ("PUT", "date", None),
+        ("GET", "date", None),
+        ("DELETE", "date", None),
+        ("GET", "since", "since"),
+        ("GET", "until", "until"),
+    ],
+)
+async def test_a_date_in_other_digits_is_422_as_any_date_not_yyyy_mm_dd(
+    client, couple, method, field, query
+):
+    if query is None:
+        url, params = path_of(couple, FULL_WIDTH), None
+    else:
+        url, params = checkins_of(couple), {query: FULL_WIDTH}
+    body = {"connection": 5, "stress": 5} if method == "PUT" else None
+    response = await client.request(
+        method, url, params=params, json=body, headers=couple.first.headers
+    )
+    problem = assert_problem(response, 422, field=field)
+    assert problem["errors"] == [{"field": field, "message": "must be a date as YYYY-MM-DD"}]
+    assert await listed(client, couple, couple.first) == []

@@ -1,33 +1,38 @@
-"""Weeks built by hand in the shape of the trends response (as JSON), and the calls of
-the digest tests."""
+"""Weeks built by hand in the shape `WeeklyTrends` holds them (partners' ids as UUIDs,
+dates as dates), and the calls of the digest tests."""
 
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import polib
 
-from api.digest.catalogue import CATALOGUES, Catalogue
+from api.digest import compose as words
+from api.digest.catalogue import CATALOGUES, MESSAGES, Catalogue
 from api.digest.compose import Partner, Sentence, compose
 from models import calendar
+from models.trend import ActivityFigures, CheckinFigures, PartnerWeek, WeekFigures
 from models.vocabulary import SIGNS, ActivityKind
 from tests.factories import Couple, Person
 
-ANA = "11111111-1111-4111-8111-111111111111"
-BEN = "22222222-2222-4222-8222-222222222222"
+ANA = uuid.UUID("11111111-1111-4111-8111-111111111111")
+BEN = uuid.UUID("22222222-2222-4222-8222-222222222222")
 WEIGHTS = (1, -5, -5)
 ENGLISH: Catalogue = CATALOGUES.get("en")
 
 
 def week(
-    responses: Mapping[str, tuple[int, int, int]] | None = None,
+    responses: Mapping[uuid.UUID, tuple[int, int, int]] | None = None,
     *,
     start: str = "2024-05-06",
     pending: int = 0,
     repairs: int = 0,
     checkins: Mapping[str, Any] | None = None,
     activities: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> WeekFigures:
     """A week whose bids were answered as `responses` says: for each responder, the
     (toward, away, against) of the bids they received; the other partner made them."""
     responses = responses or {}
@@ -37,37 +42,36 @@ def week(
     answered = toward + away + against
     deposits = toward * WEIGHTS[0]
     withdrawals = -(away * WEIGHTS[1] + against * WEIGHTS[2])
-    by_partner = {}
+    by_partner: dict[uuid.UUID, PartnerWeek] = {}
     for partner, other in ((ANA, BEN), (BEN, ANA)):
         received = responses.get(partner, (0, 0, 0))
         made = responses.get(other, (0, 0, 0))
-        by_partner[partner] = {
-            "bids_made": sum(made),
-            "bids_received": sum(received),
-            "turn_toward_rate": received[0] / sum(received) if sum(received) else None,
-            "toward": received[0],
-            "away": received[1],
-            "against": received[2],
-        }
-    built: dict[str, Any] = {
-        "week_start": start,
-        "bids": answered + pending,
-        "toward": toward,
-        "away": away,
-        "against": against,
-        "pending": pending,
-        "turn_toward_rate": toward / answered if answered else None,
-        "deposits": deposits,
-        "withdrawals": withdrawals,
-        "net": deposits - withdrawals,
-        "balance": deposits - withdrawals,
-        "perception_agreement": None,
-        "repairs": repairs,
-        "by_partner": by_partner,
-        "checkins": checkin_figures(**(checkins or {})),
-        "activities": activity_figures(**(activities or {})),
-    }
-    return built
+        by_partner[partner] = PartnerWeek(
+            bids_made=sum(made),
+            bids_received=sum(received),
+            turn_toward_rate=received[0] / sum(received) if sum(received) else None,
+            toward=received[0],
+            away=received[1],
+            against=received[2],
+        )
+    return WeekFigures(
+        week_start=date.fromisoformat(start),
+        bids=answered + pending,
+        toward=toward,
+        away=away,
+        against=against,
+        pending=pending,
+        turn_toward_rate=toward / answered if answered else None,
+        deposits=deposits,
+        withdrawals=withdrawals,
+        net=deposits - withdrawals,
+        balance=deposits - withdrawals,
+        perception_agreement=None,
+        repairs=repairs,
+        by_partner=by_partner,
+        checkins=checkin_figures(**(checkins or {})),
+        activities=activity_figures(**(activities or {})),
+    )
 
 
 def checkin_figures(
@@ -75,45 +79,83 @@ def checkin_figures(
     connection: float | None = None,
     stress: float | None = None,
     signs: Mapping[str, int] | None = None,
-) -> dict[str, Any]:
-    return {
-        "count": count,
-        "connection_avg": connection,
-        "stress_avg": stress,
-        "signs": {sign.value: (signs or {}).get(sign.value, 0) for sign in SIGNS},
-    }
+) -> CheckinFigures:
+    return CheckinFigures(
+        count=count,
+        connection_avg=connection,
+        stress_avg=stress,
+        signs={sign.value: (signs or {}).get(sign.value, 0) for sign in SIGNS},
+    )
 
 
-def activity_figures(minutes: int = 0, **kinds: int) -> dict[str, Any]:
-    return {
-        "count": sum(kinds.values()),
-        "minutes": minutes,
-        "kinds": {kind.value: kinds.get(kind.value, 0) for kind in ActivityKind},
-    }
-
-
-def summary(*codes: str) -> dict[str, Any]:
-    return {
-        "turn_toward_rate_4w": None,
-        "direction": "steady",
-        "turn_toward_change": None,
-        "pursuer_distancer": None,
-        "flags": [{"code": code, "detail": "..."} for code in codes],
-    }
+def activity_figures(minutes: int = 0, **kinds: int) -> ActivityFigures:
+    return ActivityFigures(
+        count=sum(kinds.values()),
+        minutes=minutes,
+        kinds={kind.value: kinds.get(kind.value, 0) for kind in ActivityKind},
+    )
 
 
 def digest_of(
-    *weeks: dict[str, Any],
+    *weeks: WeekFigures,
     flags: tuple[str, ...] = (),
     flags_before: tuple[str, ...] = (),
-    caller: str = ANA,
+    caller: uuid.UUID = ANA,
     catalogue: Catalogue = ENGLISH,
 ) -> list[Sentence]:
     """The digest of the last of `weeks` for `caller`, whose partner is the other one."""
     partner = Partner(BEN, "Ben") if caller == ANA else Partner(ANA, "Ana")
-    return compose(
-        list(weeks), summary(*flags), caller, partner, catalogue, flags_before=flags_before
-    )
+    return compose(list(weeks), flags, caller, partner, catalogue, flags_before=flags_before)
+
+
+def write_translation(directory: Path, locale: str, entries: dict[str, str | list[str]]) -> None:
+    """A `<locale>.po` in `directory` translating the msgids of `entries`: a list of
+    three plural forms (its Plural-Forms has three) or one text each."""
+    po = polib.POFile()
+    po.metadata = {
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Language": locale,
+        "Plural-Forms": "nplurals=3; plural=(n == 1 ? 0 : n == 2 ? 1 : 2);",
+    }
+    for english in polib.pofile(str(MESSAGES / "en.po")):
+        translated = entries.get(english.msgid)
+        if translated is None:
+            continue
+        if english.msgid_plural:
+            assert isinstance(translated, list)
+            po.append(
+                polib.POEntry(
+                    msgid=english.msgid,
+                    msgid_plural=english.msgid_plural,
+                    msgstr_plural=dict(enumerate(translated)),
+                )
+            )
+        else:
+            assert isinstance(translated, str)
+            po.append(polib.POEntry(msgid=english.msgid, msgstr=translated))
+    po.save(str(directory / f"{locale}.po"))
+
+
+# Translated forms that must not be used: each would pad, convert, reach into a value,
+# ask for a value by position, or fail to parse. The last entry is well formed.
+HOSTILE: dict[str, str | list[str]] = {
+    words.BIDS_TOGETHER.singular: ["{count:>99999999}", "{count:>99999999}", "{count:>9}"],
+    words.REPAIRS.singular: ["{count!r} x", "{count!s} x", "{count!a} x"],
+    words.PARTNER_TOWARD[None].singular: [
+        "{partner.__class__} {toward} {count}",
+        "{partner.__class__} {toward} {count}",
+        "{partner.__class__} {toward} {count}",
+    ],
+    words.RATE[None].msgid: "{percent[0]}%",
+    words.CALLER_TOWARD.singular: [
+        "{} {partner} {toward} {count}",
+        "{0} {partner} {toward} {count}",
+        "{partner} {toward} {count}",
+    ],
+    words.NET_DIPPED.singular: ["{count", "count}", "{count}}"],
+    words.NOTHING_LOGGED.msgid: "} {",
+    words.STRESS.msgid: "Xstress {stress}.",
+}
 
 
 def texts(sentences: list[Sentence]) -> list[str]:

@@ -2,8 +2,6 @@
 plain words that never blame or diagnose; a translation is a file; the locale comes
 from `Accept-Language`."""
 
-from pathlib import Path
-
 import polib
 import pytest
 
@@ -17,7 +15,16 @@ from api.digest.catalogue import (
     placeholders,
     preferences,
 )
-from tests.digest.helpers import ANA, BEN, by_figure, digest_of, week
+from tests.digest.helpers import (
+    ANA,
+    BEN,
+    HOSTILE,
+    by_figure,
+    digest_of,
+    texts,
+    week,
+    write_translation,
+)
 
 ENGLISH_PO = MESSAGES / "en.po"
 # Words a digest never uses: it describes, it does not judge or diagnose.
@@ -81,38 +88,12 @@ def test_no_english_message_blames_or_diagnoses(entry):
         assert not found, (found, text)
 
 
-def _translation(directory: Path, locale: str, entries: dict[str, str | list[str]]) -> None:
-    po = polib.POFile()
-    po.metadata = {
-        "Content-Type": "text/plain; charset=UTF-8",
-        "Language": locale,
-        "Plural-Forms": "nplurals=3; plural=(n == 1 ? 0 : n == 2 ? 1 : 2);",
-    }
-    for english in _english():
-        translated = entries.get(english.msgid)
-        if translated is None:
-            continue
-        if english.msgid_plural:
-            assert isinstance(translated, list)
-            po.append(
-                polib.POEntry(
-                    msgid=english.msgid,
-                    msgid_plural=english.msgid_plural,
-                    msgstr_plural=dict(enumerate(translated)),
-                )
-            )
-        else:
-            assert isinstance(translated, str)
-            po.append(polib.POEntry(msgid=english.msgid, msgstr=translated))
-    po.save(str(directory / f"{locale}.po"))
-
-
 BIDS = compose.BIDS_TOGETHER.singular
 REPAIRS = compose.REPAIRS.singular
 
 
 def test_a_translation_file_changes_the_words_with_no_change_of_code(tmp_path):
-    _translation(
+    write_translation(
         tmp_path,
         "xx",
         {
@@ -147,7 +128,7 @@ def test_a_translation_file_changes_the_words_with_no_change_of_code(tmp_path):
 
 
 def test_a_translated_entry_with_other_placeholders_is_left_out(tmp_path):
-    _translation(
+    write_translation(
         tmp_path,
         "xx",
         {
@@ -159,6 +140,21 @@ def test_a_translated_entry_with_other_placeholders_is_left_out(tmp_path):
     found = by_figure(digest_of(week({BEN: (2, 0, 0)}, repairs=5), catalogue=catalogue))
     assert found["bids"] == "Together you logged 2 bids this week."
     assert found["repairs"] == "5 xrepairi."
+
+
+def test_a_translated_form_may_use_only_bare_placeholder_names(tmp_path):
+    write_translation(tmp_path, "xx", HOSTILE)
+    catalogue = Catalogues(tmp_path).get("xx")
+    assert catalogue.locale == "xx"
+    # These weeks say every sentence the refused entries translate: all in English.
+    busy = week({BEN: (2, 0, 0), ANA: (1, 1, 0)}, repairs=1)
+    translated = digest_of(week(), busy, catalogue=catalogue)
+    assert translated == digest_of(week(), busy)
+    assert len(translated) == 6
+    assert texts(digest_of(week(), catalogue=catalogue)) == texts(digest_of(week()))
+    # The well-formed entry among them is used.
+    calm = week(checkins={"count": 1, "connection": 7, "stress": 3})
+    assert by_figure(digest_of(calm, catalogue=catalogue))["checkins.stress_avg"] == "Xstress 3.0."
 
 
 @pytest.mark.parametrize(
@@ -182,8 +178,8 @@ def test_a_translated_entry_with_other_placeholders_is_left_out(tmp_path):
     ],
 )
 def test_the_best_locale_of_accept_language(tmp_path, header, expected):
-    _translation(tmp_path, "xx", {BIDS: ["x", "y", "z"]})
-    _translation(tmp_path, "pt_BR", {BIDS: ["x", "y", "z"]})
+    write_translation(tmp_path, "xx", {BIDS: ["x", "y", "z"]})
+    write_translation(tmp_path, "pt_BR", {BIDS: ["x", "y", "z"]})
     assert Catalogues(tmp_path).negotiate(header) == expected
 
 
@@ -192,7 +188,7 @@ def test_preferences_in_order_of_weight():
 
 
 def test_each_catalogue_is_read_once(tmp_path):
-    _translation(tmp_path, "xx", {BIDS: ["x", "y", "z"]})
+    write_translation(tmp_path, "xx", {BIDS: ["x", "y", "z"]})
     catalogues = Catalogues(tmp_path)
     first = catalogues.get("xx")
     (tmp_path / "xx.po").unlink()

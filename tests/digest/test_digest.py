@@ -15,12 +15,15 @@ from api.digest.catalogue import MESSAGES, Catalogues, catalogues
 from models import calendar
 from tests.digest.helpers import (
     COUPLE_SENTENCES,
+    HOSTILE,
     SECRET,
     current_week,
     get_digest,
     last_week,
+    log,
     log_two_weeks,
     sentences,
+    write_translation,
 )
 from tests.factories import Couple, Person, make_couple, register
 from tests.http import assert_problem
@@ -66,6 +69,27 @@ async def test_each_partner_reads_the_week_from_their_side(
         assert answer.headers["content-language"] == "en"
         assert answer.headers["cache-control"] == "private, no-cache"
         assert "accept-language" in answer.headers["vary"].lower()
+
+
+async def test_nobody_reads_that_they_turned_toward_none(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    """Ana made 3 bids last week and Ben turned away from all; Ben made 1, and Ana
+    turned toward it."""
+    assert couple.second is not None
+    ana, ben = couple.first, couple.second
+    await log(client, couple, ana, last_week(), "away", 3)
+    await log(client, couple, ben, last_week(), "toward")
+    anas = sentences((await get_digest(client, couple, ana)).json())
+    bens = sentences((await get_digest(client, couple, ben)).json())
+    for found in (anas, bens):
+        assert f"by_partner.{ben.id}.toward" not in dict(found)
+        assert dict(found)["turn_toward_rate"] == (
+            "Together you turned toward 25% of the bids answered this week."
+        )
+    assert dict(bens)[f"by_partner.{ana.id}.toward"] == (
+        "Ana turned toward 1 of your 1 bid this week."
+    )
 
 
 async def test_the_week_before_is_compared_in_its_own_digest(
@@ -132,6 +156,25 @@ async def test_a_week_that_is_not_a_date_from_1900_is_422(
     client: httpx.AsyncClient, couple: Couple, week: str
 ) -> None:
     assert_problem(await get_digest(client, couple, week=week), 422, field="week")
+
+
+FULL_WIDTH = "2026-\uff11\uff11-01"  # November, in full-width digits
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [("digest", "week"), ("trends/weekly", "end")],
+    ids=["digest", "trends"],
+)
+async def test_a_date_in_other_digits_is_422_as_any_date_not_yyyy_mm_dd(
+    client: httpx.AsyncClient, couple: Couple, path: str, parameter: str
+) -> None:
+    # The trends read is here as the digest's source: both parse dates alike.
+    read = await client.get(
+        f"{couple.path}/{path}", params={parameter: FULL_WIDTH}, headers=couple.first.headers
+    )
+    problem = assert_problem(read, 422, field=parameter)
+    assert problem["errors"] == [{"field": parameter, "message": "must be a date as YYYY-MM-DD"}]
 
 
 async def test_an_empty_week_says_so_kindly(client: httpx.AsyncClient, couple: Couple) -> None:
@@ -215,6 +258,19 @@ def write_xx(directory: Path) -> None:
         else:
             po.append(polib.POEntry(msgid=entry.msgid, msgstr=f"[xx] {entry.msgstr}"))
     po.save(str(directory / "xx.po"))
+
+
+async def test_a_translation_that_dresses_its_placeholders_is_not_used(
+    client: httpx.AsyncClient, couple: Couple, translated: Path
+) -> None:
+    await log_two_weeks(client, couple)
+    english = (await get_digest(client, couple)).json()
+    write_translation(translated, "xx", HOSTILE)
+    read = await client.get(
+        f"{couple.path}/digest", headers={**couple.first.headers, "Accept-Language": "xx"}
+    )
+    assert read.status_code == 200, read.text
+    assert read.json()["sentences"] == english["sentences"]
 
 
 async def test_a_translation_is_a_file_chosen_by_accept_language(

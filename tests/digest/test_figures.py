@@ -3,12 +3,16 @@ read of that week, and the first number the sentence shows is that figure. And t
 check-ins and shared activities of a week, logged through the API, in words."""
 
 import re
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import calendar
+from models.couple import Couple as CoupleRow
 from tests.digest.helpers import SECRET, at, get_digest, last_week, log, log_two_weeks, sentences
 from tests.factories import Couple, Person
 
@@ -112,19 +116,23 @@ async def log_activity(
 
 
 async def log_habits(client: httpx.AsyncClient, couple: Couple) -> None:
-    """Last week: three check-ins (connection 8, 7 and 6; stress 7, 8 and 6; poor
-    listening in all three, unhappiness in one), two date nights (120 and 60 minutes)
-    and a shared activity with no duration. The week before: one check-in
-    (connection 5, stress 3, poor listening)."""
+    """Last week: four check-ins, both partners' on two dates (connection 8, 6, 7 and 7;
+    stress 7, 6, 8 and 7; poor listening in three, unhappiness in one), two date
+    nights (120 and 60 minutes) and a shared activity with no duration. The week
+    before: both partners' check-ins of one date (connection 5 and 5, stress 3 and 3,
+    poor listening in one). Each check-in has the other's for its date: both partners
+    count them all."""
     assert couple.second is not None
     ana, ben = couple.first, couple.second
     week, before = last_week(), last_week() - calendar.WEEK
     await check_in(
         client, couple, ana, week + timedelta(days=1), 8, 7, "poor_listening", "unhappiness"
     )
-    await check_in(client, couple, ana, week + timedelta(days=2), 7, 8, "poor_listening")
     await check_in(client, couple, ben, week + timedelta(days=1), 6, 6, "poor_listening")
+    await check_in(client, couple, ana, week + timedelta(days=2), 7, 8, "poor_listening")
+    await check_in(client, couple, ben, week + timedelta(days=2), 7, 7)
     await check_in(client, couple, ben, before + timedelta(days=3), 5, 3, "poor_listening")
+    await check_in(client, couple, ana, before + timedelta(days=3), 5, 3)
     await log_activity(client, couple, ana, week + timedelta(days=4), "date_night", 120)
     await log_activity(client, couple, ben, week + timedelta(days=5), "date_night", 60)
     await log_activity(client, couple, ben, week + timedelta(days=6), "shared_activity")
@@ -133,7 +141,7 @@ async def log_habits(client: httpx.AsyncClient, couple: Couple) -> None:
 HABIT_SENTENCES = [
     (
         "checkins.connection_avg",
-        "Connection averaged 7.0 out of 10 across 3 check-ins, up from 5.0.",
+        "Connection averaged 7.0 out of 10 across 4 check-ins, up from 5.0.",
     ),
     (
         "checkins.stress_avg",
@@ -182,20 +190,47 @@ async def test_the_checkins_and_shared_time_of_the_week_in_words(
         assert SECRET not in read.text
 
 
-async def test_four_weeks_without_shared_time_after_some(
-    client: httpx.AsyncClient, couple: Couple
-) -> None:
+NO_SHARED_TIME = (
+    "No date night or shared activity logged for four weeks: the research ties shared "
+    "time to turning toward."
+)
+
+
+async def log_an_old_evening(client: httpx.AsyncClient, couple: Couple) -> None:
+    """A date night six weeks before last week, and a check-in last week."""
     week = last_week()
     await log_activity(client, couple, couple.first, week - 6 * calendar.WEEK, "date_night", 90)
     await check_in(client, couple, couple.first, week + timedelta(days=2), 8, 2)
+
+
+async def test_four_weeks_without_shared_time_after_some(
+    client: httpx.AsyncClient, couple: Couple, conn: AsyncConnection
+) -> None:
+    # A couple of ten weeks: four weeks without shared time are theirs to have had.
+    couples = CoupleRow.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(couples)
+        .where(couples.c.id == uuid.UUID(couple.id))
+        .values(created_at=datetime.now(UTC) - 10 * calendar.WEEK)
+    )
+    await log_an_old_evening(client, couple)
     found = await assert_every_sentence_tells_its_figure(client, couple, couple.first)
-    assert (
-        "summary.flags.no-shared-time",
-        "No date night or shared activity logged for four weeks: the research ties shared "
-        "time to turning toward.",
-    ) in found
+    assert ("summary.flags.no-shared-time", NO_SHARED_TIME) in found
     # The flag has been up for weeks: it is told by the shared-time sentence alone.
     assert [figure for figure, _ in found].count("summary.flags.no-shared-time") == 1
+
+
+async def test_the_digest_follows_the_summary_on_shared_time(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    # A couple of a few minutes that logged an old evening: the summary raises no
+    # `no-shared-time` (too new to have gone four weeks without), and the digest,
+    # which reads the same weeks, says nothing of it either.
+    await log_an_old_evening(client, couple)
+    found = await assert_every_sentence_tells_its_figure(client, couple, couple.first)
+    trends = await trends_of_week(client, couple, couple.first, last_week().isoformat())
+    assert "no-shared-time" not in [flag["code"] for flag in trends["summary"]["flags"]]
+    assert NO_SHARED_TIME not in [text for _, text in found]
 
 
 async def test_a_flag_is_told_in_the_week_it_is_raised_and_not_again(

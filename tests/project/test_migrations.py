@@ -66,6 +66,18 @@ _TRIGGERS = {
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
 }
 _ROLLUP_TRIGGERS = {f"bid_weeks_on_{event}" for event in ("insert", "update", "delete")}
+_HABIT_TRIGGERS = {
+    "postgresql": {
+        f"{rollup}_on_{event}"
+        for rollup in ("checkin_weeks", "activity_weeks")
+        for event in ("write", "new_calendar")
+    },
+    "sqlite": {
+        f"{rollup}_on_{event}"
+        for rollup in ("checkin_weeks", "activity_weeks")
+        for event in ("insert", "update", "delete", "new_calendar")
+    },
+}
 
 
 def _triggers(url: str) -> set[str]:
@@ -80,6 +92,8 @@ def test_the_rollup_triggers_are_there_at_head(empty_database: str) -> None:
     that forgets to make them again fails here."""
     command.upgrade(alembic_config(empty_database), "head")
     assert _ROLLUP_TRIGGERS | {"bid_weeks_on_new_calendar"} <= _triggers(empty_database)
+    dialect = "postgresql" if empty_database.startswith("postgres") else "sqlite"
+    assert _HABIT_TRIGGERS[dialect] <= _triggers(empty_database)
 
 
 def _rows(now: datetime) -> dict[str, list[dict[str, Any]]]:
@@ -189,3 +203,46 @@ def test_going_back_from_0006_the_rollups_count_as_0002_did(empty_database: str)
     }
     command.upgrade(config, "head")
     assert _ROLLUP_TRIGGERS | {"bid_weeks_on_new_calendar"} <= _triggers(empty_database)
+
+
+def test_going_back_from_0007_keeps_every_account_and_bid(empty_database: str) -> None:
+    """On SQLite, dropping `users.share_profile` by copying the table would drop the old
+    `users`, and with foreign keys on, every row that refers to it."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "head")
+    rows = _rows(datetime.now(UTC))
+
+    async def write(conn: AsyncConnection) -> None:
+        for table in ("users", "couples", "couple_members", "bids"):
+            await conn.execute(sa.insert(metadata.tables[table]), rows[table])
+
+    async def count(conn: AsyncConnection) -> dict[str, int]:
+        return {
+            table: (await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one()
+            for table in ("users", "couples", "couple_members", "bids", "bid_weeks")
+        }
+
+    run_in_transaction(empty_database, write)
+    before = run_in_transaction(empty_database, count)
+    assert before["bids"] == len(rows["bids"]) > 0
+    command.downgrade(config, "0006")
+    assert run_in_transaction(empty_database, count) == before
+    command.upgrade(config, "head")
+    assert run_in_transaction(empty_database, count) == before
+
+
+def test_existing_profiles_stay_private_after_0007(empty_database: str) -> None:
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0006")
+    rows = _rows(datetime.now(UTC))
+
+    async def write(conn: AsyncConnection) -> None:
+        await conn.execute(sa.insert(_as_of_0005("users", rows["users"][0])), rows["users"])
+
+    async def shared(conn: AsyncConnection) -> list[bool]:
+        found = await conn.execute(sa.text("SELECT share_profile FROM users"))
+        return [bool(value) for value in found.scalars()]
+
+    run_in_transaction(empty_database, write)
+    command.upgrade(config, "head")
+    assert run_in_transaction(empty_database, shared) == [False, False]

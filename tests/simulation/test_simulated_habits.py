@@ -49,7 +49,15 @@ async def flags_at_the_end(
     body = read.json()
     # No end given: the window ends with the week of the couple's today, the span's last.
     first_week = date.fromisoformat(body["weeks"][0]["week_start"])
-    shown = [checkin for checkin in simulated.checkins if checkin.local_date >= first_week]
+    # The first partner counts their own check-ins, and the other's for the dates they
+    # checked in too (the reveal rule).
+    own_dates = {checkin.local_date for checkin in simulated.checkins if checkin.partner == 0}
+    shown = [
+        checkin
+        for checkin in simulated.checkins
+        if checkin.local_date >= first_week
+        and (checkin.partner == 0 or checkin.local_date in own_dates)
+    ]
     assert sum(week["checkins"]["count"] for week in body["weeks"]) == len(shown) > 0
     return {flag["code"] for flag in body["summary"]["flags"]}
 

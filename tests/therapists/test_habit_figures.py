@@ -4,11 +4,15 @@ a note."""
 
 import csv
 import io
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+import models.couple
 from models import calendar
 from models.base import utcnow
 from tests.factories import Couple, Person
@@ -104,27 +108,68 @@ async def test_the_caseload_and_export_count_checkins_and_shared_time(
         assert ACTIVITY_NOTE not in body
 
 
+async def _log_a_bid_now(client: httpx.AsyncClient, couple: Couple) -> None:
+    logged = await client.post(
+        couple.bids, json={"kind": "humor", "response": "toward"}, headers=couple.first.headers
+    )
+    assert logged.status_code == 201, logged.text
+
+
+def _four_weeks_ago_and_a_day() -> Any:
+    this_week = calendar.week_of(calendar.local_date(utcnow(), "UTC"), "monday")
+    return this_week - 4 * calendar.WEEK - timedelta(days=1)
+
+
 async def test_four_weeks_without_shared_time_add_to_the_risk(
-    client: httpx.AsyncClient, couple: Couple, therapist: Person
+    client: httpx.AsyncClient, couple: Couple, therapist: Person, conn: AsyncConnection
 ) -> None:
     await grant_both(client, couple, therapist)
+    await _log_a_bid_now(client, couple)  # not quiet: only shared time is missing
+    couples: sa.Table = models.couple.Couple.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        sa.update(couples)
+        .where(couples.c.id == uuid.UUID(couple.id))
+        .values(created_at=utcnow() - timedelta(days=60))
+    )
     item = await _caseload_entry(client, therapist)
     assert "no-shared-time" not in [flag["code"] for flag in item["flags"]]
 
-    this_week = calendar.week_of(calendar.local_date(utcnow(), "UTC"), "monday")
-    long_ago = this_week - 4 * calendar.WEEK - timedelta(days=1)
     await _activity(
-        client, couple, couple.first, kind="date_night", occurred_at=f"{long_ago}T20:00:00Z"
+        client,
+        couple,
+        couple.first,
+        kind="date_night",
+        occurred_at=f"{_four_weeks_ago_and_a_day()}T20:00:00Z",
     )
     item = await _caseload_entry(client, therapist)
     assert [flag["code"] for flag in item["flags"]] == ["no-shared-time"]
-    assert item["risk_factors"] == [{"code": "no-shared-time", "points": 5}]
-    assert item["risk"] == 5
+    assert [factor for factor in item["risk_factors"] if factor["code"] != "turn-toward-level"] == [
+        {"code": "no-shared-time", "points": 5}
+    ]
 
     # One activity inside the last four weeks ends it.
+    this_week = calendar.week_of(calendar.local_date(utcnow(), "UTC"), "monday")
     recent = this_week - 3 * calendar.WEEK
     await _activity(
         client, couple, couple.first, kind="shared_activity", occurred_at=f"{recent}T09:00:00Z"
+    )
+    item = await _caseload_entry(client, therapist)
+    assert item["flags"] == []
+
+
+async def test_a_new_couple_that_logs_an_old_date_night_is_not_flagged(
+    client: httpx.AsyncClient, couple: Couple, therapist: Person
+) -> None:
+    """A couple that began this week and backfills a date night from weeks ago has not
+    gone four weeks without shared time."""
+    await grant_both(client, couple, therapist)
+    await _log_a_bid_now(client, couple)
+    await _activity(
+        client,
+        couple,
+        couple.first,
+        kind="date_night",
+        occurred_at=f"{_four_weeks_ago_and_a_day()}T20:00:00Z",
     )
     item = await _caseload_entry(client, therapist)
     assert item["flags"] == []

@@ -7,7 +7,9 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import sqlalchemy as sa
 
+from models.user import User
 from tests.factories import PASSWORD, Person, register
 from tests.http import assert_problem
 from tests.users.helpers import ME, read_me
@@ -143,6 +145,11 @@ async def test_patch_me_changes_only_the_caller(client):
             "love_languages.receive.1",
         ),
         ({"love_languages": {"give": "words", "receive": []}}, "love_languages.give"),
+        ({"love_languages": {"give": ["words", "words"]}}, "love_languages.give"),
+        (
+            {"love_languages": {"give": [], "receive": ["time", "acts", "time"]}},
+            "love_languages.receive",
+        ),
         ({"love_languages": {"give": [], "receive": [], "share": []}}, "love_languages.share"),
         ({"attachment_style": "clingy"}, "attachment_style"),
         ({"share_profile": None}, "share_profile"),
@@ -189,3 +196,28 @@ async def test_patch_of_one_love_language_list_keeps_the_other(client):
     )
     assert response.status_code == 200
     assert response.json()["love_languages"] == {"give": ["words"], "receive": ["touch", "time"]}
+
+
+async def test_a_love_language_listed_twice_is_named_in_the_refusal(client):
+    person = await register(client)
+    body = {"love_languages": {"give": ["touch", "words", "touch", "words", "acts"]}}
+    problem = assert_problem(await patch_me(client, person, body), 422, "love_languages.give")
+    assert problem["errors"] == [
+        {"field": "love_languages.give", "message": "lists touch, words more than once"}
+    ]
+
+
+async def test_a_profile_stored_with_a_repeat_still_reads(client, conn):
+    # Stored before repeats were refused: the rule is on what is sent, not on reading.
+    person = await register(client)
+    repeated = {"give": ["words", "words"], "receive": ["time"]}
+    await conn.execute(
+        sa.update(User.__table__)  # type: ignore[attr-defined]
+        .where(User.__table__.c.id == uuid.UUID(person.user["id"]))  # type: ignore[attr-defined]
+        .values(love_languages=repeated)
+    )
+    assert (await read_me(client, person))["love_languages"] == repeated
+    # Changing the other list keeps the stored one as it is.
+    response = await patch_me(client, person, {"love_languages": {"receive": ["acts"]}})
+    assert response.status_code == 200, response.text
+    assert response.json()["love_languages"] == {"give": ["words", "words"], "receive": ["acts"]}
