@@ -62,7 +62,9 @@ def _viewed(row: Record, viewer_id: uuid.UUID, response: Response) -> CheckinPub
     "14 codes, not as sent. Send `If-Match` with the ETag you read to refuse the write "
     "(412) if the check-in changed since, or if there is no live check-in for that date "
     "any more; without it the put is unconditional. A couple whose second partner has "
-    "not joined yet may check in.",
+    "not joined yet may check in. The partner's check-in for a date shows to the caller "
+    "only once the caller has checked in for it; the caller may still change theirs "
+    "afterwards, and the partner sees when by its `updated_at` (nothing is locked).",
 )
 async def put_checkin(
     couple_id: uuid.UUID,
