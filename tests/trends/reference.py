@@ -1,6 +1,7 @@
 """The brute-force reference the trend properties compare the API with: every weekly
-figure and the bank account recounted from the couple's raw `bids` rows, written
-without api/trends (only `zoneinfo`, `datetime` and plain Python)."""
+figure and the bank account recounted from the couple's raw `bids`, `checkins` and
+`activities` rows, written without api/trends or models/figures (only `zoneinfo`,
+`datetime` and plain Python)."""
 
 import uuid
 from collections.abc import Iterable, Sequence
@@ -13,9 +14,20 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.activity import Activity
 from models.bid import Bid
+from models.checkin import Checkin
+from models.couple import Couple
+from models.vocabulary import ActivityKind, DistancingSign
 
 _BIDS: sa.Table = Bid.__table__  # type: ignore[attr-defined]
+_CHECKINS: sa.Table = Checkin.__table__  # type: ignore[attr-defined]
+_ACTIVITIES: sa.Table = Activity.__table__  # type: ignore[attr-defined]
+_COUPLES: sa.Table = Couple.__table__  # type: ignore[attr-defined]
+
+# The stored order of the signs (a check-in keeps them as bits, the first the lowest).
+SIGN_CODES = tuple(sign.value for sign in DistancingSign)
+KIND_CODES = tuple(kind.value for kind in ActivityKind)
 
 RESPONSES = ("toward", "away", "against")
 WEEK_FIELDS = {
@@ -33,6 +45,8 @@ WEEK_FIELDS = {
     "perception_agreement",
     "repairs",
     "by_partner",
+    "checkins",
+    "activities",
 }
 
 
@@ -55,6 +69,57 @@ class RawBid:
         if self.bidder_response is not None:
             return self.bidder_response
         return self.responder_response
+
+
+@dataclass(frozen=True)
+class RawCheckin:
+    """One row of `checkins`, as stored."""
+
+    id: str
+    partner_id: str
+    local_date: date
+    connection: int
+    stress: int
+    signs: int  # bits
+    private: bool
+    deleted: bool
+
+    @property
+    def noticed(self) -> list[str]:
+        return [code for bit, code in enumerate(SIGN_CODES) if self.signs & (1 << bit)]
+
+
+@dataclass(frozen=True)
+class RawActivity:
+    """One row of `activities`, as stored."""
+
+    id: str
+    logged_by: str
+    kind: str
+    occurred_at: datetime
+    minutes: int | None
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Everything of a couple's that its weekly figures are counted from."""
+
+    bids: list[RawBid]
+    checkins: list[RawCheckin]
+    activities: list[RawActivity]
+    began_at: datetime  # the couple's `created_at`
+
+
+def visible_checkins(checkins: Sequence[RawCheckin], viewer: str | None) -> list[RawCheckin]:
+    """The live check-ins a reader counts: a partner (`viewer`) their own, and the
+    other's for the dates they checked in too (the reveal rule); anyone else (None),
+    a therapist, every one."""
+    live = [checkin for checkin in checkins if not checkin.deleted]
+    if viewer is None:
+        return live
+    own_dates = {checkin.local_date for checkin in live if checkin.partner_id == viewer}
+    return [c for c in live if c.partner_id == viewer or c.local_date in own_dates]
 
 
 @dataclass(frozen=True)
@@ -85,6 +150,62 @@ async def raw_bids(conn: AsyncConnection, couple_id: str) -> list[RawBid]:
     return result
 
 
+async def raw_checkins(conn: AsyncConnection, couple_id: str) -> list[RawCheckin]:
+    rows = (
+        await conn.execute(
+            sa.select(_CHECKINS).where(_CHECKINS.c.couple_id == uuid.UUID(couple_id))
+        )
+    ).all()
+    return [
+        RawCheckin(
+            id=str(row.id),
+            partner_id=str(row.partner_id),
+            local_date=row.local_date,
+            connection=row.connection,
+            stress=row.stress,
+            signs=row.signs,
+            private=bool(row.private),
+            deleted=row.deleted_at is not None,
+        )
+        for row in rows
+    ]
+
+
+async def raw_activities(conn: AsyncConnection, couple_id: str) -> list[RawActivity]:
+    rows = (
+        await conn.execute(
+            sa.select(_ACTIVITIES).where(_ACTIVITIES.c.couple_id == uuid.UUID(couple_id))
+        )
+    ).all()
+    result = []
+    for row in rows:
+        assert row.occurred_at.tzinfo is not None
+        result.append(
+            RawActivity(
+                id=str(row.id),
+                logged_by=str(row.logged_by),
+                kind=row.kind,
+                occurred_at=row.occurred_at,
+                minutes=row.duration_minutes,
+                deleted=row.deleted_at is not None,
+            )
+        )
+    return result
+
+
+async def raw_rows(conn: AsyncConnection, couple_id: str) -> Raw:
+    began_at = await conn.scalar(
+        sa.select(_COUPLES.c.created_at).where(_COUPLES.c.id == uuid.UUID(couple_id))
+    )
+    assert began_at is not None and began_at.tzinfo is not None
+    return Raw(
+        await raw_bids(conn, couple_id),
+        await raw_checkins(conn, couple_id),
+        await raw_activities(conn, couple_id),
+        began_at,
+    )
+
+
 def first_day_of_week(day: date, week_starts: str) -> date:
     # date.weekday(): Monday 0 ... Sunday 6.
     first = {"monday": 0, "sunday": 6}[week_starts]
@@ -103,6 +224,30 @@ def near_week_boundary(moment: datetime, calendar: Calendar) -> bool:
 
 def ratio(part: int, whole: int) -> float | None:
     return None if whole == 0 else float(Fraction(part, whole))
+
+
+def checkin_week(checkin: RawCheckin, calendar: Calendar) -> date:
+    """A check-in's week is that of its local date: the time zone plays no part."""
+    return first_day_of_week(checkin.local_date, calendar.week_starts)
+
+
+def reference_checkins(checkins: Sequence[RawCheckin]) -> dict[str, Any]:
+    """Both partners' live check-ins of one week."""
+    return {
+        "count": len(checkins),
+        "connection_avg": ratio(sum(c.connection for c in checkins), len(checkins)),
+        "stress_avg": ratio(sum(c.stress for c in checkins), len(checkins)),
+        "signs": {code: sum(1 for c in checkins if code in c.noticed) for code in SIGN_CODES},
+    }
+
+
+def reference_activities(activities: Sequence[RawActivity]) -> dict[str, Any]:
+    """The live activities of one week."""
+    return {
+        "count": len(activities),
+        "minutes": sum(activity.minutes or 0 for activity in activities),
+        "kinds": {kind: sum(1 for a in activities if a.kind == kind) for kind in KIND_CODES},
+    }
 
 
 def signed_value(bid: RawBid, weights: dict[str, int]) -> int:
@@ -175,21 +320,36 @@ def window_starts(end: date, weeks: int, week_starts: str) -> list[date]:
 
 
 def reference_weeks(
-    bids: Sequence[RawBid],
+    raw: Raw,
     calendar: Calendar,
     weights: dict[str, int],
     partners: Sequence[str],
     end: date,
     weeks: int,
+    viewer: str | None,
 ) -> list[dict[str, Any]]:
-    live = [bid for bid in bids if not bid.deleted]
+    """The window's weeks as `viewer` reads them (see `visible_checkins`)."""
+    live = [bid for bid in raw.bids if not bid.deleted]
     week_of = {bid.id: local_week(bid.occurred_at, calendar) for bid in live}
+    checkins = visible_checkins(raw.checkins, viewer)
+    activities = [activity for activity in raw.activities if not activity.deleted]
     result = []
     for start in window_starts(end, weeks, calendar.week_starts):
         in_week = [bid for bid in live if week_of[bid.id] == start]
         # Every live bid up to the end of this week, whether or not it is in the window.
         balance = sum(signed_value(bid, weights) for bid in live if week_of[bid.id] <= start)
-        result.append(reference_week(start, in_week, partners, weights, balance))
+        week = reference_week(start, in_week, partners, weights, balance)
+        week["checkins"] = reference_checkins(
+            [checkin for checkin in checkins if checkin_week(checkin, calendar) == start]
+        )
+        week["activities"] = reference_activities(
+            [
+                activity
+                for activity in activities
+                if local_week(activity.occurred_at, calendar) == start
+            ]
+        )
+        result.append(week)
     return result
 
 

@@ -1,5 +1,6 @@
 """Properties of the pure maths of models/figures.py: the weekly figures and their
-running balance, the fitted change and the direction it gives."""
+running balance, the fitted change and the direction it gives, and the flags of
+check-ins and shared time against the rules' reference (tests/trends/rules.py)."""
 
 import uuid
 from collections.abc import Sequence
@@ -8,13 +9,20 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
 from models import figures
 from models.couple import Weights
 from tests.trends.examples import maths_settings
-from tests.trends.reference import RESPONSES, ratio
+from tests.trends.reference import KIND_CODES, RESPONSES, SIGN_CODES, ratio
+from tests.trends.rules import (
+    NEW_FLAGS,
+    Pooled,
+    connection_falling,
+    distancing_rising,
+    turn_toward_declining,
+)
 
 MONDAY = date(2024, 1, 1)
 PARTNERS = (uuid.UUID(int=1), uuid.UUID(int=2))
@@ -57,6 +65,65 @@ weights_strategy = st.builds(
 )
 
 
+# A week's check-ins, each (connection, stress, the signs noticed), and activities,
+# each (kind, minutes or None).
+CheckinsOfWeek = list[tuple[int, int, frozenset[str]]]
+ActivitiesOfWeek = list[tuple[str, int | None]]
+
+
+@st.composite
+def habit_weeks_of(
+    draw: st.DrawFn, weeks: int
+) -> dict[date, tuple[CheckinsOfWeek, ActivitiesOfWeek]]:
+    """Some weeks' check-ins and activities, some outside the window."""
+    found = {}
+    for week in sorted(draw(st.sets(st.integers(-3, weeks + 2), max_size=8))):
+        checkins = draw(
+            st.lists(
+                st.tuples(
+                    st.integers(1, 10),
+                    st.integers(1, 10),
+                    st.frozensets(st.sampled_from(SIGN_CODES)),
+                ),
+                max_size=8,
+            )
+        )
+        activities = draw(
+            st.lists(
+                st.tuples(st.sampled_from(KIND_CODES), st.none() | st.integers(1, 1440)), max_size=6
+            )
+        )
+        found[MONDAY + timedelta(weeks=week)] = (checkins, activities)
+    return found
+
+
+def habit_tallies(
+    weeks: dict[date, tuple[CheckinsOfWeek, ActivitiesOfWeek]],
+) -> "figures.HabitWeeks":
+    """The sums a read of the rollups gives for those weeks."""
+    return {
+        week: (
+            figures.CheckinTally(
+                checkins=len(checkins),
+                connection=sum(connection for connection, _, _ in checkins),
+                connection_squares=sum(connection**2 for connection, _, _ in checkins),
+                stress=sum(stress for _, stress, _ in checkins),
+                signs=tuple(
+                    sum(1 for *_, noticed in checkins if code in noticed) for code in SIGN_CODES
+                ),
+            ),
+            figures.ActivityTally(
+                activities=len(activities),
+                minutes=sum(minutes or 0 for _, minutes in activities),
+                kinds=tuple(
+                    sum(1 for kind, _ in activities if kind == code) for code in KIND_CODES
+                ),
+            ),
+        )
+        for week, (checkins, activities) in weeks.items()
+    }
+
+
 @maths_settings
 @given(data=st.data(), weeks=st.integers(1, 12), balance_before=st.integers(-10_000, 10_000))
 def test_week_figures_balance_runs_on_from_balance_before(
@@ -64,9 +131,12 @@ def test_week_figures_balance_runs_on_from_balance_before(
 ) -> None:
     rows = data.draw(count_rows(weeks))
     weights = data.draw(weights_strategy)
+    habits = data.draw(habit_weeks_of(weeks))
     window = [MONDAY + timedelta(weeks=week) for week in range(weeks)]
 
-    result = figures.week_figures(window, rows, PARTNERS, weights, balance_before)
+    result = figures.week_figures(
+        window, rows, PARTNERS, weights, balance_before, habit_tallies(habits)
+    )
 
     assert [week["week_start"] for week in result] == window
     running = balance_before
@@ -95,6 +165,21 @@ def test_week_figures_balance_runs_on_from_balance_before(
         assert second["bids_made"] == first["bids_received"]
         assert first["bids_received"] + second["bids_received"] == week["bids"]
         assert first["toward"] + second["toward"] == week["toward"]
+        # The week's check-ins and activities, every sign and kind present.
+        checkins, activities = habits.get(week["week_start"], ([], []))
+        assert week["checkins"] == {
+            "count": len(checkins),
+            "connection_avg": ratio(sum(c for c, _, _ in checkins), len(checkins)),
+            "stress_avg": ratio(sum(s for _, s, _ in checkins), len(checkins)),
+            "signs": {code: sum(1 for *_, seen in checkins if code in seen) for code in SIGN_CODES},
+        }
+        assert week["activities"] == {
+            "count": len(activities),
+            "minutes": sum(minutes or 0 for _, minutes in activities),
+            "kinds": {
+                code: sum(1 for kind, _ in activities if kind == code) for code in KIND_CODES
+            },
+        }
     assert result[-1]["balance"] == balance_before + sum(week["net"] for week in result)
 
 
@@ -205,6 +290,119 @@ def test_direction_is_steady_without_a_fitted_change(weekly: list[figures.Tally]
     if change is None:
         assert figures.direction(change) == "steady"
     assert figures.direction(None) == "steady"
+
+
+# One check-in: connection, stress and how many signs it noticed.
+Rating = tuple[int, int, int]
+
+
+@st.composite
+def habit_weeks(draw: st.DrawFn) -> list[list[Rating]]:
+    """Eight weeks of check-ins whose last three move from the three before by about
+    the rules' thresholds (or not at all), some with no spread at all."""
+    connection = draw(st.integers(1, 10))
+    drop = draw(st.sampled_from((1, 0, 2, 3)))
+    stress = draw(st.integers(1, 10))
+    signs = draw(st.integers(0, 4))
+    rise = draw(st.sampled_from((1, 0, 2)))
+    spread = draw(st.sampled_from((0, 1, 2)))
+    weeks = []
+    for week in range(2 * figures.RECENT_WEEKS):
+        recent = week >= 2 * figures.RECENT_WEEKS - figures.HABIT_WEEKS
+        ratings = []
+        for _ in range(draw(st.integers(0, 5))):
+            noise = draw(st.integers(-spread, spread))
+            ratings.append(
+                (
+                    min(10, max(1, connection - (drop if recent else 0) + noise)),
+                    min(10, max(1, stress + draw(st.integers(-spread, spread)))),
+                    min(14, max(0, signs + (rise if recent else 0) + noise)),
+                )
+            )
+        weeks.append(ratings)
+    return weeks
+
+
+def checkin_tally(ratings: Sequence[Rating]) -> figures.CheckinTally:
+    counts = [0] * 14
+    for _, _, noticed in ratings:
+        for position in range(noticed):
+            counts[position] += 1
+    return figures.CheckinTally(
+        checkins=len(ratings),
+        connection=sum(connection for connection, _, _ in ratings),
+        connection_squares=sum(connection**2 for connection, _, _ in ratings),
+        stress=sum(stress for _, stress, _ in ratings),
+        signs=tuple(counts),
+    )
+
+
+def pooled(weeks: Sequence[Sequence[Rating]]) -> Pooled:
+    ratings = [rating for week in weeks for rating in week]
+    return Pooled(
+        n=len(ratings),
+        signs=sum(noticed for _, _, noticed in ratings),
+        connection=sum(connection for connection, _, _ in ratings),
+        connection_squares=sum(connection**2 for connection, _, _ in ratings),
+        stress=sum(stress for _, stress, _ in ratings),
+    )
+
+
+@maths_settings
+@given(
+    checkins=habit_weeks(),
+    bids=st.lists(st.tuples(st.integers(0, 8), st.integers(0, 8)), min_size=8, max_size=8).map(
+        lambda weeks: [(answered, min(toward, answered)) for answered, toward in weeks]
+    ),
+    falling=st.booleans(),
+    last_activity=st.none() | st.integers(-40, 10),
+    began=st.integers(-60, 10),
+)
+def test_new_flags_are_the_rules_on_the_weeks_given(
+    checkins: list[list[Rating]],
+    bids: list[tuple[int, int]],
+    falling: bool,
+    last_activity: int | None,
+    began: int,
+) -> None:
+    if falling:
+        # Turning toward falling week after week, fast or slowly.
+        bids = [
+            (answered, answered - min(answered, week)) for week, (answered, _) in enumerate(bids)
+        ]
+    weeks = [MONDAY + timedelta(weeks=week) for week in range(2 * figures.RECENT_WEEKS)]
+    tallies = [figures.Tally(bids=n, toward=toward, away=n - toward) for n, toward in bids]
+    last_activity_on = None if last_activity is None else weeks[-4] + timedelta(days=last_activity)
+    began_on = weeks[-4] + timedelta(days=began)
+
+    summary = figures.summary(
+        tallies,
+        list(zip(weeks, tallies, strict=True)),
+        [],
+        PARTNERS,
+        [checkin_tally(week) for week in checkins],
+        last_activity_on,
+        began_on,
+    )
+
+    before, recent, stressed = pooled(checkins[-6:-3]), pooled(checkins[-3:]), pooled(checkins[-4:])
+    expected = []
+    if distancing_rising(before, recent):
+        expected.append("distancing-rising")
+    if connection_falling(before, recent):
+        expected.append("connection-falling")
+    if (
+        stressed.n >= 6
+        and Fraction(stressed.stress, stressed.n) >= 7
+        and turn_toward_declining(bids)
+    ):
+        expected.append("stress-and-turning-away")
+    if last_activity_on is not None and last_activity_on < weeks[-4] and began_on <= weeks[-4]:
+        expected.append("no-shared-time")
+    codes = [flag.code.value for flag in summary.flags if flag.code.value in NEW_FLAGS]
+    for code in expected:
+        event(f"flag: {code}")
+    assert codes == expected
 
 
 def pytest_approx(expected: Any) -> Any:

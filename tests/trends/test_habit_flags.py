@@ -114,8 +114,11 @@ def test_stress_and_turning_away_needs_both() -> None:
     assert "stress-and-turning-away" not in codes(calm, _declining())
     assert "stress-and-turning-away" not in codes(stressed)
     # Five check-ins in the last four weeks: one short.
-    few = [CheckinTally(), checkins([6], stress=9), checkins([6, 6], stress=9)] + [
-        checkins([6, 6], stress=9)
+    few = [
+        CheckinTally(),
+        checkins([6], stress=9),
+        checkins([6, 6], stress=9),
+        checkins([6, 6], stress=9),
     ]
     assert "stress-and-turning-away" not in codes(few, _declining())
 

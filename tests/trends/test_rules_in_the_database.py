@@ -1,9 +1,10 @@
-"""The rules the database holds (migration 0006): the effective response equals its
-Python definition, and the rollups follow a couple's calendar whatever path changes it."""
+"""The rules the database holds (migrations 0006 and 0007): the effective response
+equals its Python definition, and the rollups follow a couple's calendar whatever path
+changes it."""
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import product
 
 import httpx
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models import metadata
 from models.calendar import week_start
-from models.vocabulary import Response, effective_response
+from models.vocabulary import DistancingSign, Response, effective_response, signs_to_bits
 from tests.factories import Couple
 
 VIEWS = [None, *(response.value for response in Response)]
@@ -95,3 +96,82 @@ async def test_a_calendar_changed_outside_the_api_moves_every_bid_too(
     )
     assert weekly.status_code == 200, weekly.text
     assert [week["bids"] for week in weekly.json()["weeks"]] == [0, 1]
+
+
+async def test_a_calendar_changed_outside_the_api_moves_check_ins_and_activities_too(
+    client: httpx.AsyncClient, couple: Couple, conn: AsyncConnection
+) -> None:
+    """A new time zone moves an activity (an instant) but not a check-in (a date); a
+    new week start moves both, whoever writes the couple's row."""
+    assert couple.second is not None
+    now = datetime.now(UTC)
+    couple_id = uuid.UUID(couple.id)
+    # Sunday 23:30 UTC: Monday in Auckland. The check-in is for that Sunday.
+    moment = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    await conn.execute(
+        sa.insert(metadata.tables["activities"]).values(
+            id=uuid.uuid4(),
+            couple_id=couple_id,
+            logged_by=uuid.UUID(couple.second.id),
+            kind="date_night",
+            occurred_at=moment,
+            duration_minutes=120,
+            version=1,
+            request_digest="0" * 64,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await conn.execute(
+        sa.insert(metadata.tables["checkins"]).values(
+            id=uuid.uuid4(),
+            couple_id=couple_id,
+            partner_id=uuid.UUID(couple.first.id),
+            local_date=date(2026, 3, 1),
+            connection=6,
+            stress=8,
+            signs=signs_to_bits([DistancingSign.poor_listening]),
+            private=False,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+    async def weeks_of(table: str) -> set[str]:
+        found = await conn.execute(
+            sa.text(f"SELECT week_start FROM {table} WHERE couple_id = :id").bindparams(
+                sa.bindparam("id", type_=sa.Uuid())
+            ),
+            {"id": couple_id},
+        )
+        return {str(row[0]) for row in found}
+
+    async def served(end: str) -> list[tuple[int, int, int]]:
+        weekly = await client.get(
+            f"{couple.path}/trends/weekly",
+            params={"weeks": 2, "end": end},
+            headers=couple.first.headers,
+        )
+        assert weekly.status_code == 200, weekly.text
+        return [
+            (
+                week["checkins"]["count"],
+                week["checkins"]["signs"]["poor_listening"],
+                week["activities"]["kinds"]["date_night"],
+            )
+            for week in weekly.json()["weeks"]
+        ]
+
+    assert await weeks_of("activity_weeks") == await weeks_of("checkin_weeks") == {"2026-02-23"}
+    couples = metadata.tables["couples"]
+    changed = sa.update(couples).where(couples.c.id == couple_id)
+
+    await conn.execute(changed.values(timezone="Pacific/Auckland"))
+    assert await weeks_of("activity_weeks") == {"2026-03-02"}
+    assert await weeks_of("checkin_weeks") == {"2026-02-23"}
+    assert await served("2026-03-02") == [(1, 1, 0), (0, 0, 1)]
+
+    await conn.execute(changed.values(week_starts="sunday"))
+    assert await weeks_of("activity_weeks") == await weeks_of("checkin_weeks") == {"2026-03-01"}
+    assert await served("2026-03-01") == [(0, 0, 0), (1, 1, 1)]
