@@ -1,6 +1,7 @@
 """Weeks built by hand in the shape `WeeklyTrends` holds them (partners' ids as UUIDs,
 dates as dates), and the calls of the digest tests."""
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -238,3 +239,63 @@ COUPLE_SENTENCES = [
 
 def sentences(body: dict[str, Any]) -> list[tuple[str, str]]:
     return [(sentence["figure"], sentence["text"]) for sentence in body["sentences"]]
+
+
+async def trends_of_week(
+    client: httpx.AsyncClient, couple: Couple, person: Person, week_start: str
+) -> dict[str, Any]:
+    read = await client.get(
+        f"{couple.path}/trends/weekly",
+        params={"end": week_start, "weeks": 8},
+        headers=person.headers,
+    )
+    assert read.status_code == 200, read.text
+    return read.json()
+
+
+def resolve(trends: dict[str, Any], week_start: str, figure: str) -> Any:
+    """The value a figure path names in the trends read: the flag itself for
+    `summary.flags.<code>`, else the value in the week's entry."""
+    if figure.startswith("summary.flags."):
+        code = figure.removeprefix("summary.flags.")
+        return next(flag for flag in trends["summary"]["flags"] if flag["code"] == code)
+    value: Any = next(week for week in trends["weeks"] if week["week_start"] == week_start)
+    for part in figure.split("."):
+        value = value[part]
+    return value
+
+
+def assert_tells_its_figure(text: str, figure: str, value: Any) -> None:
+    shown = re.search(r"\d+(?:\.\d+)?", text)
+    if figure.startswith("summary.flags."):
+        assert isinstance(value, dict), value
+        return
+    assert isinstance(value, int | float) and not isinstance(value, bool), (figure, value)
+    if shown is None:
+        # Said in words: "nothing was logged", "held even", "came up once".
+        assert value in (0, 1), (text, figure, value)
+        return
+    number = float(shown.group())
+    if figure == "turn_toward_rate":
+        assert abs(number - value * 100) <= 0.5, (text, value)
+    elif figure.endswith("_avg"):
+        assert abs(number - value) <= 0.05 + 1e-9, (text, value)
+    elif figure == "net":
+        assert number == abs(value), (text, value)
+    else:
+        assert number == value, (text, value)
+
+
+async def assert_every_sentence_tells_its_figure(
+    client: httpx.AsyncClient, couple: Couple, person: Person, **params: Any
+) -> list[tuple[str, str]]:
+    read = await get_digest(client, couple, person, **params)
+    assert read.status_code == 200, read.text
+    digest = read.json()
+    trends = await trends_of_week(client, couple, person, digest["week_start"])
+    assert trends["weeks"][-1]["week_start"] == digest["week_start"]
+    assert digest["sentences"]
+    for sentence in digest["sentences"]:
+        value = resolve(trends, digest["week_start"], sentence["figure"])
+        assert_tells_its_figure(sentence["text"], sentence["figure"], value)
+    return sentences(digest)
