@@ -16,6 +16,7 @@ from api.core.conditional import etag_listed
 from api.core.db import insert_or_skip
 from api.core.errors import Problem, invalid, not_found
 from api.core.sql import Record
+from api.core.versions import change_version, refuse_stale
 from models.activity import Activity, ActivityCreate, ActivityPublic, ActivityUpdate
 from models.base import utcnow
 from models.vocabulary import ActivityKind
@@ -162,16 +163,7 @@ async def read_activity(
 
 
 def _check_if_match(if_match: str | None, row: Record) -> None:
-    """A missing `If-Match` means an unconditional change; a stale one is a 412."""
-    current = etag(row)
-    if if_match is None or etag_listed(if_match, current, weak=False):
-        return
-    raise Problem(
-        412,
-        f"The activity has changed since that version; its ETag is now {current}.",
-        code="stale-version",
-        headers={"ETag": current},
-    )
+    refuse_stale(if_match, etag(row), "activity")
 
 
 def _own(row: Record, caller_id: uuid.UUID) -> None:
@@ -186,27 +178,9 @@ def _own(row: Record, caller_id: uuid.UUID) -> None:
 async def _write(
     conn: AsyncConnection, row: Record, changes: dict[str, Any], now: datetime, *, conditional: bool
 ) -> Record:
-    """Apply changes. A conditional change (`If-Match` given) applies only to the version
-    that was read, else 412; an unconditional one to whatever is current."""
-    where = [_activities.c.id == row["id"], _activities.c.deleted_at.is_(None)]
-    if conditional:
-        where.append(_activities.c.version == row["version"])
-    updated = (
-        await conn.execute(
-            sa.update(_activities)
-            .where(*where)
-            .values(**changes, version=_activities.c.version + 1, updated_at=now)
-            .returning(*_activities.c)
-        )
-    ).first()
-    if updated is None and conditional:
-        raise Problem(
-            412, "The activity changed while this request ran; read it again.", code="stale-version"
-        )
-    if updated is None:
-        raise not_found("activity")  # deleted while this request ran
-    changed: Record = updated._mapping
-    return changed
+    return await change_version(
+        conn, _activities, row, changes, now, conditional=conditional, what="activity"
+    )
 
 
 async def update_activity(

@@ -14,6 +14,7 @@ from api.core.conditional import etag_listed
 from api.core.db import Database
 from api.core.errors import Problem, invalid, not_found
 from api.core.sql import Record, RowsStatement
+from api.core.versions import change_version, refuse_stale
 from api.couples.service import partner_ids
 from models.base import utcnow
 from models.bid import Bid, BidCreate, BidPublic, BidUpdate, Perception, PerceptionPublic
@@ -285,16 +286,7 @@ async def read_bid(
 
 
 def check_if_match(if_match: str | None, row: Record, viewer_id: uuid.UUID) -> None:
-    """A missing `If-Match` means an unconditional change; a stale one is a 412."""
-    current = etag(row, viewer_id)
-    if if_match is None or etag_listed(if_match, current, weak=False):
-        return
-    raise Problem(
-        412,
-        f"The bid has changed since that version; its ETag is now {current}.",
-        code="stale-version",
-        headers={"ETag": current},
-    )
+    refuse_stale(if_match, etag(row, viewer_id), "bid")
 
 
 async def _write(
@@ -305,27 +297,7 @@ async def _write(
     *,
     conditional: bool,
 ) -> Record:
-    """Apply changes. A conditional change (`If-Match` given) applies only to the
-    version that was read, else 412; an unconditional one to whatever is current."""
-    where = [_bids.c.id == row["id"], _bids.c.deleted_at.is_(None)]
-    if conditional:
-        where.append(_bids.c.version == row["version"])
-    updated = (
-        await conn.execute(
-            sa.update(_bids)
-            .where(*where)
-            .values(**changes, version=_bids.c.version + 1, updated_at=now)
-            .returning(_bids)
-        )
-    ).first()
-    if updated is None and conditional:
-        raise Problem(
-            412, "The bid changed while this request ran; read it again.", code="stale-version"
-        )
-    if updated is None:
-        raise not_found("bid")  # deleted while this request ran
-    changed: Record = updated._mapping
-    return changed
+    return await change_version(conn, _bids, row, changes, now, conditional=conditional, what="bid")
 
 
 def _own(row: Record, caller_id: uuid.UUID) -> None:

@@ -14,6 +14,7 @@ from api.core.conditional import etag_listed
 from api.core.db import insert_or_skip
 from api.core.errors import Problem, invalid, not_found
 from api.core.sql import Record
+from api.core.versions import refuse_stale
 from models.base import utcnow
 from models.calendar import local_date
 from models.checkin import Checkin, CheckinPublic, CheckinPut
@@ -100,14 +101,7 @@ def check_if_match(if_match: str | None, row: Record | None) -> None:
             "You have no check-in for this date, so no version of it matches If-Match.",
             code="stale-version",
         )
-    current = etag(row)
-    if not etag_listed(if_match, current, weak=False):
-        raise Problem(
-            412,
-            f"The check-in has changed since that version; its ETag is now {current}.",
-            code="stale-version",
-            headers={"ETag": current},
-        )
+    refuse_stale(if_match, etag(row), "check-in")
 
 
 async def _update(conn: AsyncConnection, row: Record, changes: dict[str, Any]) -> Record:
