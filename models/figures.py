@@ -230,7 +230,10 @@ def checkin_figures(total: CheckinTally) -> CheckinFigures:
         count=count,
         connection_avg=total.connection / count if count else None,
         stress_avg=total.stress / count if count else None,
-        signs={sign.value: noticed for sign, noticed in zip(SIGNS, total.signs, strict=True)},
+        # Only the signs noticed: most weeks notice few, and a year of weeks is read at once.
+        signs={
+            sign.value: noticed for sign, noticed in zip(SIGNS, total.signs, strict=True) if noticed
+        },
     )
 
 

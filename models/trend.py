@@ -89,7 +89,8 @@ class CheckinFigures(TypedDict):
     count: int
     connection_avg: float | None
     stress_avg: float | None
-    # Check-ins that noticed each sign, every one of the 14 codes present.
+    # Check-ins that noticed each sign, for the signs noticed at least once: a code left
+    # out was noticed in none.
     signs: dict[str, int]
 
 

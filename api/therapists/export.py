@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from models.trend import WeekFigures
+from models.vocabulary import SIGNS
 
 
 def _flat(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
@@ -29,8 +30,16 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def _every_sign(week: WeekFigures) -> Mapping[str, Any]:
+    """The week with a count for each of the 14 signs: a week's figures list only the
+    signs noticed, and a CSV's columns must not depend on its first week."""
+    checkins = week["checkins"]
+    signs = {sign.value: checkins["signs"].get(sign.value, 0) for sign in SIGNS}
+    return {**week, "checkins": {**checkins, "signs": signs}}
+
+
 def weeks_csv(weeks: list[WeekFigures]) -> str:
-    rows = [dict(_flat("", week)) for week in weeks]
+    rows = [dict(_flat("", _every_sign(week))) for week in weeks]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     header = list(rows[0]) if rows else []

@@ -237,7 +237,11 @@ def reference_checkins(checkins: Sequence[RawCheckin]) -> dict[str, Any]:
         "count": len(checkins),
         "connection_avg": ratio(sum(c.connection for c in checkins), len(checkins)),
         "stress_avg": ratio(sum(c.stress for c in checkins), len(checkins)),
-        "signs": {code: sum(1 for c in checkins if code in c.noticed) for code in SIGN_CODES},
+        "signs": {
+            code: noticed
+            for code in SIGN_CODES
+            if (noticed := sum(1 for c in checkins if code in c.noticed))
+        },
     }
 
 

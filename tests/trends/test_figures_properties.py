@@ -165,13 +165,17 @@ def test_week_figures_balance_runs_on_from_balance_before(
         assert second["bids_made"] == first["bids_received"]
         assert first["bids_received"] + second["bids_received"] == week["bids"]
         assert first["toward"] + second["toward"] == week["toward"]
-        # The week's check-ins and activities, every sign and kind present.
+        # The week's check-ins and activities: the signs noticed, and every kind.
         checkins, activities = habits.get(week["week_start"], ([], []))
         assert week["checkins"] == {
             "count": len(checkins),
             "connection_avg": ratio(sum(c for c, _, _ in checkins), len(checkins)),
             "stress_avg": ratio(sum(s for _, s, _ in checkins), len(checkins)),
-            "signs": {code: sum(1 for *_, seen in checkins if code in seen) for code in SIGN_CODES},
+            "signs": {
+                code: noticed
+                for code in SIGN_CODES
+                if (noticed := sum(1 for *_, seen in checkins if code in seen))
+            },
         }
         assert week["activities"] == {
             "count": len(activities),

@@ -157,7 +157,7 @@ async def test_a_calendar_changed_outside_the_api_moves_check_ins_and_activities
         return [
             (
                 week["checkins"]["count"],
-                week["checkins"]["signs"]["poor_listening"],
+                week["checkins"]["signs"].get("poor_listening", 0),
                 week["activities"]["kinds"]["date_night"],
             )
             for week in weekly.json()["weeks"]
