@@ -29,7 +29,7 @@ _DATE = sa.Date()
 _TIME = UTCDateTime()
 _WEIGHTS = ("weight_toward", "weight_away", "weight_against")
 
-_SIGN_SUMS = {name: f"sum({name})" for name in CHECKIN_COUNTS}
+_CHECKIN_SUMS = {name: f"sum({name})" for name in CHECKIN_COUNTS}
 _KIND_SUMS = {
     f"kind_{kind.value}": f"sum(CASE WHEN kind = '{kind.value}' THEN activities ELSE 0 END)"
     for kind in figures.KINDS
@@ -43,7 +43,7 @@ _BRANCHES: dict[str, tuple[str, dict[str, str], str]] = {
         {"responder_id": "responder_id", **{name: name for name in figures.COUNTS}},
         "",
     ),
-    "checkins": ("checkin_weeks", _SIGN_SUMS, " GROUP BY couple_id, week_start"),
+    "checkins": ("checkin_weeks", _CHECKIN_SUMS, " GROUP BY couple_id, week_start"),
     "activities": (
         "activity_weeks",
         {"activities": "sum(activities)", "minutes": "sum(minutes)", **_KIND_SUMS},
