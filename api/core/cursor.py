@@ -4,6 +4,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -88,20 +89,7 @@ async def newest_first(
 ) -> tuple[list[sa.RowMapping], str | None]:
     """A page of `query` ordered by (`at`, `item_id`) descending, after `cursor`; and
     the cursor of the next page, None on the last."""
-    if cursor is not None:
-        position = decode(cursor)
-        if position is None:
-            raise invalid("cursor", "is not a cursor this API handed out")
-        after = sa.tuple_(
-            sa.literal(position[0], type_=at.type), sa.literal(position[1], type_=item_id.type)
-        )
-        query = query.where(sa.tuple_(at, item_id) < after)
-    query = query.order_by(at.desc(), item_id.desc()).limit(limit + 1)
-    rows = list((await conn.execute(query)).mappings())
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode(rows[-1][at], rows[-1][item_id])
+    return await _page(conn, query, at, item_id, cursor, limit, decode, encode)
 
 
 def encode_day(day: date, item_id: uuid.UUID) -> str:
@@ -132,17 +120,30 @@ async def newest_day_first(
     limit: int,
 ) -> tuple[list[sa.RowMapping], str | None]:
     """`newest_first` for a list ordered by a date: (`day`, `item_id`) descending."""
+    return await _page(conn, query, day, item_id, cursor, limit, decode_day, encode_day)
+
+
+async def _page(
+    conn: AsyncConnection,
+    query: sa.Select[Any],
+    key: sa.ColumnElement[Any],
+    item_id: sa.ColumnElement[uuid.UUID],
+    cursor: str | None,
+    limit: int,
+    decoded: Callable[[str], tuple[Any, uuid.UUID] | None],
+    encoded: Callable[[Any, uuid.UUID], str],
+) -> tuple[list[sa.RowMapping], str | None]:
     if cursor is not None:
-        position = decode_day(cursor)
+        position = decoded(cursor)
         if position is None:
             raise invalid("cursor", "is not a cursor this API handed out")
         after = sa.tuple_(
-            sa.literal(position[0], type_=day.type), sa.literal(position[1], type_=item_id.type)
+            sa.literal(position[0], type_=key.type), sa.literal(position[1], type_=item_id.type)
         )
-        query = query.where(sa.tuple_(day, item_id) < after)
-    query = query.order_by(day.desc(), item_id.desc()).limit(limit + 1)
+        query = query.where(sa.tuple_(key, item_id) < after)
+    query = query.order_by(key.desc(), item_id.desc()).limit(limit + 1)
     rows = list((await conn.execute(query)).mappings())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, encode_day(rows[-1][day], rows[-1][item_id])
+    return rows, encoded(rows[-1][key], rows[-1][item_id])

@@ -31,8 +31,8 @@ _WEIGHTS = ("weight_toward", "weight_away", "weight_against")
 
 _CHECKIN_SUMS = {name: f"sum({name})" for name in CHECKIN_COUNTS}
 _KIND_SUMS = {
-    f"kind_{kind.value}": f"sum(CASE WHEN kind = '{kind.value}' THEN activities ELSE 0 END)"
-    for kind in figures.KINDS
+    column: f"sum(CASE WHEN kind = '{kind.value}' THEN activities ELSE 0 END)"
+    for kind, column in zip(figures.KINDS, figures.KIND_COLUMNS, strict=True)
 }
 # Each rollup's columns in the relation `rollups_sql` makes, and what it selects for them.
 # Check-ins and activities come summed per couple and week: their figures are the
