@@ -19,6 +19,7 @@ from api.core.cache import LRUCache
 from api.core.db import Database
 from api.core.deps import API_PREFIX
 from api.core.errors import PROBLEM_JSON, install_problem_handlers
+from api.core.heap import tuned_for_requests
 from api.core.settings import Settings, get_settings
 from api.couples.routes import router as couples_router
 from api.digest.routes import router as digest_router
@@ -74,7 +75,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     housekeeping = asyncio.create_task(keep_house(app.state.database, settings))
     try:
-        yield
+        with tuned_for_requests():
+            yield
     finally:
         housekeeping.cancel()
         with suppress(asyncio.CancelledError):

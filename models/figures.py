@@ -2,14 +2,12 @@
 rules. Every rule and threshold here is written out in docs/metrics.md."""
 
 import math
-import operator
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Self
 
-from models.checkin import SIGN_COLUMNS
 from models.couple import Weights
 from models.trend import (
     ActivityFigures,
@@ -104,10 +102,17 @@ class Tally:
 
 
 def tally(rows: Iterable[Tally]) -> Tally:
-    total = Tally()
+    # Summed field by field: a Tally per row added costs a caseload more than its reads.
+    bids = toward = away = against = both_views = agreements = repairs = 0
     for row in rows:
-        total = total + row
-    return total
+        bids += row.bids
+        toward += row.toward
+        away += row.away
+        against += row.against
+        both_views += row.both_views
+        agreements += row.agreements
+        repairs += row.repairs
+    return Tally(bids, toward, away, against, both_views, agreements, repairs)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -118,26 +123,39 @@ class RollupRow(Tally):
     responder_id: uuid.UUID
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> "RollupRow":
-        """A `bid_weeks` row, or any row with its columns."""
-        return cls(*_counts_of(row), week_start=row["week_start"], responder_id=row["responder_id"])
+    def of(cls, week_start: date, responder_id: uuid.UUID, counts: Sequence[int]) -> "RollupRow":
+        """A `bid_weeks` row: its week, responder and COUNTS."""
+        return cls(*counts, week_start=week_start, responder_id=responder_id)
 
 
 # The count columns of `bid_weeks`, in the order of the table and of `Tally`.
 COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
-_counts_of = operator.itemgetter(*COUNTS)
 
 KINDS: tuple[ActivityKind, ...] = tuple(ActivityKind)
-# The columns a read of `activity_weeks` sums each kind's activities into.
-KIND_COLUMNS = tuple(f"kind_{kind.value}" for kind in KINDS)
-_signs_of = operator.itemgetter(*SIGN_COLUMNS)
-_kinds_of = operator.itemgetter(*KIND_COLUMNS)
 _NO_SIGNS = (0,) * len(SIGNS)
 _NO_KINDS = (0,) * len(KINDS)
 
 
+class _Counts:
+    """A tally that is one row of counts: read from a row (`of`), and summed by column."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, counts: Sequence[int]) -> Self:
+        raise NotImplementedError
+
+    def counts(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def total(cls, tallies: Iterable[Self]) -> Self:
+        rows = [tally.counts() for tally in tallies]
+        return cls.of([sum(column) for column in zip(*rows, strict=True)]) if rows else cls()
+
+
 @dataclass(slots=True)
-class CheckinTally:
+class CheckinTally(_Counts):
     """Check-ins summed over any set of `checkin_weeks` rows: sums, so that means and
     spreads come out of them."""
 
@@ -153,48 +171,30 @@ class CheckinTally:
         return sum(self.signs)
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> "CheckinTally":
-        """A row with the count columns of `checkin_weeks` (CHECKIN_COUNTS)."""
-        return cls(
-            checkins=row["checkins"],
-            connection=row["connection_sum"],
-            connection_squares=row["connection_squares"],
-            stress=row["stress_sum"],
-            signs=_signs_of(row),
-        )
+    def of(cls, counts: Sequence[int]) -> "CheckinTally":
+        """The counts of `checkin_weeks` rows, in the order of CHECKIN_COUNTS."""
+        checkins, connection, squares, stress, *signs = counts
+        return cls(checkins, connection, squares, stress, tuple(signs))
 
-    def __add__(self, other: "CheckinTally") -> "CheckinTally":
-        return CheckinTally(
-            checkins=self.checkins + other.checkins,
-            connection=self.connection + other.connection,
-            connection_squares=self.connection_squares + other.connection_squares,
-            stress=self.stress + other.stress,
-            signs=tuple(map(operator.add, self.signs, other.signs)),
-        )
+    def counts(self) -> tuple[int, ...]:
+        return (self.checkins, self.connection, self.connection_squares, self.stress, *self.signs)
 
 
 @dataclass(slots=True)
-class ActivityTally:
+class ActivityTally(_Counts):
     activities: int = 0
     minutes: int = 0
     # Activities of each kind, in the order of `KINDS`.
     kinds: tuple[int, ...] = _NO_KINDS
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> "ActivityTally":
-        """A row with `activities`, `minutes` and a `kind_<kind>` count of each kind."""
-        return cls(
-            activities=row["activities"],
-            minutes=row["minutes"],
-            kinds=_kinds_of(row),
-        )
+    def of(cls, counts: Sequence[int]) -> "ActivityTally":
+        """Activities, minutes, and the activities of each kind in the order of KINDS."""
+        activities, minutes, *kinds = counts
+        return cls(activities, minutes, tuple(kinds))
 
-    def __add__(self, other: "ActivityTally") -> "ActivityTally":
-        return ActivityTally(
-            activities=self.activities + other.activities,
-            minutes=self.minutes + other.minutes,
-            kinds=tuple(map(operator.add, self.kinds, other.kinds)),
-        )
+    def counts(self) -> tuple[int, ...]:
+        return (self.activities, self.minutes, *self.kinds)
 
 
 _NO_HABITS = (CheckinTally(), ActivityTally())
@@ -224,15 +224,21 @@ class Habits:
         }
 
 
+_SIGN_CODES = tuple(sign.value for sign in SIGNS)
+_KIND_CODES = tuple(kind.value for kind in KINDS)
+
+
 def checkin_figures(total: CheckinTally) -> CheckinFigures:
     count = total.checkins
+    if not count:
+        return CheckinFigures(count=0, connection_avg=None, stress_avg=None, signs={})
     return CheckinFigures(
         count=count,
-        connection_avg=total.connection / count if count else None,
-        stress_avg=total.stress / count if count else None,
+        connection_avg=total.connection / count,
+        stress_avg=total.stress / count,
         # Only the signs noticed: most weeks notice few, and a year of weeks is read at once.
         signs={
-            sign.value: noticed for sign, noticed in zip(SIGNS, total.signs, strict=True) if noticed
+            code: noticed for code, noticed in zip(_SIGN_CODES, total.signs, strict=True) if noticed
         },
     )
 
@@ -241,7 +247,7 @@ def activity_figures(total: ActivityTally) -> ActivityFigures:
     return ActivityFigures(
         count=total.activities,
         minutes=total.minutes,
-        kinds={kind.value: count for kind, count in zip(KINDS, total.kinds, strict=True)},
+        kinds=dict(zip(_KIND_CODES, total.kinds, strict=True)),
     )
 
 
@@ -281,7 +287,8 @@ def week_figures(
     for week in weeks:
         checkins, activities = habits.get(week, _NO_HABITS)
         responders = by_week.get(week, {})
-        counts = counted(tally(responders.values()), weights)
+        total = tally(responders.values())
+        counts = counted(total, weights)
         balance += counts["net"]
         figures.append(
             WeekFigures(
@@ -289,7 +296,8 @@ def week_figures(
                 **counts,
                 balance=balance,
                 by_partner={
-                    partner: _partner_week(responders, partner, partners) for partner in partners
+                    partner: _partner_week(responders.get(partner, _NOTHING), total)
+                    for partner in partners
                 },
                 checkins=checkin_figures(checkins),
                 activities=activity_figures(activities),
@@ -318,14 +326,11 @@ def counted(total: Tally, weights: Weights) -> Figures:
 _NOTHING = Tally()
 
 
-def _partner_week(
-    responders: dict[uuid.UUID, RollupRow], partner: uuid.UUID, partners: Sequence[uuid.UUID]
-) -> PartnerWeek:
-    received: Tally = responders.get(partner, _NOTHING)
-    # Two partners: what one made, the other received.
-    made = sum(row.bids for responder, row in responders.items() if responder != partner)
+def _partner_week(received: Tally, week: Tally) -> PartnerWeek:
+    """A partner's week: the bids they `received` of all the `week`'s bids."""
     return PartnerWeek(
-        bids_made=made,
+        # Two partners: what one made, the other received.
+        bids_made=week.bids - received.bids,
         bids_received=received.bids,
         turn_toward_rate=received.turn_toward_rate,
         toward=received.toward,
@@ -471,8 +476,8 @@ def _habit_periods(weekly: Sequence[CheckinTally]) -> tuple[CheckinTally, Checki
     last weeks; None unless each period has CHECKINS_MIN of them."""
     if len(weekly) < 2 * HABIT_WEEKS:
         return None
-    before = sum(weekly[-2 * HABIT_WEEKS : -HABIT_WEEKS], CheckinTally())
-    recent = sum(weekly[-HABIT_WEEKS:], CheckinTally())
+    before = CheckinTally.total(weekly[-2 * HABIT_WEEKS : -HABIT_WEEKS])
+    recent = CheckinTally.total(weekly[-HABIT_WEEKS:])
     if min(before.checkins, recent.checkins) < CHECKINS_MIN:
         return None
     return before, recent
@@ -527,7 +532,7 @@ def _connection_falling(weekly: Sequence[CheckinTally]) -> Flag | None:
 def _stress_and_turning_away(
     weekly: Sequence[CheckinTally], recent: Sequence[tuple[date, Tally]]
 ) -> Flag | None:
-    last = sum(weekly[-RECENT_WEEKS:], CheckinTally())
+    last = CheckinTally.total(weekly[-RECENT_WEEKS:])
     if last.checkins < CHECKINS_MIN or last.stress / last.checkins < STRESS_HIGH:
         return None
     change = fitted_change([week for _, week in recent[-SUMMARY_WEEKS:]])

@@ -33,8 +33,8 @@ from models import calendar, figures
 from models.base import UTCDateTime, utcnow
 from models.couple import PartnerPublic, Weights
 from models.figures import ActivityTally, CheckinTally, Tally
-from models.therapist import CaseloadCouple, PeriodFigures
-from models.trend import Summary
+from models.therapist import CaseloadCouple, PeriodFigures, RiskFactor
+from models.trend import Flag, Summary
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
@@ -74,41 +74,58 @@ _COUPLES = Statement(
     },
 )
 
-_WEEKS_SQL = f"""
-    SELECT w.couple_id, {ROLLUP_SELECT}
-    FROM ({rollups_sql("week_start >= :since AND couple_id {couples}")}) AS w
-"""
+# The bids of the weeks the summary reads; the check-ins and activities only of the
+# weeks its flags and the periods shown read.
+_WEEKS_RELATION = rollups_sql(
+    "week_start >= :since AND couple_id {couples}",
+    habits_where="week_start >= :habits_since AND couple_id {couples}",
+)
+_WEEKS_SQL = f"SELECT w.couple_id, {ROLLUP_SELECT} FROM ({_WEEKS_RELATION}) AS w"
 _WEEKS_RESULT = ROLLUP_RESULT_TYPES
 # The couples' ids as one parameter: an array on PostgreSQL, a JSON list on SQLite,
-# which keeps UUIDs as 32 hex digits.
-_COUPLE_IDS: dict[str, tuple[str, sa.types.TypeEngine[Any]]] = {
-    "postgresql": ("= ANY(:couple_ids)", postgresql.ARRAY(sa.Uuid())),
-    "sqlite": ("IN (SELECT value FROM json_each(:couple_ids))", sa.String()),
+# which keeps UUIDs as 32 hex digits; as a condition and as a relation of `id`s.
+_COUPLE_IDS: dict[str, tuple[str, str, sa.types.TypeEngine[Any]]] = {
+    "postgresql": (
+        "= ANY(:couple_ids)",
+        "unnest(:couple_ids) AS ids (id)",
+        postgresql.ARRAY(_UUID),
+    ),
+    "sqlite": (
+        "IN (SELECT value FROM json_each(:couple_ids))",
+        "(SELECT value AS id FROM json_each(:couple_ids)) AS ids",
+        sa.String(),
+    ),
 }
 _WEEKS = {
     dialect: Statement(
-        _WEEKS_SQL.format(couples=couples), {"since": _DATE, "couple_ids": ids}, _WEEKS_RESULT
+        _WEEKS_SQL.format(couples=couples),
+        {"since": _DATE, "habits_since": _DATE, "couple_ids": ids},
+        _WEEKS_RESULT,
     )
-    for dialect, (couples, ids) in _COUPLE_IDS.items()
+    for dialect, (couples, _, ids) in _COUPLE_IDS.items()
 }
 # The latest shared activity of each couple (`no-shared-time`): it changes only with
-# the version of the couple's figures, so it is read with the rollups.
+# the version of the couple's figures, so it is read with the rollups. One look into
+# the index of each couple's activities by time, not a scan of them all.
 _LATEST_ACTIVITIES = {
     dialect: Statement(
         f"""
-        SELECT couple_id, max(occurred_at) AS last_activity_at FROM activities
-        WHERE deleted_at IS NULL AND couple_id {couples} GROUP BY couple_id
+        SELECT ids.id AS couple_id,
+               (SELECT max(occurred_at) FROM activities
+                WHERE couple_id = ids.id AND deleted_at IS NULL) AS last_activity_at
+        FROM {relation}
         """,
         {"couple_ids": ids},
         {"couple_id": _UUID, "last_activity_at": _TIME},
     )
-    for dialect, (couples, ids) in _COUPLE_IDS.items()
+    for dialect, (_, relation, ids) in _COUPLE_IDS.items()
 }
 
 
 # Every zone's today lies within a day of UTC's, and the read ends with today's week.
 _READ_WEEKS = max(figures.DEFAULT_WEEKS, figures.SUMMARY_WEEKS)
 _LOOKBACK = timedelta(days=7 * _READ_WEEKS + 1)
+_HABITS_LOOKBACK = timedelta(days=7 * figures.SUMMARY_WEEKS + 1)
 
 
 @dataclass
@@ -196,11 +213,11 @@ def _readings(
     last_week = this_week - calendar.WEEK
 
     def between(first: date, last: date) -> Period:
-        weeks = [week for week in window if first <= week <= last]
+        weeks = [habit_weeks[week] for week in window if first <= week <= last]
         return Period(
             bids=figures.tally(row for row in counts if first <= row.week_start <= last),
-            checkins=sum((habit_weeks[week][0] for week in weeks), CheckinTally()),
-            activities=sum((habit_weeks[week][1] for week in weeks), ActivityTally()),
+            checkins=CheckinTally.total(checkins for checkins, _ in weeks),
+            activities=ActivityTally.total(activities for _, activities in weeks),
         )
 
     return Readings(
@@ -221,12 +238,33 @@ def _period(first: date, last: date, total: "Period", weights: Weights) -> Perio
     )
 
 
-def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) -> CaseloadCouple:
+@dataclass(frozen=True)
+class _Ranked:
+    """A couple's readings as of now, and its risk: what ranks it."""
+
+    couple: _Couple
+    readings: Readings
+    this_week: date
+    flags: list[Flag]
+    risk: int
+    factors: list[RiskFactor]
+
+    @classmethod
+    def of(cls, couple: _Couple, readings: Readings, this_week: date, now: datetime) -> "_Ranked":
+        # The window ends with this week, which holds now: the quiet spell runs to now.
+        quiet = figures.quiet(couple.last_bid_at, couple.created_at, now)
+        flags = [*readings.summary.flags, *([quiet] if quiet is not None else [])]
+        score, factors = risk.score(readings.recent, readings.summary, flags)
+        return cls(couple, readings, this_week, flags, score, factors)
+
+    @property
+    def rank(self) -> tuple[int, uuid.UUID]:
+        return -self.risk, self.couple.couple_id
+
+
+def _entry(ranked: _Ranked) -> CaseloadCouple:
+    couple, readings, this_week = ranked.couple, ranked.readings, ranked.this_week
     summary = readings.summary
-    # The window ends with this week, which holds now: the quiet spell runs to now.
-    quiet = figures.quiet(couple.last_bid_at, couple.created_at, now)
-    flags = [*summary.flags, *([quiet] if quiet is not None else [])]
-    score, factors = risk.score(readings.recent, summary, flags)
     last_week = this_week - calendar.WEEK
     return CaseloadCouple(
         couple_id=couple.couple_id,
@@ -248,9 +286,9 @@ def _entry(couple: _Couple, readings: Readings, this_week: date, now: datetime) 
         direction=summary.direction,
         turn_toward_change=summary.turn_toward_change,
         pursuer_distancer=summary.pursuer_distancer,
-        flags=flags,
-        risk=score,
-        risk_factors=factors,
+        flags=ranked.flags,
+        risk=ranked.risk,
+        risk_factors=ranked.factors,
     )
 
 
@@ -262,7 +300,12 @@ async def _read_weeks(
     ids: object = [couple.couple_id for couple in couples]
     if dialect == "sqlite":
         ids = json.dumps([couple.couple_id.hex for couple in couples])
-    rows = await database.fetch(_WEEKS[dialect], couple_ids=ids, since=now.date() - _LOOKBACK)
+    rows = await database.fetch(
+        _WEEKS[dialect],
+        couple_ids=ids,
+        since=now.date() - _LOOKBACK,
+        habits_since=now.date() - _HABITS_LOOKBACK,
+    )
     latest = {
         row["couple_id"]: row["last_activity_at"]
         for row in await database.fetch(_LATEST_ACTIVITIES[dialect], couple_ids=ids)
@@ -308,18 +351,18 @@ async def caseload(
             found = _readings(couple, *counts[couple.couple_id], this_week)
             cache.put(couple.key(this_week), found)
             readings[couple.couple_id] = found
-    entries = sorted(
+    ranked = sorted(
         (
-            _entry(couple, readings[couple.couple_id], weeks[couple.couple_id], now)
+            _Ranked.of(couple, readings[couple.couple_id], weeks[couple.couple_id], now)
             for couple in couples
         ),
-        key=lambda entry: (-entry.risk, entry.couple_id),
+        key=lambda entry: entry.rank,
     )
     if after is not None:
         position = (-after[0], after[1])
-        entries = [entry for entry in entries if (-entry.risk, entry.couple_id) > position]
-    page = entries[:limit]
+        ranked = [entry for entry in ranked if entry.rank > position]
+    page = [_entry(entry) for entry in ranked[:limit]]
     next_cursor = None
-    if len(entries) > limit:
+    if len(ranked) > limit:
         next_cursor = cursors.encode_rank(page[-1].risk, page[-1].couple_id)
     return page, next_cursor

@@ -4,6 +4,7 @@ state (partners, settings, a version of its figures); trends computed from that 
 version before are answered from memory (api/core/cache.py), others are computed
 from the couple's rollup rows for the weeks asked for."""
 
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,28 +30,34 @@ _DATE = sa.Date()
 _TIME = UTCDateTime()
 _WEIGHTS = ("weight_toward", "weight_away", "weight_against")
 
-_CHECKIN_SUMS = {name: f"sum({name})" for name in CHECKIN_COUNTS}
-_KIND_SUMS = {
-    column: f"sum(CASE WHEN kind = '{kind.value}' THEN activities ELSE 0 END)"
-    for kind, column in zip(figures.KINDS, figures.KIND_COLUMNS, strict=True)
-}
-# Each rollup's columns in the relation `rollups_sql` makes, and what it selects for them.
-# Check-ins and activities come summed per couple and week: their figures are the
-# couple's (or, for check-ins, the viewing partner's), never per partner or kind row.
-_BRANCHES: dict[str, tuple[str, dict[str, str], str]] = {
-    "bids": (
-        "bid_weeks",
-        {"responder_id": "responder_id", **{name: name for name in figures.COUNTS}},
-        "",
+_KIND_SUMS = [
+    f"sum(CASE WHEN kind = '{kind.value}' THEN activities ELSE 0 END)" for kind in figures.KINDS
+]
+# Each rollup's table, what it selects as the values `n0`, `n1`, ... of the relation
+# `rollups_sql` makes (in the order its tally takes them), and its grouping. Check-ins
+# and activities come summed per couple and week: their figures are the couple's (or,
+# for check-ins, the viewing partner's), never per partner or kind row.
+_BRANCHES: dict[str, tuple[str, list[str], str]] = {
+    "bids": ("bid_weeks", list(figures.COUNTS), ""),
+    "checkins": (
+        "checkin_weeks",
+        [f"sum({name})" for name in CHECKIN_COUNTS],
+        " GROUP BY couple_id, week_start",
     ),
-    "checkins": ("checkin_weeks", _CHECKIN_SUMS, " GROUP BY couple_id, week_start"),
     "activities": (
         "activity_weeks",
-        {"activities": "sum(activities)", "minutes": "sum(minutes)", **_KIND_SUMS},
+        ["sum(activities)", "sum(minutes)", *_KIND_SUMS],
         " GROUP BY couple_id, week_start",
     ),
 }
-_ROLLUP_COLUMNS = [name for _, columns, _ in _BRANCHES.values() for name in columns]
+# The rollups share their value columns (a rollup with fewer values leaves the rest
+# NULL): a caseload reads thousands of rows, and each column is decoded on each row.
+_VALUES = [f"n{position}" for position in range(max(len(v) for _, v, _ in _BRANCHES.values()))]
+_VALUES_OF = {
+    source: operator.itemgetter(*_VALUES[: len(values)])
+    for source, (_, values, _) in _BRANCHES.items()
+}
+_ROLLUP_COLUMNS = ["responder_id", *_VALUES]
 ROLLUP_RESULT_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
     "couple_id": _UUID,
     "week_start": _DATE,
@@ -62,28 +69,30 @@ ROLLUP_RESULT_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
 SEEN_BY_VIEWER = "(CAST(:viewer AS uuid) IS NULL OR paired OR partner_id = :viewer)"
 
 
-def rollups_sql(where: str, checkins_seen: str = "1 = 1") -> str:
-    """The rows of the three weekly rollups that match `where` as one relation, of the
-    check-ins only those `checkins_seen` keeps: `source` names the rollup a row comes
-    from, and the other rollups' columns are NULL (typed: PostgreSQL reads an untyped
-    NULL that two branches share as text)."""
+def rollups_sql(where: str, checkins_seen: str = "1 = 1", habits_where: str | None = None) -> str:
+    """The rows of the three weekly rollups that match `where` (of the check-ins and
+    activities, `habits_where` when given) as one relation, of the check-ins only those
+    `checkins_seen` keeps: `source` names the rollup a row comes from, `responder_id`
+    is a bid row's, and `n0`, `n1`, ... are its values (NULLs typed: PostgreSQL reads
+    an untyped NULL that two branches share as text)."""
 
-    def branch(source: str, table: str, columns: dict[str, str], group: str) -> str:
+    def branch(source: str, table: str, values: list[str], group: str) -> str:
+        responder = "responder_id" if source == "bids" else "CAST(NULL AS uuid)"
         select = ", ".join(
-            f"{columns[name]} AS {name}"
-            if name in columns
-            else f"CAST(NULL AS {'uuid' if name == 'responder_id' else 'integer'}) AS {name}"
-            for name in _ROLLUP_COLUMNS
+            f"{values[position]} AS {name}"
+            if position < len(values)
+            else f"CAST(NULL AS integer) AS {name}"
+            for position, name in enumerate(_VALUES)
         )
         seen = f" AND {checkins_seen}" if source == "checkins" else ""
+        rows = where if source == "bids" or habits_where is None else habits_where
         return (
-            f"SELECT '{source}' AS source, couple_id, week_start, {select} "
-            f"FROM {table} WHERE {where}{seen}{group}"
+            f"SELECT '{source}' AS source, couple_id, week_start, {responder} AS responder_id, "
+            f"{select} FROM {table} WHERE {rows}{seen}{group}"
         )
 
     return " UNION ALL ".join(
-        branch(source, table, columns, group)
-        for source, (table, columns, group) in _BRANCHES.items()
+        branch(source, table, values, group) for source, (table, values, group) in _BRANCHES.items()
     )
 
 
@@ -102,14 +111,17 @@ class Rollups:
     @classmethod
     def of(cls, rows: Sequence[Record]) -> "Rollups":
         read = cls([], {}, {})
+        bids, checkins, activities = (
+            _VALUES_OF[source] for source in ("bids", "checkins", "activities")
+        )
         for row in rows:
             source = row["source"]
             if source == "bids":
-                read.bids.append(RollupRow.of(row))
+                read.bids.append(RollupRow.of(row["week_start"], row["responder_id"], bids(row)))
             elif source == "checkins":
-                read.checkins[row["week_start"]] = CheckinTally.of(row)
+                read.checkins[row["week_start"]] = CheckinTally.of(checkins(row))
             elif source == "activities":
-                read.activities[row["week_start"]] = ActivityTally.of(row)
+                read.activities[row["week_start"]] = ActivityTally.of(activities(row))
         return read
 
     def habits(
@@ -139,41 +151,56 @@ _STATE = Statement(
     {"created_at": _TIME, "updated_at": _TIME, "user_id": _UUID},
 )
 
-# One row per rollup row of the weeks read (bids, check-ins and activities; or one
-# empty row), each carrying the couple's settings and version, the totals of all
-# earlier weeks, the last bid and the last activity before the window's end: a single
-# statement, so all of it comes from one snapshot. The subqueries name no outer column,
-# so each runs once, whatever the plan.
+# The couple's settings and version, the totals of all earlier weeks, the last bid and
+# the last activity before the window's end, in a first row (`source` 'couple'); then
+# a row per rollup row of the weeks read (bids, check-ins and activities). A single
+# statement, so all of it comes from one snapshot; the couple's values come once, not
+# on every rollup row (a year of weeks is some 200 rows). The subqueries name no outer
+# column, so each runs once, whatever the plan.
+_COUPLE_COLUMNS = [
+    "timezone",
+    "week_starts",
+    *_WEIGHTS,
+    "updated_at",
+    "version",
+    "toward_before",
+    "away_before",
+    "against_before",
+    "last_bid_at",
+    "last_activity_at",
+]
 _WEEKS = Statement(
     f"""
-    SELECT c.timezone, c.week_starts, {", ".join(f"c.{name}" for name in _WEIGHTS)},
-           c.updated_at,
-           (SELECT version FROM bid_versions WHERE couple_id = :couple_id)
-             AS version,
-           {
-        ", ".join(
-            f"(SELECT coalesce(sum({name}), 0) FROM bid_weeks"
-            f" WHERE couple_id = :couple_id AND week_start < :first_week) AS {name}_before"
-            for name in ("toward", "away", "against")
-        )
-    },
+    SELECT 'couple' AS source, c.timezone, c.week_starts,
+           {", ".join(f"c.{name}" for name in _WEIGHTS)}, c.updated_at,
+           (SELECT version FROM bid_versions WHERE couple_id = :couple_id) AS version,
+           earlier.toward AS toward_before, earlier.away AS away_before,
+           earlier.against AS against_before,
            (SELECT occurred_at FROM bids
             WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
             ORDER BY occurred_at DESC LIMIT 1) AS last_bid_at,
            (SELECT occurred_at FROM activities
             WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
             ORDER BY occurred_at DESC LIMIT 1) AS last_activity_at,
-           {ROLLUP_SELECT}
+           NULL AS week_start, {", ".join(f"NULL AS {name}" for name in _ROLLUP_COLUMNS)}
     FROM couples AS c
-    LEFT JOIN (
+    CROSS JOIN (
+        SELECT coalesce(sum(toward), 0) AS toward, coalesce(sum(away), 0) AS away,
+               coalesce(sum(against), 0) AS against
+        FROM bid_weeks WHERE couple_id = :couple_id AND week_start < :first_week
+    ) AS earlier
+    WHERE c.id = :couple_id
+    UNION ALL
+    SELECT w.source, {", ".join("NULL" for _ in _COUPLE_COLUMNS)},
+           {", ".join(f"w.{name}" for name in ["week_start", *_ROLLUP_COLUMNS])}
+    FROM (
         {
         rollups_sql(
             "couple_id = :couple_id AND week_start >= :first_week AND week_start <= :last_week",
             SEEN_BY_VIEWER,
         )
     }
-    ) AS w ON 1 = 1
-    WHERE c.id = :couple_id
+    ) AS w
     """,
     {
         "couple_id": _UUID,
@@ -341,6 +368,14 @@ async def weekly_trends(
     return computed, now
 
 
+def _couple_row(rows: Sequence[Record]) -> Record:
+    """The row of `_WEEKS` with the couple's values; a 404 when the couple is gone."""
+    for row in rows:
+        if row["source"] == "couple":
+            return row
+    raise not_found("couple")
+
+
 async def _compute(
     database: Database,
     couple_id: uuid.UUID,
@@ -367,9 +402,7 @@ async def _compute(
             until=window_end,
             viewer=viewer,
         )
-        if not rows:
-            raise not_found("couple")
-        settings = rows[0]
+        settings = _couple_row(rows)
         if (settings["timezone"], settings["week_starts"]) == (timezone, week_starts):
             break
         timezone, week_starts = settings["timezone"], settings["week_starts"]
@@ -424,10 +457,11 @@ def summarise(
     """The summary of the weeks `window`, from the rollup rows of the weeks `read` (the
     window, and at least the SUMMARY_WEEKS weeks that end with it) and the check-ins and
     activities of those weeks (`habits.weekly(read)`)."""
-    by_week = {week: Tally() for week in read}
+    rows_by_week: dict[date, list[RollupRow]] = {week: [] for week in read}
     for row in counts:
-        if row.week_start in by_week:
-            by_week[row.week_start] = by_week[row.week_start] + row
+        if row.week_start in rows_by_week:
+            rows_by_week[row.week_start].append(row)
+    by_week = {week: figures.tally(rows) for week, rows in rows_by_week.items()}
     recent_start = read[-figures.RECENT_WEEKS]
     summary_weeks = read[-figures.SUMMARY_WEEKS :]
     return figures.summary(
