@@ -64,6 +64,7 @@ def _trends_read(path: str) -> Callable[..., Awaitable[Read]]:
 
 @router.get(
     _CASELOAD,
+    response_model=Caseload,
     responses=problems(401, 403, 422),
     description="The couples whose two partners have both granted the caller access, "
     "highest `risk` first (ties by `couple_id`), `limit` at a time (1 to 200, default 50); "
@@ -75,14 +76,15 @@ async def list_caseload(
     therapist: TherapistDep,
     database: DatabaseDep,
     cache: CaseloadCacheDep,
-    response: Response,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> Caseload:
-    response.headers.update(PRIVATE)
-    return await service.caseload_page(
+) -> Response:
+    # Serialised once, as built: a page of 200 couples is some 400 KB, which FastAPI
+    # would otherwise turn into dicts and validate again before serialising.
+    page = await service.caseload_page(
         database, cache, therapist.id, _endpoint(_CASELOAD), cursor=cursor, limit=limit
     )
+    return private_json(page.model_dump_json())
 
 
 @router.get(
