@@ -137,7 +137,8 @@ _NO_KINDS = (0,) * len(KINDS)
 
 
 class _Counts:
-    """A tally that is one row of counts: read from a row (`of`), and summed by column."""
+    """A tally that is one row of counts: read from a row (`of`), and summed by column.
+    The first count is how many things were counted: a tally of none is all zeros."""
 
     __slots__ = ()
 
@@ -150,7 +151,7 @@ class _Counts:
 
     @classmethod
     def total(cls, tallies: Iterable[Self]) -> Self:
-        rows = [tally.counts() for tally in tallies]
+        rows = [counts for tally in tallies if (counts := tally.counts())[0]]
         return cls.of([sum(column) for column in zip(*rows, strict=True)]) if rows else cls()
 
 
