@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Self
 
 from models.couple import Weights
@@ -468,8 +469,8 @@ def quiet(last_bid_at: datetime | None, couple_since: datetime, until: datetime)
     )
 
 
-def _one_decimal(value: float) -> str:
-    return f"{value:.1f}"
+def _one_decimal(value: float | Fraction) -> str:
+    return f"{float(value):.1f}"
 
 
 def _habit_periods(weekly: Sequence[CheckinTally]) -> tuple[CheckinTally, CheckinTally] | None:
@@ -489,13 +490,17 @@ def _distancing_rising(weekly: Sequence[CheckinTally]) -> Flag | None:
     if periods is None:
         return None
     before, recent = periods
-    then, now = before.noticed / before.checkins, recent.noticed / recent.checkins
-    pooled = (before.noticed + recent.noticed) / (before.checkins + recent.checkins)
-    if pooled == 0 or now - then < DISTANCING_MIN_RISE:
+    # Exact: a rise that sits on a threshold is judged as the rule words it.
+    then = Fraction(before.noticed, before.checkins)
+    now = Fraction(recent.noticed, recent.checkins)
+    pooled = Fraction(before.noticed + recent.noticed, before.checkins + recent.checkins)
+    rise = now - then
+    if pooled == 0 or rise < DISTANCING_MIN_RISE:
         return None
     # Signs as counts at a pooled rate per check-in (Poisson): is the rise beyond chance?
-    spread = math.sqrt(pooled * (1 / before.checkins + 1 / recent.checkins))
-    if (now - then) / spread < DISTANCING_MIN_Z:
+    # rise / sqrt(variance) >= z, squared.
+    variance = pooled * (Fraction(1, before.checkins) + Fraction(1, recent.checkins))
+    if rise * rise < Fraction(DISTANCING_MIN_Z) ** 2 * variance:
         return None
     return Flag(
         code=FlagCode.distancing_rising,
@@ -504,10 +509,10 @@ def _distancing_rising(weekly: Sequence[CheckinTally]) -> Flag | None:
     )
 
 
-def _variance(total: CheckinTally) -> float:
+def _variance(total: CheckinTally) -> Fraction:
     """The sample variance of the connection ratings, from their sum and squares."""
     n = total.checkins
-    return (n * total.connection_squares - total.connection**2) / (n * (n - 1))
+    return Fraction(n * total.connection_squares - total.connection**2, n * (n - 1))
 
 
 def _connection_falling(weekly: Sequence[CheckinTally]) -> Flag | None:
@@ -515,13 +520,15 @@ def _connection_falling(weekly: Sequence[CheckinTally]) -> Flag | None:
     if periods is None:
         return None
     before, recent = periods
-    then, now = before.connection / before.checkins, recent.connection / recent.checkins
+    then = Fraction(before.connection, before.checkins)
+    now = Fraction(recent.connection, recent.checkins)
     drop = then - now
     if drop < CONNECTION_MIN_DROP:
         return None
-    # Welch's t: the two periods' ratings may spread differently.
+    # Welch's t: the two periods' ratings may spread differently. drop / sqrt(error) >= t,
+    # squared, and exact as above.
     error = _variance(before) / before.checkins + _variance(recent) / recent.checkins
-    if error > 0 and drop / math.sqrt(error) < CONNECTION_MIN_T:
+    if error > 0 and drop * drop < Fraction(CONNECTION_MIN_T) ** 2 * error:
         return None
     return Flag(
         code=FlagCode.connection_falling,
