@@ -16,10 +16,12 @@ from api.bids.routes import router as bids_router
 from api.checkins.routes import router as checkins_router
 from api.core.body_limit import BodyLimit
 from api.core.cache import LRUCache
+from api.core.conditional import ETAG_LIST_LENGTH
 from api.core.db import Database
 from api.core.deps import API_PREFIX
 from api.core.errors import PROBLEM_JSON, install_problem_handlers
 from api.core.heap import tuned_for_requests
+from api.core.representations import Representations
 from api.core.settings import Settings, get_settings
 from api.couples.routes import router as couples_router
 from api.digest.routes import router as digest_router
@@ -51,6 +53,12 @@ is out of reach. A write may get 503 `busy` (with `Retry-After`) while the datab
 too slow to take it; a bid create retried with the same `id` is then stored once.
 A request body may be at most `MAX_BODY_BYTES` (64 KiB by default):
 a larger one is a 413 `body-too-large`, refused before it is read.
+
+Every 200 answer to a GET carries an `ETag` (a resource's version, or a tag of the
+answer's content, which changes exactly when the content does); `If-None-Match` with
+the tag you hold gives a 304 with no body. JSON and CSV answers of 1 KiB or more come
+gzip-compressed to a client that sends `Accept-Encoding: gzip`; the `ETag` is the same
+in either coding.
 """
 
 
@@ -91,19 +99,35 @@ PROBLEM_413 = {
 }
 
 
+NOT_MODIFIED = {"description": "Not modified: `If-None-Match` names the current `ETag`"}
+IF_NONE_MATCH = {
+    "name": "if-none-match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": ETAG_LIST_LENGTH},
+    "description": "ETags the client holds; when one is current, the answer is a 304.",
+}
+
+
 def _finish_openapi(app: FastAPI) -> None:
     """The OpenAPI document says what the app does: every operation that reads a body
-    may answer 413 (api/core/body_limit.py), and problems come only as problem+json (a
-    response `model` would also list `application/json`)."""
+    may answer 413 (api/core/body_limit.py), every GET that answers 200 carries an ETag
+    and may answer 304 (api/core/representations.py), and problems come only as
+    problem+json (a response `model` would also list `application/json`)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             for operations in build()["paths"].values():
-                for operation in operations.values():
+                for method, operation in operations.items():
                     responses = operation["responses"]
                     if "requestBody" in operation:
                         responses.setdefault("413", PROBLEM_413)
+                    if method == "get" and "200" in responses:
+                        responses.setdefault("304", NOT_MODIFIED)
+                        parameters = operation.setdefault("parameters", [])
+                        if not any(p["name"].lower() == "if-none-match" for p in parameters):
+                            parameters.append(IF_NONE_MATCH)
                     for status, response in responses.items():
                         if int(status) >= 400 and PROBLEM_JSON in response.get("content", {}):
                             response["content"].pop("application/json", None)
@@ -118,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.given_settings = settings
     install_problem_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(Representations)
     app.include_router(health_router)
     for router in (
         auth_router,

@@ -4,7 +4,8 @@ as a ratio, because these machines are shared and noisy.
 
 Measured: bid writes (one couple, client-chosen ids), 52 weeks of trends for two
 simulated couples (simulation/simulator.py), one with 30,000 bids over two years and one with
-300 over one: a read that costs O(weeks) answers both at about the same rate; and a
+300 over one: a read that costs O(weeks) answers both at about the same rate; the
+first again with the ETag a client holds, answered 304 with no body; and a
 therapist's caseload of 200 simulated couples of a year each (the simulator's five
 profiles in turn, at their own rates of bids), a page of 50 (the default) and all 200
 in one page. Each caseload read also writes: it enters every couple it lists in the
@@ -268,9 +269,17 @@ def _partner(name: str) -> str:
 
 
 def _wrk_command(
-    path: str, script: str, token: str | None, seconds: int, timeout: int, connections: int
+    path: str,
+    script: str,
+    token: str | None,
+    seconds: int,
+    timeout: int,
+    connections: int,
+    etag: str | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "BENCH_TOKEN": token or "", "BENCH_DIR": str(HERE)}
+    if etag is not None:
+        env["BENCH_ETAG"] = etag
     if not token:
         env.pop("BENCH_TOKEN")
     command = [
@@ -295,10 +304,12 @@ def _wrk(
     seconds: int,
     timeout: int = 2,
     connections: int = CONNECTIONS,
+    etag: str | None = None,
 ) -> Result:
     """`timeout`: seconds before wrk gives up on a request and counts it failed (its
-    default is 2); a slow endpoint under CONNECTIONS queued requests needs more."""
-    command, env = _wrk_command(path, script, token, seconds, timeout, connections)
+    default is 2); a slow endpoint under CONNECTIONS queued requests needs more.
+    `etag`: for bench/conditional.lua, the tag to send in If-None-Match."""
+    command, env = _wrk_command(path, script, token, seconds, timeout, connections, etag)
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
     return _parsed(name, out)
 
@@ -362,6 +373,28 @@ def _stop(server: subprocess.Popen[bytes] | None) -> None:
     if server is not None:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _etag(path: str, token: str) -> str:
+    request = urllib.request.Request(BASE + path)
+    request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request) as response:
+        return str(response.headers["ETag"])
+
+
+def _read_trends_held(trend_couples: list[tuple[str, str, str]]) -> Result:
+    """The 52 weeks of the first couple asked for with the tag the client holds: 304s."""
+    name, couple_id, email = trend_couples[0]
+    path = f"/api/v1/couples/{couple_id}/trends/weekly?weeks=52"
+    token = _login(email)
+    return _wrk(
+        f"GET trends/weekly?weeks=52 ({name}), If-None-Match: 304",
+        path,
+        "conditional.lua",
+        token,
+        SECONDS,
+        etag=_etag(path, token),
+    )
 
 
 def _read_trends(trend_couples: list[tuple[str, str, str]], note: str) -> list[Result]:
@@ -494,6 +527,7 @@ def main() -> None:
         baseline = _wrk("GET /healthz", "/healthz", "get.lua", None, SECONDS)
         writes = _wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS)
         reads = _read_trends(trend_couples, "")
+        held = _read_trends_held(trend_couples)
         caseload = _read_caseload(seeded.caseload, "")
         quiet_lists, flooded_lists, flood_answers = _lists_under_a_flood(bids_path, first)
         # The same reads with the memories of computed trends and caseload readings off:
@@ -507,6 +541,7 @@ def main() -> None:
             [
                 writes,
                 *reads,
+                held,
                 *caseload,
                 quiet_lists,
                 flooded_lists,

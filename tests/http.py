@@ -69,3 +69,9 @@ def assert_problem(
         fields = [error["field"] for error in body["errors"]]
         assert field in fields, fields
     return body
+
+
+def varies_on(response: httpx.Response) -> set[str]:
+    """The request headers, lowercased, that the response says it varies on."""
+    names = response.headers.get("vary", "").split(",")
+    return {name.strip().lower() for name in names if name.strip()}

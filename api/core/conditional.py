@@ -28,6 +28,8 @@ def etag_listed(header: str, current: str, *, weak: bool) -> bool:
     """Whether an `If-Match` (strong comparison) or `If-None-Match` (weak) list names
     the current ETag."""
     for tag in (tag.strip() for tag in header.split(",")):
-        if tag == "*" or tag == current or (weak and tag.removeprefix("W/") == current):
+        if tag == "*" or tag == current:
+            return True
+        if weak and tag.removeprefix("W/") == current.removeprefix("W/"):
             return True
     return False

@@ -7,6 +7,8 @@ from fastapi import Response
 PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
 
-def private_json(body: bytes | str) -> Response:
-    """JSON meant for the caller alone."""
-    return Response(body, media_type="application/json", headers=PRIVATE)
+def private_json(body: bytes | str, etag: str | None = None) -> Response:
+    """JSON meant for the caller alone; with `etag`, the tag it is known by (else the
+    body's own, api/core/representations.py)."""
+    headers = PRIVATE if etag is None else {**PRIVATE, "ETag": etag}
+    return Response(body, media_type="application/json", headers=headers)

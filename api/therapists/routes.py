@@ -100,7 +100,7 @@ async def list_caseload(
 )
 async def couple_trends(read: Annotated[Read, Depends(_trends_read(_TRENDS))]) -> Response:
     computed, now = read
-    return private_json(computed.render(now))
+    return private_json(*computed.representation(now))
 
 
 @router.get(

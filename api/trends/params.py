@@ -46,5 +46,7 @@ TRENDS_DESCRIPTION = (
     "The couple's figures per calendar week, oldest first: `weeks` weeks (1 to 104, "
     "default 12) ending with the week that holds `end`. Weeks start on the couple's "
     "`week_starts`; a bid counts in the week of its `occurred_at` in the couple's time "
-    "zone, by its effective response (the bidder's view, else the responder's)."
+    "zone, by its effective response (the bidder's view, else the responder's). The "
+    "`ETag` changes exactly when a figure of the answer does: `If-None-Match` with the "
+    "one held gives a 304 until then."
 )

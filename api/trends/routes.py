@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from api.core.db import DatabaseDep
 from api.core.deps import CallerDep
 from api.core.errors import problems
+from api.core.representations import content_tag
 from api.core.responses import private_json
 from api.trends import service
 from api.trends.params import TRENDS_DESCRIPTION, EndQuery, TrendsCacheDep, WeeksQuery
@@ -33,7 +34,7 @@ async def weekly_trends(
     computed, now = await service.weekly_trends(
         database, cache, couple_id, caller.id, weeks=weeks, end=end
     )
-    return private_json(computed.render(now))
+    return private_json(*computed.representation(now))
 
 
 @router.get(
@@ -45,9 +46,11 @@ async def weekly_trends(
     "weight, `withdrawals` the bids turned away or against times the size of their "
     "weights, and `balance` is deposits minus withdrawals. `last_7_days` covers bids "
     "that occurred in the 168 hours before `as_of` (and the few minutes ahead a bid may "
-    "be logged for).",
+    "be logged for). Its `ETag` is weak and leaves `as_of` out: `If-None-Match` with it "
+    "gives a 304 while the figures are the same.",
 )
 async def bank_account(couple_id: uuid.UUID, caller: CallerDep, database: DatabaseDep) -> Response:
-    return private_json(
-        (await service.bank_account(database, couple_id, caller.id)).model_dump_json()
-    )
+    account = await service.bank_account(database, couple_id, caller.id)
+    # Weak, and of the figures without `as_of`: a 304 says the figures held are current.
+    figures_only = account.model_dump_json(exclude={"as_of"}).encode()
+    return private_json(account.model_dump_json(), etag=f"W/{content_tag(figures_only)}")

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from api.core.cache import LRUCache
 from api.core.db import Database
 from api.core.errors import not_found
+from api.core.representations import content_tag
 from api.core.sql import Record, Statement
 from models import calendar, figures
 from models.base import UTCDateTime, utcnow
@@ -323,6 +324,7 @@ class Computed:
 
     trends: WeeklyTrends
     body: bytes
+    tag: str  # of `body`, kept with it: a served read does not hash 40 KB again
     last_bid_at: datetime | None
     couple_since: datetime
     window_end: datetime
@@ -333,12 +335,15 @@ class Computed:
         flags = self.trends.summary.flags
         return flags if quiet is None else [*flags, quiet]
 
-    def render(self, now: datetime) -> bytes:
+    def representation(self, now: datetime) -> tuple[bytes, str | None]:
+        """The body as of `now`, and its tag when it is the one computed (None: the
+        `not-logging` flag changed it since, and its tag is its own)."""
         flags = self.flags_at(now)
         if flags is self.trends.summary.flags:
-            return self.body
+            return self.body, self.tag
         flagged = self.trends.summary.model_copy(update={"flags": flags})
-        return self.trends.model_copy(update={"summary": flagged}).model_dump_json().encode()
+        body = self.trends.model_copy(update={"summary": flagged}).model_dump_json().encode()
+        return body, None
 
 
 TrendsCache = LRUCache[TrendsKey, Computed]
@@ -436,9 +441,11 @@ async def _compute(
         weeks=weekly[-weeks:],
         summary=summary,
     )
+    body = trends.model_dump_json().encode()
     computed = Computed(
         trends=trends,
-        body=trends.model_dump_json().encode(),
+        body=body,
+        tag=content_tag(body),
         last_bid_at=settings["last_bid_at"],
         couple_since=state.created_at,
         window_end=window_end,
