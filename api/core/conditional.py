@@ -1,9 +1,11 @@
 """Conditional requests (RFC 9110, 13.1): the headers and how a list of ETags is
 compared with the current one."""
 
+import hashlib
 from typing import Annotated
 
 from fastapi import Header
+from pydantic import BaseModel
 
 # Our ETags are a few characters: a list of them longer than this is not a client's.
 ETAG_LIST_LENGTH = 1024
@@ -33,3 +35,14 @@ def etag_listed(header: str, current: str, *, weak: bool) -> bool:
         if weak and tag.removeprefix("W/") == current.removeprefix("W/"):
             return True
     return False
+
+
+def content_tag(body: bytes) -> str:
+    """The strong ETag of a body: a digest of its bytes, which changes exactly when
+    they do."""
+    return f'"c{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+
+
+def content_tag_of(model: BaseModel) -> str:
+    """The content tag of a model's JSON, as `tagged_json` sends it."""
+    return content_tag(model.model_dump_json().encode())

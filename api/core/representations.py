@@ -7,10 +7,11 @@ about again (RFC 9110, 8.8 and 13; RFC 9111):
 - `If-None-Match` naming the current tag (weak comparison) → 304 with the tag and the
   caching headers, and no body.
 - gzip for a client that accepts it, when the body is at least GZIP_MIN_BYTES of JSON or
-  CSV. The tag names the content, whichever coding carries it (so an `If-Match` works
-  with either), and `Vary: Accept-Encoding` keeps caches from mixing the two. Bodies
-  tagged by their content are compressed once and kept (a year of served trends is
-  compressed once per version, not per request).
+  CSV. The tag names the content, whichever coding carries it (a client compares it in
+  `If-None-Match` and sends it back in `If-Match` the same either way), and
+  `Vary: Accept-Encoding` keeps caches from mixing the two. Compressed bodies are
+  kept by the digest of their content (a year of served trends is compressed once per
+  version, not per request), except those marked `no-store`.
 
 - An answer to a request with credentials that says nothing of caching is the
   caller's alone: `Cache-Control: private, no-cache` and `Vary: Authorization`, as the
@@ -20,14 +21,12 @@ A stream (its first body message says more is coming), any other method and any 
 status pass as they are."""
 
 import gzip
-import hashlib
-import re
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.cache import LRUCache
-from api.core.conditional import etag_listed
+from api.core.conditional import content_tag, etag_listed
 from api.core.responses import PRIVATE
 
 GZIP_MIN_BYTES = 1024
@@ -38,23 +37,23 @@ GZIPPED_KEPT = 512
 _COMPRESSIBLE = ("application/json", "text/csv")
 # Headers a 304 repeats (RFC 9110, 15.4.5), beside the ETag.
 _NOT_MODIFIED_HEADERS = ("cache-control", "vary", "content-location", "expires")
-_CONTENT_TAG = re.compile(r'^"c[0-9a-f]{32}"$')
-
-
-def content_tag(body: bytes) -> str:
-    """The strong ETag of a body: a digest of its bytes."""
-    return f'"c{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
 
 
 def _accepts_gzip(header: str | None) -> bool:
+    """Whether `Accept-Encoding` takes gzip: an entry for gzip decides, else one for
+    `*`; a quality of 0 (or one that is not a number) refuses."""
     if header is None:
         return False
+    qualities: dict[str, bool] = {}
     for coding in header.split(","):
-        name, _, parameters = coding.strip().partition(";")
-        if name.strip().lower() in ("gzip", "*"):
-            quality = parameters.strip().removeprefix("q=").strip()
-            return quality == "" or _positive(quality)
-    return False
+        name, *parameters = (part.strip() for part in coding.split(";"))
+        accepted = True
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                accepted = _positive(value.strip())
+        qualities.setdefault(name.lower(), accepted)
+    return qualities.get("gzip", qualities.get("*", False))
 
 
 def _positive(quality: str) -> bool:
@@ -124,18 +123,20 @@ class Representations:
             await send({"type": "http.response.body", "body": b""})
             return
         if compressible and gzip_accepted:
-            body = self._gzip(body, tag)
+            body = self._gzip(body, kept="no-store" not in headers.get("cache-control", ""))
             headers["content-encoding"] = "gzip"
             headers["content-length"] = str(len(body))
         await send({**start, "headers": headers.raw})
         await send({"type": "http.response.body", "body": body})
 
-    def _gzip(self, body: bytes, tag: str) -> bytes:
-        if not _CONTENT_TAG.match(tag):
-            # A version tag names a resource's version, not these bytes: not a key.
+    def _gzip(self, body: bytes, *, kept: bool) -> bytes:
+        """The body compressed; kept by its own digest (never a route's tag, which may
+        name a version rather than these bytes), unless it may not be stored."""
+        if not kept:
             return gzip.compress(body, GZIP_LEVEL, mtime=0)
-        found = self._gzipped.get(tag)
+        key = content_tag(body)
+        found = self._gzipped.get(key)
         if found is None:
             found = gzip.compress(body, GZIP_LEVEL, mtime=0)
-            self._gzipped.put(tag, found)
+            self._gzipped.put(key, found)
         return found

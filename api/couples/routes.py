@@ -2,11 +2,14 @@
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
+from api.core.conditional import IfMatch, content_tag_of
 from api.core.db import Transaction
 from api.core.deps import CallerDep, SettingsDep
 from api.core.errors import problems
+from api.core.responses import tagged_json
+from api.core.versions import refuse_stale
 from api.couples import service
 from api.couples.access import CouplePartners
 from models.couple import (
@@ -70,22 +73,27 @@ async def list_couples(caller: CallerDep, conn: Transaction) -> CoupleList:
 
 @router.get(
     "/{couple_id}",
+    response_model=CouplePublic,
     responses=problems(401, 404, 422),
     description="The couple, to its two partners only; anyone else, a therapist with "
-    "access included, gets 404." + _PARTNERS,
+    "access included, gets 404. Its `ETag` is of the couple as the caller sees it; send "
+    "it as `If-Match` on a change." + _PARTNERS,
 )
 async def read_couple(
     couple_id: uuid.UUID, caller: CallerDep, _partners: CouplePartners, conn: Transaction
-) -> CouplePublic:
-    return await service.get_couple(conn, couple_id, caller.id)
+) -> Response:
+    return tagged_json(await service.get_couple(conn, couple_id, caller.id))
 
 
 @router.patch(
     "/{couple_id}",
-    responses=problems(401, 404, 422),
+    response_model=CouplePublic,
+    responses=problems(401, 404, 412, 422),
     description="Change `name` (null clears it), `timezone` (IANA), `week_starts` "
     "(`monday` or `sunday`) or `weights`. Weights may be given in part; `toward` is "
-    "1 to 20 and `away`, `against` are -20 to -1. Either partner may change them." + _PARTNERS,
+    "1 to 20 and `away`, `against` are -20 to -1. Either partner may change them. With "
+    "`If-Match`, the change applies only to the couple as read (the `ETag` of "
+    "`GET /couples/{couple_id}`), else 412; the answer carries the new `ETag`." + _PARTNERS,
 )
 async def update_couple(
     couple_id: uuid.UUID,
@@ -93,8 +101,13 @@ async def update_couple(
     caller: CallerDep,
     _partners: CouplePartners,
     conn: Transaction,
-) -> CouplePublic:
-    return await service.update_couple(conn, couple_id, caller.id, body)
+    if_match: IfMatch = None,
+) -> Response:
+    if if_match is not None:
+        await service.lock_couple(conn, couple_id)
+        current = await service.get_couple(conn, couple_id, caller.id)
+        refuse_stale(if_match, content_tag_of(current), "couple")
+    return tagged_json(await service.update_couple(conn, couple_id, caller.id, body))
 
 
 @router.post(

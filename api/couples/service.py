@@ -121,6 +121,12 @@ async def get_couple(
     return found[0]
 
 
+async def lock_couple(conn: AsyncConnection, couple_id: uuid.UUID) -> None:
+    """Hold the couple's row until the transaction ends: a change checked against the
+    couple as read applies to that couple, not one changed meanwhile."""
+    await conn.execute(sa.select(_couples.c.id).where(_couples.c.id == couple_id).with_for_update())
+
+
 async def list_couples(conn: AsyncConnection, user_id: uuid.UUID) -> list[CouplePublic]:
     ids = (
         await conn.scalars(sa.select(_members.c.couple_id).where(_members.c.user_id == user_id))

@@ -4,10 +4,10 @@ import uuid
 
 from fastapi import APIRouter, Response
 
+from api.core.conditional import content_tag
 from api.core.db import DatabaseDep
 from api.core.deps import CallerDep
 from api.core.errors import problems
-from api.core.representations import content_tag
 from api.core.responses import private_json
 from api.trends import service
 from api.trends.params import TRENDS_DESCRIPTION, EndQuery, TrendsCacheDep, WeeksQuery

@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from api.core.cache import LRUCache
+from api.core.conditional import content_tag
 from api.core.db import Database
 from api.core.errors import not_found
-from api.core.representations import content_tag
 from api.core.sql import Record, Statement
 from models import calendar, figures
 from models.base import UTCDateTime, utcnow

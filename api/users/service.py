@@ -52,8 +52,13 @@ async def create_user(
     return _public(row) if row else None
 
 
-async def get_user(conn: AsyncConnection, user_id: uuid.UUID) -> UserPublic | None:
-    row = (await conn.execute(sa.select(*_PUBLIC_COLUMNS).where(_users.c.id == user_id))).first()
+async def get_user(
+    conn: AsyncConnection, user_id: uuid.UUID, *, lock: bool = False
+) -> UserPublic | None:
+    """The account; with `lock`, its row held until the transaction ends (a change
+    checked against it applies to it as read)."""
+    query = sa.select(*_PUBLIC_COLUMNS).where(_users.c.id == user_id)
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
     return _public(row) if row else None
 
 

@@ -3,7 +3,8 @@
 it; and the tag of a computed view changes exactly when its figures do."""
 
 import gzip
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, datetime, time, timedelta
 
 import httpx
 import pytest
@@ -11,12 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.representations import GZIP_MIN_BYTES, _accepts_gzip
+from models.couple import Couple as CoupleTable
 from models.therapist import AccessLogEntry
-from tests.factories import Couple, Person
+from tests.factories import Couple, Person, make_couple
 from tests.http import varies_on
 from tests.therapists.helpers import CASELOAD, grant_both, new_therapist, trends_of
 
 _access_log: sa.Table = AccessLogEntry.__table__  # type: ignore[attr-defined]
+_couples: sa.Table = CoupleTable.__table__  # type: ignore[attr-defined]
 IDENTITY = {"Accept-Encoding": "identity"}
 
 
@@ -121,6 +124,7 @@ async def test_large_answers_come_gzipped_to_a_client_that_takes_them(
         },
     )
     assert held.status_code == 304
+    assert "accept-encoding" in varies_on(held)
 
     refused = await client.get(
         trends_path(couple), headers={**couple.first.headers, "Accept-Encoding": "gzip;q=0"}
@@ -186,6 +190,10 @@ async def test_a_caseload_read_answered_304_is_still_in_the_access_log(
         ("gzip;q=0", False),
         ("gzip;q=0.0, br", False),
         ("gzip;q=nonsense", False),
+        ("*, gzip;q=0", False),
+        ("*;q=0, gzip", True),
+        ("gzip; Q=0.5", True),
+        ("gzip;q=0.5;level=1", True),
         ("identity", False),
         ("br, deflate", False),
         ("", False),
@@ -194,3 +202,83 @@ async def test_a_caseload_read_answered_304_is_still_in_the_access_log(
 )
 def test_which_clients_take_gzip(header: str | None, accepted: bool) -> None:
     assert _accepts_gzip(header) is accepted
+
+
+async def test_each_gzipped_body_is_its_own_content(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    """Two different large answers in one process, each compressed and kept: each
+    client gets its own bytes back."""
+    other = await make_couple(client)
+    for _ in range(2):
+        for pair in (couple, other):
+            plain = await get(client, trends_path(pair), pair.first)
+            packed = await client.get(
+                trends_path(pair), headers={**pair.first.headers, "Accept-Encoding": "gzip"}
+            )
+            assert packed.headers["content-encoding"] == "gzip"
+            assert packed.content == plain.content
+            assert packed.json()["couple_id"] == pair.id
+
+
+async def test_the_trends_tag_changes_when_time_raises_a_flag(
+    client: httpx.AsyncClient,
+    couple: Couple,
+    conn: AsyncConnection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The weeks are remembered, but `not-logging` is decided on each read: once it is
+    up, the answer and its tag change, though no figure was written."""
+    today = datetime.now(UTC).date()
+    wednesday = today - timedelta(days=today.weekday()) + timedelta(days=2)
+    read_at = datetime.combine(wednesday, time(12), UTC)
+    await conn.execute(
+        sa.update(_couples)
+        .where(_couples.c.id == uuid.UUID(couple.id))
+        .values(created_at=read_at - timedelta(days=60))
+    )
+    created = await client.post(
+        couple.bids,
+        json={
+            "kind": "humor",
+            "occurred_at": (read_at - timedelta(days=13, hours=23)).isoformat(),
+            "response": "toward",
+        },
+        headers=couple.first.headers,
+    )
+    assert created.status_code == 201
+    path = f"{couple.path}/trends/weekly?end={wednesday.isoformat()}"
+
+    monkeypatch.setattr("api.trends.service.utcnow", lambda: read_at)
+    quiet = await get(client, path, couple.first)
+    assert quiet.json()["summary"]["flags"] == []
+    monkeypatch.setattr("api.trends.service.utcnow", lambda: read_at + timedelta(days=2))
+    flagged = await get(client, path, couple.first, **{"If-None-Match": quiet.headers["etag"]})
+    assert flagged.status_code == 200
+    assert [flag["code"] for flag in flagged.json()["summary"]["flags"]] == ["not-logging"]
+    assert flagged.headers["etag"] != quiet.headers["etag"]
+    held = await get(client, path, couple.first, **{"If-None-Match": flagged.headers["etag"]})
+    assert held.status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("path", "change"),
+    [("", {"name": "Us"}), ("/api/v1/me", {"display_name": "Ana B"})],
+)
+async def test_a_change_with_if_match_applies_only_to_what_was_read(
+    client: httpx.AsyncClient, couple: Couple, path: str, change: dict[str, str]
+) -> None:
+    url = path or couple.path
+    read = await get(client, url, couple.first)
+    tag = read.headers["etag"]
+    conditional = {**couple.first.headers, "If-Match": tag}
+    changed = await client.patch(url, json=change, headers=conditional)
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["etag"] != tag
+    assert changed.headers["etag"] == (await get(client, url, couple.first)).headers["etag"]
+
+    stale = await client.patch(url, json=change, headers=conditional)
+    assert stale.status_code == 412
+    assert stale.headers["etag"] == changed.headers["etag"]
+    unconditional = await client.patch(url, json=change, headers=couple.first.headers)
+    assert unconditional.status_code == 200
