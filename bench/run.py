@@ -2,7 +2,8 @@
 connections; every endpoint is reported beside `GET /healthz` measured in the same run,
 as a ratio, because these machines are shared and noisy.
 
-Measured: bid writes (one couple, client-chosen ids), 52 weeks of trends for two
+Measured: bid writes (one couple, client-chosen ids) one by one and in batches of 500
+(`bids:batch`, reported in bids stored per second), 52 weeks of trends for two
 simulated couples (simulation/simulator.py), one with 30,000 bids over two years and one with
 300 over one: a read that costs O(weeks) answers both at about the same rate; the
 first again with the ETag a client holds, answered 304 with no body; and a
@@ -26,6 +27,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -276,10 +278,13 @@ def _wrk_command(
     timeout: int,
     connections: int,
     etag: str | None = None,
+    body: Path | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "BENCH_TOKEN": token or "", "BENCH_DIR": str(HERE)}
     if etag is not None:
         env["BENCH_ETAG"] = etag
+    if body is not None:
+        env["BENCH_BODY"] = str(body)
     if not token:
         env.pop("BENCH_TOKEN")
     command = [
@@ -305,11 +310,13 @@ def _wrk(
     timeout: int = 2,
     connections: int = CONNECTIONS,
     etag: str | None = None,
+    body: Path | None = None,
 ) -> Result:
     """`timeout`: seconds before wrk gives up on a request and counts it failed (its
     default is 2); a slow endpoint under CONNECTIONS queued requests needs more.
-    `etag`: for bench/conditional.lua, the tag to send in If-None-Match."""
-    command, env = _wrk_command(path, script, token, seconds, timeout, connections, etag)
+    `etag`: for bench/conditional.lua, the tag to send in If-None-Match; `body`: for
+    bench/post_batch.lua, the file of the body to post."""
+    command, env = _wrk_command(path, script, token, seconds, timeout, connections, etag, body)
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
     return _parsed(name, out)
 
@@ -373,6 +380,35 @@ def _stop(server: subprocess.Popen[bytes] | None) -> None:
     if server is not None:
         server.terminate()
         server.wait(timeout=30)
+
+
+BATCH_ITEMS = 500
+# Fewer clients for batches: each is 500 rows in one transaction.
+BATCH_CONNECTIONS = 8
+
+
+def _push_batches(bids_path: str, token: str) -> Result:
+    """Batches of BATCH_ITEMS bids, each item as a single create's body."""
+    kinds = ("attention", "affection", "humor", "support", "conversation", "interest")
+    items = [
+        {"kind": kinds[number % len(kinds)], "response": "toward" if number % 5 else "away"}
+        for number in range(BATCH_ITEMS)
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump({"items": items}, file)
+    try:
+        return _wrk(
+            f"POST /couples/{{id}}/bids:batch ({BATCH_ITEMS} bids each)",
+            bids_path + ":batch",
+            "post_batch.lua",
+            token,
+            SECONDS,
+            timeout=30,
+            connections=BATCH_CONNECTIONS,
+            body=Path(file.name),
+        )
+    finally:
+        os.unlink(file.name)
 
 
 def _etag(path: str, token: str) -> str:
@@ -526,6 +562,7 @@ def main() -> None:
         _wrk("warm-up", "/healthz", "get.lua", None, 3)
         baseline = _wrk("GET /healthz", "/healthz", "get.lua", None, SECONDS)
         writes = _wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS)
+        batches = _push_batches(bids_path, first)
         reads = _read_trends(trend_couples, "")
         held = _read_trends_held(trend_couples)
         caseload = _read_caseload(seeded.caseload, "")
@@ -540,6 +577,7 @@ def main() -> None:
             baseline,
             [
                 writes,
+                batches,
                 *reads,
                 held,
                 *caseload,
@@ -564,10 +602,18 @@ def main() -> None:
             f" seeded in {seeded.caseload_seconds:.1f} s ({seeded.caseload_bids} bids)"
         )
         _check_access_log(env["DATABASE_URL"], [*caseload, *computed_caseload])
+        print(
+            f"batches: {batches.rate * BATCH_ITEMS:.0f} bids stored per second, against"
+            f" {writes.rate:.0f} single creates per second"
+            f" ({batches.rate * BATCH_ITEMS / writes.rate:.1f} times)"
+        )
         stored = _count(env["DATABASE_URL"], _COUPLE_BIDS, couple["id"])
+        answered = writes.answered - writes.failures
+        answered += (batches.answered - batches.failures) * BATCH_ITEMS
         # wrk does not count the requests still in flight when it stops.
-        print(f"\nbids answered {writes.answered - writes.failures}, stored {stored}")
-        if not 0 <= stored - (writes.answered - writes.failures) <= CONNECTIONS:
+        in_flight = CONNECTIONS + BATCH_CONNECTIONS * BATCH_ITEMS
+        print(f"\nbids answered {answered}, stored {stored}")
+        if not 0 <= stored - answered <= in_flight:
             raise SystemExit("the bids stored do not match the bids answered")
     finally:
         _stop(server)

@@ -16,6 +16,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime, created_at_field
@@ -136,6 +137,17 @@ class BidCreate(RequestBody):
     _style_belongs = style_of_response()
 
 
+MAX_BATCH = 500
+
+
+class BidBatch(RequestBody):
+    items: list[BidCreate] = PydanticField(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Up to 500 creates, each as `POST /couples/{couple_id}/bids` takes it.",
+    )
+
+
 class BidUpdate(RequestBody):
     kind: BidKind | None = None
     channel: Channel | None = None
@@ -175,3 +187,15 @@ class BidPublic(BaseModel):
 class BidPage(BaseModel):
     items: list[BidPublic]
     next_cursor: str | None
+
+
+class BidBatchItem(BaseModel):
+    index: int = PydanticField(description="The item's position in the request's `items`.")
+    created: bool = PydanticField(
+        description="False for a replay of an earlier create: the stored bid, nothing written."
+    )
+    bid: BidPublic
+
+
+class BidBatchResult(BaseModel):
+    items: list[BidBatchItem]

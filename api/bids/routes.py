@@ -1,8 +1,10 @@
 """`/couples/{couple_id}/bids`: log, list, read, change, delete bids, and perceptions."""
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
 
 from api.bids import service
 from api.bids.service import ResponseFilter
@@ -14,7 +16,17 @@ from api.core.errors import problems
 from api.core.responses import PRIVATE
 from api.core.sql import Record
 from api.couples.access import CouplePartners
-from models.bid import BidCreate, BidPage, BidPublic, BidUpdate, Instant, Perception
+from models.bid import (
+    BidBatch,
+    BidBatchItem,
+    BidBatchResult,
+    BidCreate,
+    BidPage,
+    BidPublic,
+    BidUpdate,
+    Instant,
+    Perception,
+)
 from models.vocabulary import BidKind
 
 router = APIRouter(prefix="/couples/{couple_id}/bids", tags=["bids"], responses=problems(503))
@@ -31,17 +43,25 @@ def _viewed(row: Record, viewer_id: uuid.UUID, response: Response) -> BidPublic:
     return service.to_public(row, viewer_id)
 
 
+def _creates(model: type[BaseModel], replayed: str, *statuses: int) -> dict[str, Any]:
+    """A create's answers: 201 with `model`, 200 with it for a replay, and problems."""
+    return {
+        "status_code": status.HTTP_201_CREATED,
+        "response_model": model,
+        "responses": {200: {"model": model, "description": replayed}, **problems(*statuses)},
+    }
+
+
 @router.post(
     "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=BidPublic,
-    responses={
-        200: {
-            "model": BidPublic,
-            "description": "A replay of an earlier create: the stored bid, nothing new written",
-        },
-        **problems(401, 404, 409, 422),
-    },
+    **_creates(
+        BidPublic,
+        "A replay of an earlier create: the stored bid, nothing new written",
+        401,
+        404,
+        409,
+        422,
+    ),
     description="Log a bid. Send a client-chosen `id` to make the create safe to retry: "
     "the same caller sending the same `id` and the same body once parsed (defaults "
     "spelled out or left out, the same instant in any offset) gets 200 and the stored bid; "
@@ -59,6 +79,48 @@ async def create_bid(
         service.to_public(row, caller.id).model_dump_json(),
         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         headers=_validators(row, caller.id),
+        media_type="application/json",
+    )
+
+
+@router.post(
+    ":batch",
+    **_creates(
+        BidBatchResult,
+        "Every item a replay of an earlier create: nothing new written",
+        401,
+        404,
+        409,
+        413,
+        422,
+    ),
+    description="Log up to 500 bids at once, as a phone that was offline sends what it "
+    "logged: each item is a create body of `POST /couples/{couple_id}/bids`, and each is "
+    "stored as that create would store it, a replay (same `id`, same body) giving the "
+    "stored bid; all in one transaction, so every item is stored or none is. A bad item "
+    "fails the whole batch: the problem lists every bad item's errors, each with the "
+    "item's `index` and a `field` of `items.<index>.<field>` (422 for a body, an "
+    "`occurred_at` or a `bidder_id` that is not valid; 409 `id-conflict` for an `id` "
+    "taken by another create or a deleted bid). The answer lists the items in the "
+    "request's order with the stored bid and whether it was `created` now; 201 when any "
+    "was, 200 when all were replays. The body may be up to `MAX_BATCH_BODY_BYTES` (1 MiB "
+    "by default).",
+)
+async def create_bids(
+    couple_id: uuid.UUID, body: BidBatch, caller: CallerDep, database: DatabaseDep
+) -> Response:
+    stored = await service.create_bids(database, couple_id, caller.id, body.items)
+    result = BidBatchResult(
+        items=[
+            BidBatchItem(index=index, created=created, bid=service.to_public(row, caller.id))
+            for index, (row, created) in enumerate(stored)
+        ]
+    )
+    any_created = any(created for _, created in stored)
+    return Response(
+        result.model_dump_json(),
+        status_code=status.HTTP_201_CREATED if any_created else status.HTTP_200_OK,
+        headers=PRIVATE,
         media_type="application/json",
     )
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.core import cursor as cursors
 from api.core.conditional import etag_listed
 from api.core.db import Database
-from api.core.errors import Problem, invalid, not_found
+from api.core.errors import FieldError, Problem, invalid, not_found
 from api.core.sql import Record, RowsStatement
 from api.core.versions import change_version, refuse_stale
 from api.couples.service import partner_ids
@@ -133,20 +133,17 @@ def request_digest(body: BidCreate, bidder_id: uuid.UUID) -> str:
     return hashlib.sha256(parsed.model_dump_json().encode()).hexdigest()
 
 
-async def create_bid(
-    database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID, body: BidCreate
-) -> tuple[Record, bool]:
-    """The stored bid, and whether it was created now (False: a replay of the same create)."""
+def _insert_values(
+    couple_id: uuid.UUID, caller_id: uuid.UUID, body: BidCreate, now: datetime
+) -> dict[str, Any]:
+    """A create's row for `_INSERT`; a 422 when its `occurred_at` is out of range."""
     bidder_id = body.bidder_id or caller_id
-    now = utcnow()
     occurred_at = body.occurred_at or now
     _check_occurred_at(occurred_at, now)
     role = "bidder" if caller_id == bidder_id else "responder"
-    bid_id = body.id or uuid.uuid4()
-    digest = request_digest(body, bidder_id)
-    values: dict[str, Any] = {
+    return {
         **dict.fromkeys(_PERCEPTION_COLUMNS),
-        "id": bid_id,
+        "id": body.id or uuid.uuid4(),
         "couple_id": couple_id,
         "caller_id": caller_id,
         "bidder_id": bidder_id,
@@ -158,27 +155,140 @@ async def create_bid(
         "repair": body.repair,
         f"{role}_response": body.response.value if body.response else None,
         f"{role}_style": body.style.value if body.style else None,
-        "request_digest": digest,
+        "request_digest": request_digest(body, bidder_id),
         "now": now,
     }
+
+
+def _created(values: dict[str, Any], responder_id: uuid.UUID) -> Record:
+    """The stored row of an insert: everything but the responder was sent, so only that
+    comes back."""
+    now = values["now"]
+    return {
+        **values,
+        "responder_id": responder_id,
+        "logged_by": values["caller_id"],
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "deleted_at": None,
+    }
+
+
+async def create_bid(
+    database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID, body: BidCreate
+) -> tuple[Record, bool]:
+    """The stored bid, and whether it was created now (False: a replay of the same create)."""
+    values = _insert_values(couple_id, caller_id, body, utcnow())
     inserted = await database.run_row(_INSERT, **values)
     if inserted is not None:
-        # Everything but the responder was sent, so only that comes back.
-        created = {
-            **values,
-            "responder_id": inserted["responder_id"],
-            "logged_by": caller_id,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-            "deleted_at": None,
-        }
-        return created, True
+        return _created(values, inserted["responder_id"]), True
     async with database.begin() as (conn, trans):
         try:
-            return await _not_inserted(conn, couple_id, caller_id, bidder_id, bid_id, digest), False
+            replayed = await _not_inserted(
+                conn,
+                couple_id,
+                caller_id,
+                values["bidder_id"],
+                values["id"],
+                values["request_digest"],
+            )
+            return replayed, False
         finally:
             await trans.rollback()  # it only read
+
+
+async def create_bids(
+    database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID, items: list[BidCreate]
+) -> list[tuple[Record, bool]]:
+    """Every item stored, in one transaction, or none: each as `create_bid` stores it
+    (a replay gives the stored bid), with the problems of all bad items at once, each
+    naming its item's `index`."""
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
+    for index, body in enumerate(items):
+        try:
+            rows.append(_insert_values(couple_id, caller_id, body, now))
+        except Problem as problem:
+            errors.extend(_of_item(problem, index))
+    async with database.transaction() as conn:
+        partners = await _partners_for_bids(conn, couple_id, caller_id)
+        errors.extend(
+            FieldError(
+                field=f"items.{index}.bidder_id",
+                message="must be a partner of this couple",
+                index=index,
+            )
+            for index, row in enumerate(rows)
+            if row["bidder_id"] not in partners
+        )
+        if errors:
+            raise _invalid_items(errors)
+        inserted = {row["id"]: row["responder_id"] for row in await _INSERT.fetch_many(conn, rows)}
+        stored = await _stored(conn, [row["id"] for row in rows if row["id"] not in inserted])
+        results: list[tuple[Record, bool]] = []
+        conflicts: list[FieldError] = []
+        for index, row in enumerate(rows):
+            responder_id = inserted.pop(row["id"], None)
+            if responder_id is not None:
+                stored[row["id"]] = _created(row, responder_id)
+                results.append((stored[row["id"]], True))
+                continue
+            existing = stored.get(row["id"])
+            if existing is not None and _replays(existing, couple_id, caller_id, row):
+                results.append((existing, False))
+                continue
+            conflicts.append(FieldError(field=f"items.{index}.id", message=_ID_TAKEN, index=index))
+        if conflicts:
+            raise Problem(409, _ID_TAKEN, code="id-conflict", errors=conflicts)
+    return results
+
+
+_ID_TAKEN = "A bid with this id exists already, created with another body or deleted."
+
+
+def _of_item(problem: Problem, index: int) -> list[FieldError]:
+    return [
+        FieldError(field=f"items.{index}.{error.field}", message=error.message, index=index)
+        for error in problem.errors or []
+    ]
+
+
+def _invalid_items(errors: list[FieldError]) -> Problem:
+    fields = ", ".join(dict.fromkeys(error.field for error in errors))
+    return Problem(422, f"The request is not valid: {fields}.", code="validation", errors=errors)
+
+
+async def _stored(conn: AsyncConnection, ids: list[uuid.UUID]) -> dict[uuid.UUID, Record]:
+    if not ids:
+        return {}
+    found = await conn.execute(sa.select(_bids).where(_bids.c.id.in_(ids)))
+    return {row.id: row._mapping for row in found}
+
+
+def _replays(existing: Record, couple_id: uuid.UUID, caller_id: uuid.UUID, row: Record) -> bool:
+    """Whether a create of `row` is a replay of the one that stored `existing`."""
+    return (
+        existing["couple_id"] == couple_id
+        and existing["logged_by"] == caller_id
+        and existing["request_digest"] == row["request_digest"]
+        and existing["deleted_at"] is None
+    )
+
+
+async def _partners_for_bids(
+    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The couple's partners, when the caller is one and both have joined."""
+    partners = await partner_ids(conn, couple_id)
+    if caller_id not in partners:
+        raise not_found("couple")
+    if len(partners) < 2:
+        raise Problem(
+            409, "Bids need both partners: share the invite code first.", code="couple-incomplete"
+        )
+    return partners
 
 
 async def _not_inserted(
@@ -191,30 +301,15 @@ async def _not_inserted(
 ) -> Record:
     """Why the insert wrote nothing, as the problem to answer; or the stored bid when
     the create was a replay of the same request."""
-    partners = await partner_ids(conn, couple_id)
-    if caller_id not in partners:
-        raise not_found("couple")
-    if len(partners) < 2:
-        raise Problem(
-            409, "Bids need both partners: share the invite code first.", code="couple-incomplete"
-        )
+    partners = await _partners_for_bids(conn, couple_id, caller_id)
     if bidder_id not in partners:
         raise invalid("bidder_id", "must be a partner of this couple")
-    existing = (await conn.execute(sa.select(_bids).where(_bids.c.id == bid_id))).first()
-    if (
-        existing is not None
-        and existing.couple_id == couple_id
-        and existing.logged_by == caller_id
-        and existing.request_digest == digest
-        and existing.deleted_at is None
+    existing = (await _stored(conn, [bid_id])).get(bid_id)
+    if existing is not None and _replays(
+        existing, couple_id, caller_id, {"request_digest": digest}
     ):
-        replayed: Record = existing._mapping
-        return replayed
-    raise Problem(
-        409,
-        "A bid with this id exists already, created with another body or deleted.",
-        code="id-conflict",
-    )
+        return existing
+    raise Problem(409, _ID_TAKEN, code="id-conflict")
 
 
 async def list_bids(

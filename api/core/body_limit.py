@@ -1,4 +1,5 @@
-"""Request bodies are read up to `MAX_BODY_BYTES`: a larger one is refused with a 413
+"""Request bodies are read up to `MAX_BODY_BYTES` (a batch's up to
+`MAX_BATCH_BODY_BYTES`): a larger one is refused with a 413
 problem, from its declared `Content-Length` before a byte of it is read, or as soon as
 what arrives passes the limit. Only routes that read a body ever answer 413."""
 
@@ -6,6 +7,9 @@ from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.errors import problem_response
+
+# Paths that take many items at once (`POST /couples/{id}/bids:batch`) and their limit.
+BATCH_SUFFIX = ":batch"
 
 
 def _too_large(limit: int) -> HTTPException:
@@ -22,7 +26,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit: int = scope["app"].state.settings.max_body_bytes
+        settings = scope["app"].state.settings
+        batch = scope["path"].endswith(BATCH_SUFFIX)
+        limit: int = settings.max_batch_body_bytes if batch else settings.max_body_bytes
         declared = _content_length(scope)
         received = 0
         started = False

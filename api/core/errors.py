@@ -21,6 +21,8 @@ PROBLEM_JSON = "application/problem+json"
 class FieldError(BaseModel):
     field: str
     message: str
+    # For a batch: the position of the item in `items` that the error is about.
+    index: int | None = None
 
 
 class ProblemDetails(BaseModel):
@@ -121,11 +123,19 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in parts)
 
 
+def item_index(loc: tuple[int | str, ...]) -> int | None:
+    """`("body", "items", 3, "kind")` -> 3: the item of a batch an error is about."""
+    if loc[:2] == ("body", "items") and len(loc) > 2 and isinstance(loc[2], int):
+        return loc[2]
+    return None
+
+
 def _validation_errors(errors: Any) -> list[FieldError]:
     found = [
         FieldError(
             field=field_path(tuple(err["loc"])),
             message=str(err["msg"]).removeprefix("Value error, "),
+            index=item_index(tuple(err["loc"])),
         )
         for err in errors
     ]

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[Network], NoDecode] = Field(default_factory=list)
     # The largest request body read, in bytes; a larger one is a 413.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # The same for a batch (`…:batch`): up to 500 items, each with a note of up to 1000
+    # characters.
+    max_batch_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     # Per worker, for each of the two pools on PostgreSQL (SQLAlchemy's, asyncpg's).
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # The batched writes on PostgreSQL (api/core/sql.py), per worker: rows waiting for a

@@ -86,6 +86,12 @@ async def _on_driver(conn: AsyncConnection, sql: str, arguments: list[Any]) -> l
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
+    adapter: Any = raw.dbapi_connection
+    if conn.in_transaction() and adapter._transaction is None:
+        # SQLAlchemy's adapter sends BEGIN with the first statement it runs, and this
+        # one goes past it: begin as it would, or a write here would commit on its own
+        # and outlive the transaction's rollback.
+        await adapter._start_transaction()
     try:
         return list(await driver.fetch(sql, *arguments))
     except DISCONNECTS:

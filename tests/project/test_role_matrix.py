@@ -246,6 +246,7 @@ MATRIX: dict[str, Row] = {
     # The couple is full: 409, a business answer given only past the guard.
     f"POST {COUPLE}/invite": Row(couple_route(409)),
     f"POST {COUPLE}/bids": Row(couple_route(201), fixed({"kind": "humor"})),
+    f"POST {COUPLE}/bids:batch": Row(couple_route(201), fixed({"items": [{"kind": "humor"}]})),
     f"GET {COUPLE}/bids": Row(couple_route(200)),
     f"GET {BID}": Row(couple_route(200)),
     # The partner of the couple is its first partner, who logged the bid.
