@@ -12,7 +12,6 @@ about again (RFC 9110, 8.8 and 13; RFC 9111):
   `Vary: Accept-Encoding` keeps caches from mixing the two. Compressed bodies are
   kept by the digest of their content (a year of served trends is compressed once per
   version, not per request), except those marked `no-store`.
-
 - An answer to a request with credentials that says nothing of caching is the
   caller's alone: `Cache-Control: private, no-cache` and `Vary: Authorization`, as the
   routes that set them say (api/core/responses.py).
@@ -32,7 +31,7 @@ from api.core.responses import PRIVATE
 GZIP_MIN_BYTES = 1024
 # gzip's default level 9 costs about twice the CPU of 6 for a percent or two less.
 GZIP_LEVEL = 6
-# Compressed bodies kept per process, by content tag.
+# Compressed bodies kept per process, by the digest of their content.
 GZIPPED_KEPT = 512
 _COMPRESSIBLE = ("application/json", "text/csv")
 # Headers a 304 repeats (RFC 9110, 15.4.5), beside the ETag.
