@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Query
@@ -22,6 +22,7 @@ CursorQuery = Annotated[
     ),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page, 1 to 200.")]
+K = TypeVar("K")
 
 
 def _encode(parts: list[Any]) -> str:
@@ -43,21 +44,32 @@ def encode(at: datetime, item_id: uuid.UUID) -> str:
     return _encode([at.isoformat(), str(item_id)])
 
 
-def decode(cursor: str) -> tuple[datetime, uuid.UUID] | None:
-    """The position, or None for anything `encode` did not make."""
+def _position(cursor: str, key_of: Callable[[Any], K | None]) -> tuple[K, uuid.UUID] | None:
+    """A cursor's (sort key, id), the key read by `key_of` (None, ValueError or TypeError
+    for a key it did not make); None for anything this module did not hand out."""
     parts = _decode(cursor)
     if parts is None or len(parts) != 2:
         return None
-    at, item_id = parts
+    key, item_id = parts
     try:
-        if not isinstance(at, str) or not isinstance(item_id, str):
+        if not isinstance(item_id, str):
             return None
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None:
-            return None
-        return moment.astimezone(UTC), uuid.UUID(item_id)
+        found = key_of(key)
+        return None if found is None else (found, uuid.UUID(item_id))
     except (ValueError, TypeError, OverflowError):
         return None
+
+
+def _moment(key: Any) -> datetime | None:
+    if not isinstance(key, str):
+        return None
+    moment = datetime.fromisoformat(key)
+    return None if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def decode(cursor: str) -> tuple[datetime, uuid.UUID] | None:
+    """The position, or None for anything `encode` did not make."""
+    return _position(cursor, _moment)
 
 
 def encode_rank(rank: int, item_id: uuid.UUID) -> str:
@@ -66,16 +78,7 @@ def encode_rank(rank: int, item_id: uuid.UUID) -> str:
 
 
 def decode_rank(cursor: str) -> tuple[int, uuid.UUID] | None:
-    parts = _decode(cursor)
-    if parts is None or len(parts) != 2:
-        return None
-    rank, item_id = parts
-    try:
-        if type(rank) is not int or not isinstance(item_id, str):
-            return None
-        return rank, uuid.UUID(item_id)
-    except (ValueError, TypeError):
-        return None
+    return _position(cursor, lambda rank: rank if type(rank) is int else None)
 
 
 async def newest_first(
@@ -98,16 +101,7 @@ def encode_day(day: date, item_id: uuid.UUID) -> str:
 
 
 def decode_day(cursor: str) -> tuple[date, uuid.UUID] | None:
-    parts = _decode(cursor)
-    if parts is None or len(parts) != 2:
-        return None
-    day, item_id = parts
-    try:
-        if not isinstance(day, str) or not isinstance(item_id, str):
-            return None
-        return date.fromisoformat(day), uuid.UUID(item_id)
-    except (ValueError, TypeError):
-        return None
+    return _position(cursor, lambda day: date.fromisoformat(day) if isinstance(day, str) else None)
 
 
 async def newest_day_first(

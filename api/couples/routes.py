@@ -4,12 +4,11 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from api.core.conditional import IfMatch, content_tag_of
+from api.core.conditional import IfMatch
 from api.core.db import Transaction
 from api.core.deps import CallerDep, SettingsDep
 from api.core.errors import problems
 from api.core.responses import tagged_json
-from api.core.versions import refuse_stale
 from api.couples import service
 from api.couples.access import CouplePartners
 from models.couple import (
@@ -103,11 +102,7 @@ async def update_couple(
     conn: Transaction,
     if_match: IfMatch = None,
 ) -> Response:
-    if if_match is not None:
-        await service.lock_couple(conn, couple_id)
-        current = await service.get_couple(conn, couple_id, caller.id)
-        refuse_stale(if_match, content_tag_of(current), "couple")
-    return tagged_json(await service.update_couple(conn, couple_id, caller.id, body))
+    return tagged_json(await service.update_couple(conn, couple_id, caller.id, body, if_match))
 
 
 @router.post(

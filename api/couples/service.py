@@ -9,10 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.core.conditional import content_tag_of
 from api.core.db import insert_or_skip
 from api.core.errors import Problem, not_found
 from api.core.security import digest, new_invite_code, normalise_invite_code
 from api.core.sql import Statement
+from api.core.versions import refuse_stale
 from models.base import utcnow
 from models.couple import (
     Couple,
@@ -119,12 +121,6 @@ async def get_couple(
     if not found:
         raise not_found("couple")
     return found[0]
-
-
-async def lock_couple(conn: AsyncConnection, couple_id: uuid.UUID) -> None:
-    """Hold the couple's row until the transaction ends: a change checked against the
-    couple as read applies to that couple, not one changed meanwhile."""
-    await conn.execute(sa.select(_couples.c.id).where(_couples.c.id == couple_id).with_for_update())
 
 
 async def list_couples(conn: AsyncConnection, user_id: uuid.UUID) -> list[CouplePublic]:
@@ -238,8 +234,20 @@ async def join(
 
 
 async def update_couple(
-    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID, data: CoupleUpdate
+    conn: AsyncConnection,
+    couple_id: uuid.UUID,
+    caller_id: uuid.UUID,
+    data: CoupleUpdate,
+    if_match: str | None = None,
 ) -> CouplePublic:
+    """The change applied, and the couple as the caller sees it. With `if_match`, only
+    to the couple as read (its content tag): the row is held from the check on."""
+    if if_match is not None:
+        await conn.execute(
+            sa.select(_couples.c.id).where(_couples.c.id == couple_id).with_for_update()
+        )
+        current = await get_couple(conn, couple_id, caller_id)
+        refuse_stale(if_match, content_tag_of(current), "couple")
     changes: dict[str, Any] = data.model_dump(mode="json", exclude_unset=True, exclude={"weights"})
     if data.weights is not None:
         changes.update(

@@ -2,12 +2,11 @@
 
 from fastapi import APIRouter, Response
 
-from api.core.conditional import IfMatch, content_tag_of
+from api.core.conditional import IfMatch
 from api.core.db import Transaction
 from api.core.deps import CallerDep, unauthenticated
 from api.core.errors import problems
 from api.core.responses import tagged_json
-from api.core.versions import refuse_stale
 from api.users import service
 from models.user import UserPublic, UserUpdate
 
@@ -47,12 +46,7 @@ async def read_me(caller: CallerDep, conn: Transaction) -> Response:
 async def update_me(
     body: UserUpdate, caller: CallerDep, conn: Transaction, if_match: IfMatch = None
 ) -> Response:
-    if if_match is not None:
-        current = await service.get_user(conn, caller.id, lock=True)
-        if current is None:
-            raise unauthenticated("The account of this token no longer exists.")
-        refuse_stale(if_match, content_tag_of(current), "account")
-    user = await service.update_user(conn, caller.id, body)
+    user = await service.update_user(conn, caller.id, body, if_match)
     if user is None:
         raise unauthenticated("The account of this token no longer exists.")
     return tagged_json(user)

@@ -6,7 +6,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.core.conditional import content_tag_of
 from api.core.db import insert_or_skip
+from api.core.versions import refuse_stale
 from models.base import utcnow
 from models.user import User, UserCreate, UserPublic, UserUpdate
 
@@ -63,8 +65,15 @@ async def get_user(
 
 
 async def update_user(
-    conn: AsyncConnection, user_id: uuid.UUID, data: UserUpdate
+    conn: AsyncConnection, user_id: uuid.UUID, data: UserUpdate, if_match: str | None = None
 ) -> UserPublic | None:
+    """The account changed (None: it is gone). With `if_match`, only the account as read
+    (its content tag): the row is held from the check on."""
+    if if_match is not None:
+        current = await get_user(conn, user_id, lock=True)
+        if current is None:
+            return None
+        refuse_stale(if_match, content_tag_of(current), "account")
     changes = data.model_dump(mode="json", exclude_unset=True)
     if data.love_languages is not None:
         # Each list given replaces that list; the one left out stays as it was.

@@ -128,10 +128,14 @@ class Calendar:
     week_starts: str  # "monday" or "sunday"
 
 
+async def _of_couple(conn: AsyncConnection, table: sa.Table, couple_id: str) -> Sequence[Any]:
+    """Every row of `table` that belongs to the couple, tombstones included."""
+    query = sa.select(table).where(table.c.couple_id == uuid.UUID(couple_id))
+    return (await conn.execute(query)).all()
+
+
 async def raw_bids(conn: AsyncConnection, couple_id: str) -> list[RawBid]:
-    rows = (
-        await conn.execute(sa.select(_BIDS).where(_BIDS.c.couple_id == uuid.UUID(couple_id)))
-    ).all()
+    rows = await _of_couple(conn, _BIDS, couple_id)
     result = []
     for row in rows:
         assert row.occurred_at.tzinfo is not None
@@ -151,11 +155,7 @@ async def raw_bids(conn: AsyncConnection, couple_id: str) -> list[RawBid]:
 
 
 async def raw_checkins(conn: AsyncConnection, couple_id: str) -> list[RawCheckin]:
-    rows = (
-        await conn.execute(
-            sa.select(_CHECKINS).where(_CHECKINS.c.couple_id == uuid.UUID(couple_id))
-        )
-    ).all()
+    rows = await _of_couple(conn, _CHECKINS, couple_id)
     return [
         RawCheckin(
             id=str(row.id),
@@ -172,11 +172,7 @@ async def raw_checkins(conn: AsyncConnection, couple_id: str) -> list[RawCheckin
 
 
 async def raw_activities(conn: AsyncConnection, couple_id: str) -> list[RawActivity]:
-    rows = (
-        await conn.execute(
-            sa.select(_ACTIVITIES).where(_ACTIVITIES.c.couple_id == uuid.UUID(couple_id))
-        )
-    ).all()
+    rows = await _of_couple(conn, _ACTIVITIES, couple_id)
     result = []
     for row in rows:
         assert row.occurred_at.tzinfo is not None
