@@ -13,6 +13,8 @@ from api.auth.housekeeping import keep_house
 from api.auth.passwords import Passwords
 from api.auth.routes import router as auth_router
 from api.bids.routes import router as bids_router
+from api.changes.events import Notices, ended_on_stop_signal
+from api.changes.routes import router as changes_router
 from api.checkins.routes import router as checkins_router
 from api.core.body_limit import BodyLimit
 from api.core.cache import LRUCache
@@ -81,11 +83,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         write_queue_limit=settings.write_queue_limit,
         write_timeout=settings.write_timeout_seconds,
     )
+    app.state.notices = notices = Notices(app.state.database, settings)
+    await notices.start()
     housekeeping = asyncio.create_task(keep_house(app.state.database, settings))
     try:
-        with tuned_for_requests():
+        with tuned_for_requests(), ended_on_stop_signal(notices):
             yield
     finally:
+        await notices.close()
         housekeeping.cancel()
         with suppress(asyncio.CancelledError):
             await housekeeping
@@ -123,7 +128,8 @@ def _finish_openapi(app: FastAPI) -> None:
                     responses = operation["responses"]
                     if "requestBody" in operation:
                         responses.setdefault("413", PROBLEM_413)
-                    if method == "get" and "200" in responses:
+                    streamed = "text/event-stream" in responses.get("200", {}).get("content", {})
+                    if method == "get" and "200" in responses and not streamed:
                         responses.setdefault("304", NOT_MODIFIED)
                         parameters = operation.setdefault("parameters", [])
                         if not any(p["name"].lower() == "if-none-match" for p in parameters):
@@ -151,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bids_router,
         checkins_router,
         activities_router,
+        changes_router,
         trends_router,
         digest_router,
         consent_router,

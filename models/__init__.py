@@ -2,12 +2,13 @@
 (`calendar`, `figures`, `vocabulary`). Importing this package registers every table on
 `metadata`."""
 
-from models import activity, bid, checkin, couple, therapist, token, trend, user
+from models import activity, bid, change, checkin, couple, therapist, token, trend, user
 from models.base import metadata
 
 __all__ = [
     "activity",
     "bid",
+    "change",
     "checkin",
     "couple",
     "metadata",

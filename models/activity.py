@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from models.base import UTCDateTime, created_at_field
-from models.bid import Instant, Note
+from models.base import TOMBSTONES, UTCDateTime, created_at_field
+from models.bid import MAX_BATCH, Instant, Note
 from models.types import JSONInteger, RequestBody, not_null
 from models.vocabulary import ActivityKind, in_list
 
@@ -24,6 +24,8 @@ Minutes = Annotated[int, PydanticField(ge=1, le=MAX_MINUTES), JSONInteger]
 class Activity(SQLModel, table=True):
     __tablename__ = "activities"
     __table_args__ = (
+        sa.Index("ix_activities_couple_id_change_seq_id", "couple_id", "change_seq", "id"),
+        sa.Index("ix_activities_deleted_at", "deleted_at", **TOMBSTONES),
         sa.Index("ix_activities_couple_id_occurred_at_id", "couple_id", "occurred_at", "id"),
         sa.CheckConstraint(in_list("kind", ActivityKind), name="kind"),
         sa.CheckConstraint(
@@ -47,6 +49,14 @@ class Activity(SQLModel, table=True):
     updated_at: datetime = created_at_field()
     # A deleted activity stays as a tombstone for offline clients' sync.
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The couple's change sequence at this row's last write (alembic/versions/0008).
+    # Set by the database alone: no insert names it.
+    change_seq: int | None = Field(
+        default=None,
+        nullable=False,
+        sa_type=sa.BigInteger,
+        sa_column_kwargs={"server_default": "0"},
+    )
 
 
 class ActivityWeek(SQLModel, table=True):
@@ -68,6 +78,14 @@ class ActivityCreate(RequestBody):
     occurred_at: Instant
     duration_minutes: Minutes | None = None
     note: Note | None = None
+
+
+class ActivityBatch(RequestBody):
+    items: list[ActivityCreate] = PydanticField(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Up to 500 creates, each as `POST /couples/{couple_id}/activities` takes it.",
+    )
 
 
 class ActivityUpdate(RequestBody):
@@ -94,3 +112,15 @@ class ActivityPublic(BaseModel):
 class ActivityPage(BaseModel):
     items: list[ActivityPublic]
     next_cursor: str | None
+
+
+class ActivityBatchItem(BaseModel):
+    index: int = PydanticField(description="The item's position in the request's `items`.")
+    created: bool = PydanticField(
+        description="False for a replay of an earlier create: the stored activity, nothing written."
+    )
+    activity: ActivityPublic
+
+
+class ActivityBatchResult(BaseModel):
+    items: list[ActivityBatchItem]

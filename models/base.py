@@ -18,6 +18,12 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata = SQLModel.metadata
 
+# A partial index of the tombstones alone, for the purge of old ones (alembic 0008).
+TOMBSTONES: dict[str, Any] = {
+    "postgresql_where": sa.text("deleted_at IS NOT NULL"),
+    "sqlite_where": sa.text("deleted_at IS NOT NULL"),
+}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

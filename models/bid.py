@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from models.base import UTCDateTime, created_at_field
+from models.base import TOMBSTONES, UTCDateTime, created_at_field
 from models.types import RequestBody, not_null
 from models.vocabulary import STYLES_BY_RESPONSE, BidKind, Channel, Response, Style, in_list
 
@@ -56,6 +56,8 @@ class Bid(SQLModel, table=True):
 
     __tablename__ = "bids"
     __table_args__ = (
+        sa.Index("ix_bids_couple_id_change_seq_id", "couple_id", "change_seq", "id"),
+        sa.Index("ix_bids_deleted_at", "deleted_at", **TOMBSTONES),
         sa.Index("ix_bids_couple_id_occurred_at_id", "couple_id", "occurred_at", "id"),
         sa.CheckConstraint(in_list("kind", BidKind), name="kind"),
         sa.CheckConstraint("channel IS NULL OR " + in_list("channel", Channel), name="channel"),
@@ -93,6 +95,14 @@ class Bid(SQLModel, table=True):
     updated_at: datetime = created_at_field()
     # A deleted bid stays as a tombstone for offline clients' sync.
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The couple's change sequence at this row's last write (alembic/versions/0008).
+    # Set by the database alone: no insert names it.
+    change_seq: int | None = Field(
+        default=None,
+        nullable=False,
+        sa_type=sa.BigInteger,
+        sa_column_kwargs={"server_default": "0"},
+    )
 
 
 def _check_style(style: Style | None, info: ValidationInfo) -> Style | None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, StrictBool
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from models.base import UTCDateTime, created_at_field
+from models.base import TOMBSTONES, UTCDateTime, created_at_field
 from models.bid import Note
 from models.types import JSONInteger, NoRepeats, RequestBody
 from models.vocabulary import SIGNS, DistancingSign
@@ -31,6 +31,8 @@ class Checkin(SQLModel, table=True):
 
     __tablename__ = "checkins"
     __table_args__ = (
+        sa.Index("ix_checkins_couple_id_change_seq_id", "couple_id", "change_seq", "id"),
+        sa.Index("ix_checkins_deleted_at", "deleted_at", **TOMBSTONES),
         sa.UniqueConstraint("couple_id", "partner_id", "local_date"),
         sa.Index("ix_checkins_couple_id_local_date", "couple_id", "local_date"),
         sa.CheckConstraint(f"connection BETWEEN {SCALE_MIN} AND {SCALE_MAX}", name="connection"),
@@ -52,6 +54,14 @@ class Checkin(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The couple's change sequence at this row's last write (alembic/versions/0008).
+    # Set by the database alone: no insert names it.
+    change_seq: int | None = Field(
+        default=None,
+        nullable=False,
+        sa_type=sa.BigInteger,
+        sa_column_kwargs={"server_default": "0"},
+    )
 
 
 class CheckinWeek(SQLModel, table=True):

@@ -47,6 +47,14 @@ class Couple(CoupleBase, table=True):
     weight_against: int = Field(default=DEFAULT_WEIGHTS["against"])
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+    # The couple's change sequence at this row's last write (alembic/versions/0008).
+    # Set by the database alone: no insert names it.
+    change_seq: int | None = Field(
+        default=None,
+        nullable=False,
+        sa_type=sa.BigInteger,
+        sa_column_kwargs={"server_default": "0"},
+    )
 
 
 class CoupleMember(SQLModel, table=True):

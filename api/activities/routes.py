@@ -10,10 +10,18 @@ from api.core.cursor import CursorQuery, LimitQuery
 from api.core.db import Transaction
 from api.core.deps import CallerDep
 from api.core.errors import problems
-from api.core.responses import PRIVATE
+from api.core.responses import PRIVATE, batch_answer
 from api.core.sql import Record
 from api.couples.access import CouplePartners
-from models.activity import ActivityCreate, ActivityPage, ActivityPublic, ActivityUpdate
+from models.activity import (
+    ActivityBatch,
+    ActivityBatchItem,
+    ActivityBatchResult,
+    ActivityCreate,
+    ActivityPage,
+    ActivityPublic,
+    ActivityUpdate,
+)
 from models.bid import Instant
 from models.vocabulary import ActivityKind
 
@@ -69,6 +77,45 @@ async def create_activity(
     if not created:
         response.status_code = status.HTTP_200_OK
     return _viewed(row, response)
+
+
+@router.post(
+    ":batch",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActivityBatchResult,
+    responses={
+        200: {
+            "model": ActivityBatchResult,
+            "description": "Every item a replay of an earlier create: nothing new written",
+        },
+        **problems(401, 404, 409, 413, 422),
+    },
+    description="Log up to 500 activities at once, as a phone that was offline sends what "
+    "it logged: each item is a create body of `POST /couples/{couple_id}/activities`, "
+    "stored as that create would store it, a replay (same `id`, same body) giving the "
+    "stored activity; all in one transaction, so every item is stored or none is. A bad "
+    "item fails the whole batch: the problem lists every bad item's errors, each with the "
+    "item's `index` and a `field` of `items.<index>.<field>` (422 for a body or an "
+    "`occurred_at` that is not valid; 409 `id-conflict` for an `id` taken by another "
+    "create or a deleted activity). The answer lists the items in the request's order with "
+    "the stored activity and whether it was `created` now; 201 when any was, 200 when all "
+    "were replays. The body may be up to `MAX_BATCH_BODY_BYTES` (1 MiB by default).",
+)
+async def create_activities(
+    couple_id: uuid.UUID,
+    body: ActivityBatch,
+    caller: CallerDep,
+    _partners: CouplePartners,
+    conn: Transaction,
+) -> Response:
+    stored = await service.create_activities(conn, couple_id, caller.id, body.items)
+    result = ActivityBatchResult(
+        items=[
+            ActivityBatchItem(index=index, created=created, activity=service.to_public(row))
+            for index, (row, created) in enumerate(stored)
+        ]
+    )
+    return batch_answer(result, any(created for _, created in stored))
 
 
 @router.get(

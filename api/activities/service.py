@@ -14,7 +14,7 @@ from api.bids.service import EARLIEST, MAX_FUTURE
 from api.core import cursor as cursors
 from api.core.conditional import etag_listed
 from api.core.db import insert_or_skip
-from api.core.errors import Problem, invalid, not_found
+from api.core.errors import FieldError, Problem, invalid, invalid_items, not_found, of_item
 from api.core.sql import Record
 from api.core.versions import change_version, refuse_stale
 from models.activity import Activity, ActivityCreate, ActivityPublic, ActivityUpdate
@@ -57,17 +57,13 @@ def request_digest(body: ActivityCreate) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
-async def create_activity(
-    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID, body: ActivityCreate
-) -> tuple[Record, bool]:
-    """The stored activity, and whether it was created now (False: a replay of the same
-    create). The caller is a partner of the couple (the route's guard)."""
-    now = utcnow()
+def _values(
+    couple_id: uuid.UUID, caller_id: uuid.UUID, body: ActivityCreate, now: datetime
+) -> dict[str, Any]:
+    """A create's row; a 422 when its `occurred_at` is out of range."""
     _check_occurred_at(body.occurred_at, now)
-    activity_id = body.id or uuid.uuid4()
-    digest = request_digest(body)
-    values: dict[str, Any] = {
-        "id": activity_id,
+    return {
+        "id": body.id or uuid.uuid4(),
         "couple_id": couple_id,
         "logged_by": caller_id,
         "kind": body.kind.value,
@@ -75,13 +71,21 @@ async def create_activity(
         "duration_minutes": body.duration_minutes,
         "note": body.note,
         "version": 1,
-        "request_digest": digest,
+        "request_digest": request_digest(body),
         "created_at": now,
         "updated_at": now,
         "deleted_at": None,
     }
+
+
+_ID_TAKEN = "An activity with this id exists already, created with another body or deleted."
+
+
+async def _insert(conn: AsyncConnection, values: dict[str, Any]) -> tuple[Record, bool] | None:
+    """The stored activity and whether it was created now (False: a replay of the same
+    create); None when its id is taken by another create or a deleted activity."""
     # A taken id writes nothing and aborts nothing: a concurrent create of the same id
-    # waits here for the other to commit, then finds its row below (200 or 409).
+    # waits here for the other to commit, then finds its row below.
     inserted = (
         await conn.execute(
             insert_or_skip(conn, _activities).values(**values).returning(*_activities.c)
@@ -91,22 +95,57 @@ async def create_activity(
         created: Record = inserted._mapping
         return created, True
     existing = (
-        await conn.execute(sa.select(_activities).where(_activities.c.id == activity_id))
+        await conn.execute(sa.select(_activities).where(_activities.c.id == values["id"]))
     ).first()
     if (
         existing is not None
-        and existing.couple_id == couple_id
-        and existing.logged_by == caller_id
-        and existing.request_digest == digest
+        and existing.couple_id == values["couple_id"]
+        and existing.logged_by == values["logged_by"]
+        and existing.request_digest == values["request_digest"]
         and existing.deleted_at is None
     ):
         replayed: Record = existing._mapping
         return replayed, False
-    raise Problem(
-        409,
-        "An activity with this id exists already, created with another body or deleted.",
-        code="id-conflict",
-    )
+    return None
+
+
+async def create_activity(
+    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID, body: ActivityCreate
+) -> tuple[Record, bool]:
+    """The stored activity, and whether it was created now (False: a replay of the same
+    create). The caller is a partner of the couple (the route's guard)."""
+    stored = await _insert(conn, _values(couple_id, caller_id, body, utcnow()))
+    if stored is None:
+        raise Problem(409, _ID_TAKEN, code="id-conflict")
+    return stored
+
+
+async def create_activities(
+    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID, items: list[ActivityCreate]
+) -> list[tuple[Record, bool]]:
+    """Every item stored as `create_activity` stores it, or (the request's transaction
+    rolled back) none, with the problems of all bad items at once, each naming its
+    item's `index`. Items are few and rare: one statement each."""
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
+    for index, body in enumerate(items):
+        try:
+            rows.append(_values(couple_id, caller_id, body, now))
+        except Problem as problem:
+            errors.extend(of_item(problem, index))
+    if errors:
+        raise invalid_items(errors)
+    results: list[tuple[Record, bool]] = []
+    for index, values in enumerate(rows):
+        stored = await _insert(conn, values)
+        if stored is None:
+            errors.append(FieldError(field=f"items.{index}.id", message=_ID_TAKEN, index=index))
+        else:
+            results.append(stored)
+    if errors:
+        raise Problem(409, _ID_TAKEN, code="id-conflict", errors=errors)
+    return results
 
 
 async def list_activities(

@@ -1,6 +1,7 @@
 """Rows that nothing can use any more: expired refresh tokens (spent ones included:
-after its expiry a token cannot be replayed, so its reuse needs no catching), and
-failed logins and registrations older than any window counts."""
+after its expiry a token cannot be replayed, so its reuse needs no catching), failed
+logins and registrations older than any window counts, and tombstones past the
+changes feed's horizon."""
 
 import asyncio
 import logging
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.ratelimit import FAILURES, REGISTRATIONS
+from api.changes.service import purge_tombstones
 from api.core.db import Database
 from api.core.settings import Settings
 from models.base import utcnow
@@ -40,6 +42,7 @@ async def keep_house(database: Database, settings: Settings) -> None:
         try:
             async with database.transaction() as conn:
                 await prune(conn, utcnow(), settings)
+            await purge_tombstones(database, utcnow(), settings.changes_tombstone_days)
         except Exception:  # the next round tries again
             logger.warning("housekeeping failed", exc_info=True)
         await asyncio.sleep(interval)

@@ -13,7 +13,7 @@ from api.core.cursor import CursorQuery, LimitQuery
 from api.core.db import DatabaseDep, Transaction
 from api.core.deps import CallerDep
 from api.core.errors import problems
-from api.core.responses import PRIVATE
+from api.core.responses import PRIVATE, batch_answer
 from api.core.sql import Record
 from api.couples.access import CouplePartners
 from models.bid import (
@@ -116,13 +116,7 @@ async def create_bids(
             for index, (row, created) in enumerate(stored)
         ]
     )
-    any_created = any(created for _, created in stored)
-    return Response(
-        result.model_dump_json(),
-        status_code=status.HTTP_201_CREATED if any_created else status.HTTP_200_OK,
-        headers=PRIVATE,
-        media_type="application/json",
-    )
+    return batch_answer(result, any(created for _, created in stored))
 
 
 @router.get(

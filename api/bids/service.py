@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.core import cursor as cursors
 from api.core.conditional import etag_listed
 from api.core.db import Database
-from api.core.errors import FieldError, Problem, invalid, not_found
+from api.core.errors import FieldError, Problem, invalid, invalid_items, not_found, of_item
 from api.core.sql import Record, RowsStatement
 from api.core.versions import change_version, refuse_stale
 from api.couples.service import partner_ids
@@ -26,7 +26,9 @@ MAX_FUTURE = timedelta(minutes=5)
 # Backfilling any real history fits; the driver would read year 1 as -infinity.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
-_COLUMNS = ", ".join(column.name for column in _bids.c)
+# `change_seq` is the database's to set (alembic/versions/0008).
+_INSERTED = [column for column in _bids.c if column.name != "change_seq"]
+_COLUMNS = ", ".join(column.name for column in _INSERTED)
 _PERCEPTION_COLUMNS = ("bidder_response", "bidder_style", "responder_response", "responder_style")
 # The hot path, one statement (api/core/sql.py): the couple's membership check, the
 # responder (the bidder's partner) and the insert. No row back means: not a partner,
@@ -47,13 +49,16 @@ _INSERT = RowsStatement(
     JOIN couple_members AS other
       ON other.couple_id = caller.couple_id AND other.user_id <> caller.user_id
     WHERE rows_.bidder_id IN (caller.user_id, other.user_id)
+    -- Rows in couple order: the triggers lock each couple's counters as its first row
+    -- comes, so concurrent batches take them in one order and cannot deadlock.
+    ORDER BY caller.couple_id
     ON CONFLICT (id) DO NOTHING
     RETURNING id, responder_id
     """,
     {
         **{
             column.name: column.type
-            for column in _bids.c
+            for column in _INSERTED
             if column.name
             not in {
                 "responder_id",
@@ -211,7 +216,7 @@ async def create_bids(
         try:
             rows.append(_insert_values(couple_id, caller_id, body, now))
         except Problem as problem:
-            errors.extend(_of_item(problem, index))
+            errors.extend(of_item(problem, index))
     async with database.transaction() as conn:
         partners = await _partners_for_bids(conn, couple_id, caller_id)
         errors.extend(
@@ -224,7 +229,7 @@ async def create_bids(
             if row["bidder_id"] not in partners
         )
         if errors:
-            raise _invalid_items(errors)
+            raise invalid_items(errors)
         inserted = {row["id"]: row["responder_id"] for row in await _INSERT.fetch_many(conn, rows)}
         stored = await _stored(conn, [row["id"] for row in rows if row["id"] not in inserted])
         results: list[tuple[Record, bool]] = []
@@ -246,18 +251,6 @@ async def create_bids(
 
 
 _ID_TAKEN = "A bid with this id exists already, created with another body or deleted."
-
-
-def _of_item(problem: Problem, index: int) -> list[FieldError]:
-    return [
-        FieldError(field=f"items.{index}.{error.field}", message=error.message, index=index)
-        for error in problem.errors or []
-    ]
-
-
-def _invalid_items(errors: list[FieldError]) -> Problem:
-    fields = ", ".join(dict.fromkeys(error.field for error in errors))
-    return Problem(422, f"The request is not valid: {fields}.", code="validation", errors=errors)
 
 
 async def _stored(conn: AsyncConnection, ids: list[uuid.UUID]) -> dict[uuid.UUID, Record]:

@@ -25,12 +25,12 @@ LimitQuery = Annotated[int, Query(ge=1, le=200, description="Items per page, 1 t
 K = TypeVar("K")
 
 
-def _encode(parts: list[Any]) -> str:
+def pack(parts: list[Any]) -> str:
     raw = json.dumps(parts, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> list[Any] | None:
+def unpack(cursor: str) -> list[Any] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         parts = json.loads(raw)
@@ -41,13 +41,13 @@ def _decode(cursor: str) -> list[Any] | None:
 
 def encode(at: datetime, item_id: uuid.UUID) -> str:
     """A position in a list ordered by (time, id)."""
-    return _encode([at.isoformat(), str(item_id)])
+    return pack([at.isoformat(), str(item_id)])
 
 
 def _position(cursor: str, key_of: Callable[[Any], K | None]) -> tuple[K, uuid.UUID] | None:
     """A cursor's (sort key, id), the key read by `key_of` (None, ValueError or TypeError
     for a key it did not make); None for anything this module did not hand out."""
-    parts = _decode(cursor)
+    parts = unpack(cursor)
     if parts is None or len(parts) != 2:
         return None
     key, item_id = parts
@@ -74,7 +74,7 @@ def decode(cursor: str) -> tuple[datetime, uuid.UUID] | None:
 
 def encode_rank(rank: int, item_id: uuid.UUID) -> str:
     """A position in a list ordered by a score, highest first, then by id."""
-    return _encode([rank, str(item_id)])
+    return pack([rank, str(item_id)])
 
 
 def decode_rank(cursor: str) -> tuple[int, uuid.UUID] | None:
@@ -97,7 +97,7 @@ async def newest_first(
 
 def encode_day(day: date, item_id: uuid.UUID) -> str:
     """A position in a list ordered by (date, id)."""
-    return _encode([day.isoformat(), str(item_id)])
+    return pack([day.isoformat(), str(item_id)])
 
 
 def decode_day(cursor: str) -> tuple[date, uuid.UUID] | None:

@@ -152,6 +152,21 @@ class Database:
             yield conn, await conn.begin()
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction whose statements all see one snapshot: REPEATABLE
+        READ on PostgreSQL (a SQLite transaction always is one)."""
+        async with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = await conn.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            trans = await conn.begin()
+            try:
+                yield conn
+            finally:
+                await trans.rollback()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A transaction committed when the block ends, rolled back when it raises."""
         async with self.begin() as (conn, trans):

@@ -31,22 +31,33 @@ def unauthenticated(detail: str = "A valid bearer access token is required.") ->
     return Problem(401, detail, code="unauthenticated", headers={"WWW-Authenticate": "Bearer"})
 
 
+async def current_login(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> tuple[Caller, float]:
+    """The caller as the token states it, and when the token expires (a Unix time),
+    without a database round trip: the hot paths check couple membership in the query
+    that needs it anyway. (Settings are read from the app directly: one dependency
+    less on every authenticated request.)"""
+    if credentials is None:
+        raise unauthenticated()
+    found = read_access_token(credentials.credentials, request.app.state.settings)
+    if found is None:
+        raise unauthenticated("The access token is invalid or has expired.")
+    return found
+
+
 async def current_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The caller as the token states it, without a database round trip: the hot
-    paths check couple membership in the query that needs it anyway. (Settings are
-    read from the app directly: one dependency less on every authenticated request.)"""
-    if credentials is None:
-        raise unauthenticated()
-    caller = read_access_token(credentials.credentials, request.app.state.settings)
-    if caller is None:
-        raise unauthenticated("The access token is invalid or has expired.")
-    return caller
+    return (await current_login(request, credentials))[0]
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
+
+# For an answer that lasts, such as an event stream, which must end when the token does.
+LoginDep = Annotated[tuple[Caller, float], Depends(current_login)]
 
 
 async def client_address(request: Request, settings: SettingsDep) -> str:

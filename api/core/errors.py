@@ -64,6 +64,21 @@ def busy(detail: str, retry_after: int = 1) -> Problem:
     return Problem(503, detail, code="busy", headers={"Retry-After": str(retry_after)})
 
 
+def of_item(problem: Problem, index: int) -> list[FieldError]:
+    """The errors of one item of a batch, as the batch reports them: each field under
+    `items.<index>.`, with the `index`."""
+    return [
+        FieldError(field=f"items.{index}.{error.field}", message=error.message, index=index)
+        for error in problem.errors or []
+    ]
+
+
+def invalid_items(errors: list[FieldError]) -> Problem:
+    """A batch's 422: every bad item's errors at once."""
+    fields = ", ".join(dict.fromkeys(error.field for error in errors))
+    return Problem(422, f"The request is not valid: {fields}.", code="validation", errors=errors)
+
+
 def invalid(field: str, message: str) -> Problem:
     """A 422 for one field, as request validation reports it."""
     return Problem(

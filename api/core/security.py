@@ -39,14 +39,16 @@ def create_access_token(user_id: uuid.UUID, account_type: str, settings: Setting
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
 
 
-def read_access_token(token: str, settings: Settings) -> Caller | None:
+def read_access_token(token: str, settings: Settings) -> tuple[Caller, float] | None:
+    """The caller and the moment (a Unix time) the token expires; None for a token
+    that is not a live access token of ours."""
     if len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
         caller, expires = _verified_access_token(token, settings.secret_key)
     except _NotOurs:
         return None
-    return caller if expires > time.time() else None
+    return (caller, expires) if expires > time.time() else None
 
 
 class _NotOurs(Exception):

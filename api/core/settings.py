@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     password_hashes_in_flight: int = Field(default=2, ge=1, le=64)
     # How often each worker deletes expired refresh tokens and spent rate-limit rows.
     housekeeping_seconds: int = Field(default=3600, ge=1, le=86_400)
+    # How long a deleted bid, check-in or activity stays as a tombstone for offline
+    # sync; a client whose last sync is older must sync again from nothing (a 410).
+    changes_tombstone_days: int = Field(default=180, ge=1, le=3650)
+    # Live updates (`GET …/events`): a comment line this often keeps an idle stream
+    # open through proxies and finds a client that is gone; a user's streams beyond
+    # the bound (per worker) end, oldest first; a worker takes at most so many in all.
+    event_heartbeat_seconds: float = Field(default=15.0, ge=0.05, le=300.0)
+    event_streams_per_user: int = Field(default=4, ge=1, le=100)
+    event_streams_per_worker: int = Field(default=1000, ge=1, le=100_000)
+    # On SQLite (no LISTEN), how often a worker with open streams reads the sequences.
+    event_poll_seconds: float = Field(default=0.25, ge=0.01, le=60.0)
     # Computed trends kept per worker (api/core/cache.py); each is ~30 KB. 0: none.
     trends_cache_size: int = Field(default=256, ge=0, le=100_000)
     # Couples' caseload readings kept per worker (api/therapists/caseload.py); each

@@ -25,6 +25,17 @@ def refuse_stale(if_match: str | None, current: str, what: str) -> None:
     )
 
 
+async def take_change(conn: AsyncConnection, couple_id: Any) -> None:
+    """Take the couple's next change sequence value now, before any of its rows is
+    locked (alembic/versions/0008): a write that locked a row first and the counters
+    second could deadlock with one that took them the other way round. The rows this
+    transaction then writes share the value. (SQLite has one writer at a time.)"""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            sa.select(sa.func.toward_change_stamp(sa.literal(couple_id, sa.Uuid), sa.true()))
+        )
+
+
 async def change_version(
     conn: AsyncConnection,
     table: sa.Table,
@@ -38,6 +49,7 @@ async def change_version(
     """Apply `changes` to the live row read as `row`, as its next version. A conditional
     change (`If-Match` given) applies only to the version that was read, else 412; an
     unconditional one to whatever is current; a row deleted meanwhile is a 404."""
+    await take_change(conn, row["couple_id"])
     where = [table.c.id == row["id"], table.c.deleted_at.is_(None)]
     if conditional:
         where.append(table.c.version == row["version"])

@@ -230,7 +230,19 @@ async def join(
     # Both guards lose only to a concurrent join of the same couple.
     if claimed.rowcount != 1 or joined.first() is None:
         raise Problem(409, "This couple already has two partners.", code="couple-full")
+    await partners_changed(conn, [invite.couple_id])
     return await get_couple(conn, invite.couple_id, user_id)
+
+
+async def partners_changed(conn: AsyncConnection, couple_ids: Sequence[uuid.UUID]) -> None:
+    """A partner joined, or changed what the couple shows of them: each couple takes
+    this write's place in the changes feed (its `change_seq`, alembic/versions/0008)."""
+    if couple_ids:
+        await conn.execute(
+            sa.update(_couples)
+            .where(_couples.c.id.in_(sorted(couple_ids)))
+            .values(change_seq=_couples.c.change_seq)
+        )
 
 
 async def update_couple(

@@ -9,10 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.core.conditional import content_tag_of
 from api.core.db import insert_or_skip
 from api.core.versions import refuse_stale
+from api.couples.service import partners_changed
 from models.base import utcnow
+from models.couple import CoupleMember
 from models.user import User, UserCreate, UserPublic, UserUpdate
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
+_members: sa.Table = CoupleMember.__table__  # type: ignore[attr-defined]
 
 _PUBLIC_COLUMNS = (
     _users.c.id,
@@ -90,4 +93,10 @@ async def update_user(
             .returning(*_PUBLIC_COLUMNS)
         )
     ).first()
-    return _public(row) if row else None
+    if row is None:
+        return None
+    couples = await conn.scalars(
+        sa.select(_members.c.couple_id).where(_members.c.user_id == user_id)
+    )
+    await partners_changed(conn, couples.all())
+    return _public(row)

@@ -391,7 +391,12 @@ def test_migration_0004_moves_stored_abbreviations_to_places(empty_database: str
         zones_now = {moved: "Europe/Brussels", kept: "Europe/Paris"}
         for couple_id, zone in zones_now.items():
             bids = (
-                await conn.execute(sa.select(_bids).where(_bids.c.couple_id == couple_id))
+                await conn.execute(
+                    # The columns of 0004: later revisions add others.
+                    sa.select(_bids.c.responder_id, _bids.c.occurred_at).where(
+                        _bids.c.couple_id == couple_id
+                    )
+                )
             ).all()
             recount = Counter(
                 (bid.responder_id, week_start(bid.occurred_at.replace(tzinfo=UTC), zone, "monday"))

@@ -9,6 +9,7 @@ refused call is also checked to have changed nothing the couple's first partner 
 see of the couple: the couple, its bids, check-ins and activities, its grants and its access
 log."""
 
+import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from api.core.errors import path_pattern
 from api.main import app as served_app
@@ -174,6 +176,9 @@ class Row:
     # Its success spoils the world for any caller after it: only the last caller in
     # ORDER may succeed.
     destructive: bool = False
+    # A 200 that lasts (server-sent events): the worker's streams are ended soon after
+    # the call, so that the in-process client gets its whole answer.
+    streamed: bool = False
 
 
 def everyone(status: int) -> Expect:
@@ -248,6 +253,8 @@ MATRIX: dict[str, Row] = {
     f"POST {COUPLE}/bids": Row(couple_route(201), fixed({"kind": "humor"})),
     f"POST {COUPLE}/bids:batch": Row(couple_route(201), fixed({"items": [{"kind": "humor"}]})),
     f"GET {COUPLE}/bids": Row(couple_route(200)),
+    f"GET {COUPLE}/changes": Row(couple_route(200)),
+    f"GET {COUPLE}/events": Row(couple_route(200), streamed=True),
     f"GET {BID}": Row(couple_route(200)),
     # The partner of the couple is its first partner, who logged the bid.
     f"PATCH {BID}": Row(couple_route(200), fixed({"kind": "play"})),
@@ -258,6 +265,10 @@ MATRIX: dict[str, Row] = {
     f"GET {COUPLE}/checkins": Row(couple_route(200)),
     f"GET {CHECKIN}": Row(couple_route(200)),
     f"DELETE {CHECKIN}": Row(couple_route(204), destructive=True),
+    f"POST {COUPLE}/activities:batch": Row(
+        couple_route(201),
+        fixed({"items": [{"kind": "date_night", "occurred_at": "2026-01-05T19:00:00Z"}]}),
+    ),
     f"POST {COUPLE}/activities": Row(
         couple_route(201), fixed({"kind": "other", "occurred_at": "2026-01-10T10:00:00Z"})
     ),
@@ -360,7 +371,7 @@ async def snapshot(world: World) -> Snapshot:
 
 
 @pytest.mark.parametrize("operation", SERVED)
-async def test_role_matrix(operation: str, world: World) -> None:
+async def test_role_matrix(operation: str, world: World, app: FastAPI) -> None:
     if operation not in MATRIX:
         pytest.fail(f"{operation} has no row in MATRIX")
     row = MATRIX[operation]
@@ -374,6 +385,8 @@ async def test_role_matrix(operation: str, world: World) -> None:
         body = None if row.body is None else await row.body(world, who)
         if refused and before is None:
             before = await snapshot(world)
+        if row.streamed and not refused:
+            asyncio.get_running_loop().call_later(0.2, app.state.notices.end_all)
         response = await world.client.request(method, url, json=body, headers=world.headers(who))
         assert response.status_code == expected, (
             f"{operation} as {who}: expected {expected}, got {response.status_code}: "

@@ -1,0 +1,113 @@
+"""`POST /couples/{id}/activities:batch`: the activities a phone logged offline, sent
+at once. Every item stored or none; each stored, and replayed, as a single create;
+every bad item named by its index."""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.bid import MAX_BATCH
+from tests.activities.helpers import T0, iso, listed_ids, post_activity, second, weeks_of
+from tests.factories import Couple, Person, make_couple
+from tests.http import assert_problem
+from tests.therapists.helpers import grant_both, new_therapist
+
+
+def item(**fields: Any) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "kind": "date_night", "occurred_at": iso(T0), **fields}
+
+
+async def push(
+    client: httpx.AsyncClient,
+    couple: Couple,
+    items: list[dict[str, Any]],
+    who: Person | None = None,
+) -> httpx.Response:
+    return await client.post(
+        f"{couple.path}/activities:batch",
+        json={"items": items},
+        headers=(who or couple.first).headers,
+    )
+
+
+async def test_every_item_is_stored_in_order(
+    client: httpx.AsyncClient, couple: Couple, conn: AsyncConnection
+) -> None:
+    items = [
+        item(note="dinner", duration_minutes=90),
+        item(kind="checkin_talk", occurred_at=iso(T0 + timedelta(days=1)), duration_minutes=20),
+    ]
+    pushed = await push(client, couple, items, who=second(couple))
+    assert pushed.status_code == 201, pushed.text
+    answered = pushed.json()["items"]
+    assert [(entry["index"], entry["created"]) for entry in answered] == [(0, True), (1, True)]
+    assert [entry["activity"]["id"] for entry in answered] == [entry["id"] for entry in items]
+    assert answered[0]["activity"]["logged_by"] == second(couple).id
+    for entry in answered:
+        read = await client.get(
+            f"{couple.path}/activities/{entry['activity']['id']}", headers=couple.first.headers
+        )
+        assert read.json() == entry["activity"]
+    assert sum(minutes for _, minutes in (await weeks_of(conn, couple)).values()) == 110
+
+
+async def test_a_batch_sent_again_is_replayed_item_by_item(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    items = [item(), item(note="again")]
+    first = await push(client, couple, items)
+    again = await push(client, couple, items)
+    assert again.status_code == 200, again.text
+    assert [entry["created"] for entry in again.json()["items"]] == [False, False]
+    assert [entry["activity"] for entry in again.json()["items"]] == [
+        entry["activity"] for entry in first.json()["items"]
+    ]
+    single = item()
+    assert (await post_activity(client, couple, **single)).status_code == 201
+    mixed = await push(client, couple, [items[0], single, item()])
+    assert mixed.status_code == 201
+    assert [entry["created"] for entry in mixed.json()["items"]] == [False, False, True]
+    assert len(await listed_ids(client, couple)) == 4
+
+
+async def test_one_bad_item_in_the_middle_stores_nothing(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    items = [item(), item(occurred_at="2999-01-01T00:00:00Z"), item(), item()]
+    body = assert_problem(await push(client, couple, items), 422, "items.1.occurred_at")
+    assert [error["index"] for error in body["errors"]] == [1]
+    typed = await push(client, couple, [item(), item(duration_minutes=0), item()])
+    assert [error["index"] for error in assert_problem(typed, 422)["errors"]] == [1]
+    assert await listed_ids(client, couple) == []
+    taken = item(note="first body")
+    assert (await post_activity(client, couple, **taken)).status_code == 201
+    clash = await push(client, couple, [item(), {**taken, "note": "another"}, item()])
+    body = assert_problem(clash, 409, "items.1.id")
+    assert body["type"] == "urn:toward:problem:id-conflict"
+    assert [error["index"] for error in body["errors"]] == [1]
+    assert await listed_ids(client, couple) == [taken["id"]]
+
+
+async def test_the_batch_has_bounds(client: httpx.AsyncClient, couple: Couple) -> None:
+    assert_problem(await push(client, couple, []), 422, "items")
+    too_many = [item() for _ in range(MAX_BATCH + 1)]
+    assert_problem(await push(client, couple, too_many), 422, "items")
+
+
+async def test_only_the_couples_partners_push(
+    client: httpx.AsyncClient, couple: Couple, stranger: Person
+) -> None:
+    assert_problem(
+        await client.post(f"{couple.path}/activities:batch", json={"items": [item()]}), 401
+    )
+    assert_problem(await push(client, couple, [item()], who=stranger), 404)
+    therapist = await new_therapist(client)
+    await grant_both(client, couple, therapist)
+    assert_problem(await push(client, couple, [item()], who=therapist), 404)
+    assert await listed_ids(client, couple) == []
+    # As with single creates, a couple still waiting for its second partner may log.
+    alone = await make_couple(client, joined=False)
+    assert (await push(client, alone, [item()])).status_code == 201
