@@ -23,6 +23,7 @@ from api.core.db import Database
 from api.core.deps import API_PREFIX
 from api.core.errors import PROBLEM_JSON, install_problem_handlers
 from api.core.heap import tuned_for_requests
+from api.core.notices import ChangeClock, LocalChanges
 from api.core.representations import Representations
 from api.core.settings import Settings, get_settings
 from api.couples.routes import router as couples_router
@@ -31,6 +32,7 @@ from api.health import router as health_router
 from api.therapists.consent_routes import router as consent_router
 from api.therapists.routes import router as therapist_router
 from api.trends.routes import router as trends_router
+from api.trends.service import KnownStates
 from api.users.routes import router as me_router
 
 DESCRIPTION = """
@@ -47,6 +49,7 @@ The codes: `validation`, `bad-request`, `unauthenticated`, `bad-credentials`,
 `refresh-token-reused`, `email-taken`, `not-found`, `method-not-allowed`,
 `body-too-large`, `partners-only`, `therapists-only`, `already-partner`,
 `couple-full`, `couple-incomplete`, `id-conflict`, `not-logger`, `stale-version`,
+`cursor-expired`,
 `busy`, `not-ready`, `database-unavailable`, `internal`; and `http-error` for any
 other error of the HTTP layer.
 
@@ -68,7 +71,8 @@ def provide(app: FastAPI, settings: Settings) -> None:
     """What the app's requests use besides the database: per-process state."""
     app.state.settings = settings
     app.state.passwords = Passwords.of(settings)
-    # Computed trends per process, each checked against the database on every read.
+    # Computed trends per process, each checked against the couple's version on every
+    # read (read from the database, or known: see `known_states` in the lifespan).
     app.state.trends_cache = LRUCache(settings.trends_cache_size)
     app.state.caseload_cache = LRUCache(settings.caseload_cache_size)
 
@@ -83,7 +87,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         write_queue_limit=settings.write_queue_limit,
         write_timeout=settings.write_timeout_seconds,
     )
-    app.state.notices = notices = Notices(app.state.database, settings)
+    app.state.change_clock = clock = ChangeClock()
+    app.state.notices = notices = Notices(app.state.database, settings, clock)
+    # Couples' versions trusted with no statement while no change of them is heard:
+    # about 200 bytes each, many per remembered trends.
+    app.state.known_states = KnownStates(clock, settings.trends_cache_size * 16)
     await notices.start()
     housekeeping = asyncio.create_task(keep_house(app.state.database, settings))
     try:
@@ -149,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(Representations)
+    app.add_middleware(LocalChanges)
     app.include_router(health_router)
     for router in (
         auth_router,

@@ -6,7 +6,10 @@ Measured: bid writes (one couple, client-chosen ids) one by one and in batches o
 (`bids:batch`, reported in bids stored per second), 52 weeks of trends for two
 simulated couples (simulation/simulator.py), one with 30,000 bids over two years and one with
 300 over one: a read that costs O(weeks) answers both at about the same rate; the
-first again with the ETag a client holds, answered 304 with no body; and a
+first again with the ETag a client holds, answered 304 with no body, and again each
+after a bid logged to it (computed afresh, with the memories on); whole syncs of a
+year of a couple from the changes feed, page by page (bench/changes.lua); the time
+from a write to its notice on the partner's open event stream; and a
 therapist's caseload of 200 simulated couples of a year each (the simulator's five
 profiles in turn, at their own rates of bids), a page of 50 (the default) and all 200
 in one page. Each caseload read also writes: it enters every couple it lists in the
@@ -20,14 +23,18 @@ Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default the local one)
 BENCH_SECONDS per endpoint (default 15), BENCH_CONNECTIONS (default 32)."""
 
 import asyncio
+import http.client
 import json
 import os
+import queue
 import re
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -277,16 +284,14 @@ def _wrk_command(
     seconds: int,
     timeout: int,
     connections: int,
-    etag: str | None = None,
-    body: Path | None = None,
+    extra: dict[str, str] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "BENCH_TOKEN": token or "", "BENCH_DIR": str(HERE)}
-    if etag is not None:
-        env["BENCH_ETAG"] = etag
-    if body is not None:
-        env["BENCH_BODY"] = str(body)
-    if not token:
-        env.pop("BENCH_TOKEN")
+    """`extra`: more of the script's environment (BENCH_ETAG for bench/conditional.lua,
+    the tag to send in If-None-Match; BENCH_BODY for bench/post_batch.lua, the file of
+    the body to post)."""
+    env = {**os.environ, "BENCH_DIR": str(HERE), **(extra or {})}
+    if token:
+        env["BENCH_TOKEN"] = token
     command = [
         "wrk",
         "-t2",
@@ -301,6 +306,22 @@ def _wrk_command(
     return command, env
 
 
+def _wrk_out(
+    path: str,
+    script: str,
+    token: str | None,
+    seconds: int,
+    timeout: int = 2,
+    connections: int = CONNECTIONS,
+    extra: dict[str, str] | None = None,
+) -> str:
+    """wrk's report. `timeout`: seconds before wrk gives up on a request and counts it
+    failed (its default is 2); a slow endpoint under CONNECTIONS queued requests needs
+    more."""
+    command, env = _wrk_command(path, script, token, seconds, timeout, connections, extra)
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+
+
 def _wrk(
     name: str,
     path: str,
@@ -309,16 +330,9 @@ def _wrk(
     seconds: int,
     timeout: int = 2,
     connections: int = CONNECTIONS,
-    etag: str | None = None,
-    body: Path | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Result:
-    """`timeout`: seconds before wrk gives up on a request and counts it failed (its
-    default is 2); a slow endpoint under CONNECTIONS queued requests needs more.
-    `etag`: for bench/conditional.lua, the tag to send in If-None-Match; `body`: for
-    bench/post_batch.lua, the file of the body to post."""
-    command, env = _wrk_command(path, script, token, seconds, timeout, connections, etag, body)
-    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
-    return _parsed(name, out)
+    return _parsed(name, _wrk_out(path, script, token, seconds, timeout, connections, extra))
 
 
 def _parsed(name: str, out: str) -> Result:
@@ -405,7 +419,7 @@ def _push_batches(bids_path: str, token: str) -> Result:
             SECONDS,
             timeout=30,
             connections=BATCH_CONNECTIONS,
-            body=Path(file.name),
+            extra={"BENCH_BODY": file.name},
         )
     finally:
         os.unlink(file.name)
@@ -429,7 +443,7 @@ def _read_trends_held(trend_couples: list[tuple[str, str, str]]) -> Result:
         "conditional.lua",
         token,
         SECONDS,
-        etag=_etag(path, token),
+        extra={"BENCH_ETAG": _etag(path, token)},
     )
 
 
@@ -444,6 +458,100 @@ def _read_trends(trend_couples: list[tuple[str, str, str]], note: str) -> list[R
         )
         for name, couple_id, email in trend_couples
     ]
+
+
+def _read_trends_after_writes(trend_couples: list[tuple[str, str, str]]) -> Result:
+    """The 52 weeks of the first couple, each read after a bid logged to it: the figures
+    computed afresh, with the memories on. The rate is of reads alone (half the
+    requests)."""
+    name, couple_id, email = trend_couples[0]
+    result = _wrk(
+        f"GET trends/weekly?weeks=52 ({name}), after each write",
+        f"/api/v1/couples/{couple_id}/trends/weekly?weeks=52",
+        "write_then_read.lua",
+        _login(email),
+        SECONDS,
+        timeout=10,
+        extra={"BENCH_WRITE_PATH": f"/api/v1/couples/{couple_id}/bids"},
+    )
+    result.rate /= 2
+    return result
+
+
+# A year of a couple of the caseload, synced from nothing in pages of FEED_LIMIT.
+FEED_LIMIT = 500
+
+
+def _feed_year() -> tuple[Result, str]:
+    """Whole syncs of a year of one couple from the changes feed, page by page; and what
+    one sync is (pages and items)."""
+    token = _login("c0a@bench.example")
+    couple_id = _call("GET", "/api/v1/couples", token=token)["items"][0]["id"]
+    path = f"/api/v1/couples/{couple_id}/changes"
+    pages = items = 0
+    cursor = ""
+    while True:
+        page = _call("GET", f"{path}?limit={FEED_LIMIT}{cursor}", token=token)
+        pages += 1
+        items += sum(len(page[kind]) for kind in ("bids", "checkins", "activities"))
+        if not page["has_more"]:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    limit = {"BENCH_LIMIT": str(FEED_LIMIT)}
+    out = _wrk_out(path, "changes.lua", token, SECONDS, timeout=10, extra=limit)
+    result = _parsed(f"GET /couples/{{id}}/changes (a year, pages of {FEED_LIMIT})", out)
+    syncs = re.search(r"BENCH syncs=(\d+)", out)
+    done = int(syncs.group(1)) if syncs else 0
+    return result, (
+        f"changes feed: a year of a couple is {items} items in {pages} pages;"
+        f" {done / SECONDS:.1f} whole syncs per second"
+    )
+
+
+# Writes whose notice is awaited on an open event stream, one at a time.
+NOTICES = 200
+
+
+def _notice_delays() -> str:
+    """The time from a write's answer (its commit is before it) to the notice of it on
+    the partner's open event stream, which a server process gets from PostgreSQL's
+    NOTIFY: the stream and the write may be served by either of the two workers."""
+    first, second = _partner("cleo"), _partner("dan")
+    couple = _call("POST", "/api/v1/couples", {"name": "live"}, first)
+    _call("POST", "/api/v1/couples/join", {"code": couple["invite"]["code"]}, second)
+    arrivals: queue.Queue[float] = queue.Queue()
+    stream = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    stream.request(
+        "GET",
+        f"/api/v1/couples/{couple['id']}/events",
+        headers={"Authorization": f"Bearer {first}"},
+    )
+    answer = stream.getresponse()
+
+    def read() -> None:
+        for line in iter(answer.fp.readline, b""):
+            if line.startswith(b"event: changed"):
+                arrivals.put(time.perf_counter())
+
+    threading.Thread(target=read, daemon=True).start()
+    after_answer, after_request = [], []
+    path = f"/api/v1/couples/{couple['id']}/bids"
+    for _ in range(NOTICES):
+        sent = time.perf_counter()
+        _call("POST", path, {"kind": "humor"}, second)
+        answered = time.perf_counter()
+        told = arrivals.get(timeout=10)
+        after_answer.append((told - answered) * 1000)
+        after_request.append((told - sent) * 1000)
+    stream.close()
+    quantiles = statistics.quantiles
+    return (
+        f"notices: {NOTICES} writes, each told on the partner's open stream; from the write's"
+        f" answer to the notice p50 {statistics.median(after_answer):.2f} ms,"
+        f" p95 {quantiles(after_answer, n=20)[-1]:.2f} ms; from the write's request"
+        f" p50 {statistics.median(after_request):.2f} ms,"
+        f" p95 {quantiles(after_request, n=20)[-1]:.2f} ms"
+    )
 
 
 CASELOAD_PATH = "/api/v1/therapist/couples"
@@ -565,6 +673,9 @@ def main() -> None:
         batches = _push_batches(bids_path, first)
         reads = _read_trends(trend_couples, "")
         held = _read_trends_held(trend_couples)
+        after_writes = _read_trends_after_writes(trend_couples)
+        feed, feed_note = _feed_year()
+        notices = _notice_delays()
         caseload = _read_caseload(seeded.caseload, "")
         quiet_lists, flooded_lists, flood_answers = _lists_under_a_flood(bids_path, first)
         # The same reads with the memories of computed trends and caseload readings off:
@@ -580,6 +691,8 @@ def main() -> None:
                 batches,
                 *reads,
                 held,
+                after_writes,
+                feed,
                 *caseload,
                 quiet_lists,
                 flooded_lists,
@@ -607,6 +720,7 @@ def main() -> None:
             f" {writes.rate:.0f} single creates per second"
             f" ({batches.rate * BATCH_ITEMS / writes.rate:.1f} times)"
         )
+        print(f"{feed_note}\n{notices}")
         stored = _count(env["DATABASE_URL"], _COUPLE_BIDS, couple["id"])
         answered = writes.answered - writes.failures
         answered += (batches.answered - batches.failures) * BATCH_ITEMS

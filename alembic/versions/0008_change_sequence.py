@@ -15,9 +15,13 @@
   trigger takes the couple's row in share mode before the sequence, the order every
   bid, check-in and activity write already takes its locks in (couple, then
   counters), and a change of the couple's own row holds that row first too.
+- A partner leaving a couple (a couple deleted cascades to it) takes no value, as
+  nothing of the couple is left to sync, but NOTIFYs too: a worker that trusts what
+  it read of the couple's partners (api/core/notices.py) must hear of it.
 - On SQLite (one writer at a time) each row's write takes a value of its own.
 - `couple_changes.purged_through`: the highest value of a tombstone deleted for good
-  (api/changes/horizon.py); a cursor before it is answered 410.
+  (`purge_tombstones`, api/changes/service.py); a cursor that may still need one is
+  answered 410.
 - Existing rows keep `change_seq` 0: a first sync takes them, later ones never need to.
 
 Revision ID: 0008
@@ -71,6 +75,22 @@ BEGIN
 END
 $$
 """
+
+
+_PG_PARTNER_LEFT = [
+    """
+    CREATE FUNCTION couple_members_left() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('toward_changes', OLD.couple_id::text || ' 0');
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER couple_members_left AFTER DELETE ON couple_members
+    FOR EACH ROW EXECUTE FUNCTION couple_members_left()
+    """,
+]
 
 
 def _pg_trigger(table: str, column: str) -> list[str]:
@@ -129,6 +149,8 @@ def _drop_triggers(dialect: str) -> list[str]:
                 )
             ),
             "DROP FUNCTION toward_change_stamp(uuid, boolean)",
+            "DROP TRIGGER couple_members_left ON couple_members",
+            "DROP FUNCTION couple_members_left()",
         ]
     return [
         f"DROP TRIGGER IF EXISTS {table}_change_on_{event}"
@@ -168,7 +190,7 @@ def upgrade() -> None:
         )
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
-        statements = [_PG_STAMP]
+        statements = [_PG_STAMP, *_PG_PARTNER_LEFT]
         for table, column in STAMPED.items():
             statements += _pg_trigger(table, column)
     else:

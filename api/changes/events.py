@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 from api.changes.position import Position
 from api.core.db import Database
 from api.core.errors import busy
+from api.core.notices import ChangeClock
 from api.core.settings import Settings
 from models.change import CoupleChanges
 
@@ -63,29 +64,41 @@ class Stream:
 class Notices:
     """The streams open on this worker, by couple, and what tells them of changes."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(self, database: Database, settings: Settings, clock: ChangeClock) -> None:
         self._database = database
         self._settings = settings
+        self._clock = clock
         self._streams: dict[uuid.UUID, set[Stream]] = defaultdict(set)
         self._by_user: dict[uuid.UUID, list[Stream]] = defaultdict(list)
         self._open = 0
         self._closing = False
         self._task: asyncio.Task[None] | None = None
-        # Set while the listening connection is up (PostgreSQL), for tests and /readyz.
+        # Set while the listening connection is up (PostgreSQL).
         self.listening = asyncio.Event()
 
     # -- streams ---------------------------------------------------------------
 
-    def open(self, couple_id: uuid.UUID, user_id: uuid.UUID) -> Stream:
+    def listen(self, couple_id: uuid.UUID, user_id: uuid.UUID) -> Stream:
+        """A stream told of the couple's changes from now on, holding one of the
+        worker's places; `admit` it once the user may read the couple, else `release`."""
         if self._closing or self._open >= self._settings.event_streams_per_worker:
             raise busy("This worker has as many event streams open as it takes.", 5)
-        mine = self._by_user[user_id]
-        while len(mine) >= self._settings.event_streams_per_user:
-            self._forget(mine[0]).end("replaced")
         stream = Stream(couple_id, user_id)
         self._streams[couple_id].add(stream)
-        mine.append(stream)
         self._open += 1
+        return stream
+
+    def admit(self, stream: Stream) -> None:
+        """The stream is the user's: past the user's bound, their oldest ends."""
+        mine = self._by_user[stream.user_id]
+        while len(mine) >= self._settings.event_streams_per_user:
+            self._forget(mine[0]).end("replaced")
+        mine.append(stream)
+
+    def open(self, couple_id: uuid.UUID, user_id: uuid.UUID) -> Stream:
+        """`listen` and `admit` at once."""
+        stream = self.listen(couple_id, user_id)
+        self.admit(stream)
         return stream
 
     def _forget(self, stream: Stream) -> Stream:
@@ -94,11 +107,12 @@ class Notices:
             couple.discard(stream)
             if not couple:
                 del self._streams[stream.couple_id]
-            mine = self._by_user[stream.user_id]
-            mine.remove(stream)
-            if not mine:
-                del self._by_user[stream.user_id]
             self._open -= 1
+            mine = self._by_user.get(stream.user_id)
+            if mine is not None and stream in mine:
+                mine.remove(stream)
+                if not mine:
+                    del self._by_user[stream.user_id]
         return stream
 
     def release(self, stream: Stream) -> None:
@@ -157,7 +171,9 @@ class Notices:
     def _on_notice(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         couple, _, seq = payload.partition(" ")
         with suppress(ValueError):
-            self.changed(uuid.UUID(couple), int(seq))
+            couple_id = uuid.UUID(couple)
+            self._clock.heard(couple_id)
+            self.changed(couple_id, int(seq))
 
     async def _listen(self) -> None:
         dsn = make_url(self._settings.database_url).set(drivername="postgresql")
@@ -168,7 +184,6 @@ class Notices:
                 raise
             except Exception:
                 logger.warning("listening for changes failed; trying again", exc_info=True)
-            self.listening.clear()
             await asyncio.sleep(1)
 
     async def _listen_once(self, dsn: str) -> None:
@@ -178,6 +193,7 @@ class Notices:
             conn.add_termination_listener(lambda _conn: lost.set())
             await conn.add_listener(CHANNEL, self._on_notice)
             self.listening.set()
+            self._clock.listening(True)
             if self._streams:
                 await self._current(list(self._streams))
             while not lost.is_set():
@@ -187,6 +203,8 @@ class Notices:
                 if not lost.is_set():
                     await conn.execute("SELECT 1")
         finally:
+            self.listening.clear()
+            self._clock.listening(False)
             await conn.close(timeout=2)
 
 
@@ -244,8 +262,9 @@ async def events(
         while True:
             stream.wake.clear()
             if stream.seq > told:
-                since = Position(told).cursor()
-                yield _event("changed", f'{{"cursor":"{since}"}}', Position(stream.seq).cursor())
+                since = Position(told).cursor(stream.couple_id)
+                through = Position(stream.seq).cursor(stream.couple_id)
+                yield _event("changed", f'{{"cursor":"{since}"}}', through)
                 told = stream.seq
                 continue
             reason = stream.ended or ("expired" if clock() >= expires_at else None)

@@ -11,7 +11,7 @@ from api.changes.events import Notices, events
 from api.changes.position import read
 from api.core.db import DatabaseDep
 from api.core.deps import CallerDep, LoginDep
-from api.core.errors import invalid, problems
+from api.core.errors import problems
 from api.core.responses import private_json
 from models.change import ChangesPage
 
@@ -34,15 +34,21 @@ FeedLimit = Annotated[int, Query(ge=1, le=500, description="Items per page, 1 to
     responses=problems(401, 404, 410, 422),
     description="What changed in the couple after `cursor`, as the caller may see it: "
     "bids, check-ins and activities created or changed, each in its current state; "
-    "`deleted` for each one the caller must drop (deleted, or a partner's check-in no "
-    "longer revealed); and `couple` when the couple (its settings or its partners' "
-    "profiles) changed, else null. Without a cursor: everything there is, and no "
-    "tombstones. Changes are ordered by a sequence the server assigns in commit order, "
-    "never by clocks: following `next_cursor` until `has_more` is false gives every "
-    "change exactly once, even while the partner writes; one thing changed twice comes "
-    "once, as it is now. Keep the last `next_cursor` for the next sync. A cursor older "
-    "than the tombstones kept (`CHANGES_TOMBSTONE_DAYS`) is a 410 `cursor-expired`: sync "
-    "again from no cursor. `limit` counts every item, `couple` and `deleted` included.",
+    "`deleted` for each one the caller must drop; and `couple` when the couple (its "
+    "settings or its partners' profiles) changed, else null. Without a cursor (or with an "
+    "empty one): everything there is, and no tombstones. Changes are ordered by a "
+    "sequence the server assigns in commit order, never by clocks: following "
+    "`next_cursor` until `has_more` is false gives every change exactly once, even while "
+    "the partner writes; one thing changed twice comes once, as it is now. Keep the last "
+    "`next_cursor` for the next sync. `limit` counts every item, `couple` and `deleted` "
+    "included, but for one rule. The reveal rule: the partner's check-in for a date "
+    "comes once the caller has a check-in of their own for that date (it comes with the "
+    "caller's, beyond `limit`, when nothing else brings it), and nothing of it comes "
+    "while the caller has none; when the caller's own check-in for a date comes in "
+    "`deleted`, drop the partner's check-in of that date too. A cursor older than the "
+    "tombstones kept (`CHANGES_TOMBSTONE_DAYS`), or ahead of what the server holds (a "
+    "database restored from a backup), is a 410 `cursor-expired`: sync again from no "
+    "cursor. A cursor of another couple's feed is a 422.",
 )
 async def read_changes(
     couple_id: uuid.UUID,
@@ -75,7 +81,8 @@ EVENT_STREAM = "text/event-stream"
     "together may come as one event. A comment line comes every "
     "`EVENT_HEARTBEAT_SECONDS` (15 by default) while nothing changes. Send the last "
     "event's id back as `Last-Event-ID` (browsers do) and a change made meanwhile is told "
-    "at once. The stream ends with an `end` event whose `data` gives the `reason`: "
+    "at once (one that is not an id of this couple's stream is left aside). The stream "
+    "ends with an `end` event whose `data` gives the `reason`: "
     "`expired` (the access token did; connect again with a fresh one), `shutdown` (the "
     "server is stopping; connect again) or `replaced` (the user opened more than "
     "`EVENT_STREAMS_PER_USER` streams, 4 by default, on one server process: the oldest "
@@ -90,17 +97,18 @@ async def couple_events(
     last_event_id: Annotated[str | None, Header(max_length=200)] = None,
 ) -> StreamingResponse:
     caller, expires_at = login
-    resumed = None if last_event_id is None else read(last_event_id)
-    if last_event_id is not None and resumed is None:
-        raise invalid("last-event-id", "is not an event id of this stream")
+    # One that is not an id of this couple's stream is left aside: a browser would not
+    # connect again after a 422.
+    resumed = None if last_event_id is None else read(last_event_id, couple_id)
     notices: Notices = request.app.state.notices
-    # Open first: a change committed while the sequence is read is not missed.
-    stream = notices.open(couple_id, caller.id)
+    # Listening first: a change committed while the sequence is read is not missed.
+    stream = notices.listen(couple_id, caller.id)
     try:
         current = await service.current_seq(database, couple_id, caller.id)
     except BaseException:
         notices.release(stream)
         raise
+    notices.admit(stream)
     stream.seq = max(stream.seq, current)
     told = current if resumed is None else min(resumed.seq, current)
     settings = request.app.state.settings

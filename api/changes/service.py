@@ -7,7 +7,6 @@ page is read in one snapshot, and ends either at its last item or, when it is th
 last page, at the snapshot's sequence value."""
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,29 +75,62 @@ async def _rows(
     return [row._mapping for row in await conn.execute(query)]
 
 
-async def _revealed(
-    conn: AsyncConnection, couple_id: uuid.UUID, viewer_id: uuid.UUID, rows: list[Record]
-) -> Callable[[Record], bool]:
-    """The reveal rule: a partner's check-in is the viewer's to see while the viewer has
-    a live check-in for the same date. (A check-in's write stamps the partner's one of
-    that date too, api/checkins/service.py, so a change of what is revealed reaches the
-    feed.)"""
-    dates = {row["local_date"] for row in rows if row["partner_id"] != viewer_id}
-    own = set()
-    if dates:
-        own = set(
-            (
-                await conn.scalars(
-                    sa.select(_checkins.c.local_date).where(
-                        _checkins.c.couple_id == couple_id,
-                        _checkins.c.partner_id == viewer_id,
-                        _checkins.c.deleted_at.is_(None),
-                        _checkins.c.local_date.in_(dates),
-                    )
+class _Reveals:
+    """The reveal rule in the feed. A partner's check-in is the viewer's to see while the
+    viewer has a live check-in for the same date, so what the viewer may hold changes
+    when either of the two changes:
+
+    - the partner's check-in comes as it is while revealed; changed or deleted while
+      hidden, it does not come at all (the viewer learns nothing of it);
+    - its deletion comes as a tombstone when the viewer's own check-in was live from
+      before the deletion on (the viewer may hold it);
+    - the viewer's own check-in coming to life brings the partner's of that date with
+      it, unless that one comes anyway, further on in the feed;
+    - the viewer's own check-in deleted takes the partner's of that date away: the
+      client drops it with its own (API.md, "Offline sync")."""
+
+    def __init__(self, own: list[Record], partners: list[Record]):
+        self._own = {row["local_date"]: row for row in own}
+        self._partners = {row["local_date"]: row for row in partners}
+
+    @classmethod
+    async def of(
+        cls, conn: AsyncConnection, couple_id: uuid.UUID, viewer_id: uuid.UUID, page: list[Record]
+    ) -> "_Reveals":
+        dates = {row["local_date"] for row in page}
+        own: list[Record] = []
+        partners: list[Record] = []
+        if dates:
+            rows = await conn.execute(
+                sa.select(_checkins).where(
+                    _checkins.c.couple_id == couple_id, _checkins.c.local_date.in_(dates)
                 )
-            ).all()
-        )
-    return lambda row: row["partner_id"] == viewer_id or row["local_date"] in own
+            )
+            for row in rows:
+                (own if row.partner_id == viewer_id else partners).append(row._mapping)
+        return cls(own, partners)
+
+    def _own_live_since(self, row: Record) -> datetime | None:
+        own = self._own.get(row["local_date"])
+        return None if own is None or own["deleted_at"] is not None else own["created_at"]
+
+    def seen(self, row: Record) -> bool | None:
+        """A partner's check-in as the viewer gets it: True as it is, False as a
+        tombstone, None not at all."""
+        since = self._own_live_since(row)
+        if row["deleted_at"] is None:
+            return True if since is not None else None
+        return False if since is not None and since <= row["deleted_at"] else None
+
+    def brought(self, own: Record, position: Position) -> Record | None:
+        """The partner's live check-in that the viewer's own, come to life, reveals,
+        unless it comes on its own after `position`."""
+        partner = self._partners.get(own["local_date"])
+        if own["deleted_at"] is not None or partner is None or partner["deleted_at"] is not None:
+            return None
+        if position.precedes(partner["change_seq"], CHECKIN, partner["id"]):
+            return None
+        return partner
 
 
 async def current_seq(database: Database, couple_id: uuid.UUID, viewer_id: uuid.UUID) -> int:
@@ -117,9 +149,9 @@ async def read_changes(
     cursor: str | None,
     limit: int,
 ) -> ChangesPage:
-    position = None if cursor is None else read(cursor)
-    if cursor is not None and position is None:
-        raise invalid("cursor", "is not a cursor of this feed")
+    position = None if not cursor else read(cursor, couple_id)
+    if cursor and position is None:
+        raise invalid("cursor", "is not a cursor of this couple's feed")
     async with database.snapshot() as conn:
         if viewer_id not in await partner_ids(conn, couple_id):
             raise not_found("couple")
@@ -133,9 +165,9 @@ async def read_changes(
         current, purged_through = state if state is not None else (0, 0)
         if position is None:
             position = Position.start(skip=current)
-        elif position.seq > current or position.skip > current:
-            raise invalid("cursor", "is not a cursor of this couple's feed")
-        elif position.holds_after(purged_through):
+        # A cursor ahead of the couple's sequence is one from before the database was
+        # restored from a backup: what it holds may never have been stored.
+        elif position.lost_to(purged_through) or max(position.seq, position.skip) > current:
             raise expired()
         return await _page(conn, couple_id, viewer_id, position, current, limit)
 
@@ -168,7 +200,7 @@ async def _page(
     page = found[:limit]
 
     checkins = [row for _, rank, _, row in page if rank == CHECKIN and row is not None]
-    revealed = await _revealed(conn, couple_id, viewer_id, checkins)
+    reveals = await _Reveals.of(conn, couple_id, viewer_id, checkins)
     answer = ChangesPage(
         couple=None,
         bids=[],
@@ -178,25 +210,32 @@ async def _page(
         next_cursor="",
         has_more=has_more,
     )
-    for seq, rank, item_id, row in page:
+    for _, rank, item_id, row in page:
         if row is None:
             answer.couple = await get_couple(conn, couple_id, viewer_id)
-        elif row["deleted_at"] is not None or (rank == CHECKIN and not revealed(row)):
-            # A hidden check-in a sync from nothing never held is left out, as a
-            # tombstone is.
-            if row["deleted_at"] is not None or seq > position.skip:
-                answer.deleted.append(Tombstone(type=_TYPES[rank], id=item_id))
+            continue
+        live = row["deleted_at"] is None
+        if rank == CHECKIN and row["partner_id"] != viewer_id:
+            seen = reveals.seen(row)
+            if seen is None:
+                continue
+            live = seen
+        if not live:
+            answer.deleted.append(Tombstone(type=_TYPES[rank], id=item_id))
         elif rank == BID:
             answer.bids.append(bid_public(row, viewer_id))
         elif rank == CHECKIN:
             answer.checkins.append(checkin_public(row, viewer_id))
+            brought = reveals.brought(row, position) if row["partner_id"] == viewer_id else None
+            if brought is not None:
+                answer.checkins.append(checkin_public(brought, viewer_id))
         else:
             answer.activities.append(activity_public(row))
     if has_more:
         last_seq, last_rank, last_id, _ = page[-1]
-        answer.next_cursor = position.after(last_seq, last_rank, last_id).cursor()
+        answer.next_cursor = position.after(last_seq, last_rank, last_id).cursor(couple_id)
     else:
-        answer.next_cursor = position.through(current).cursor()
+        answer.next_cursor = position.through(current).cursor(couple_id)
     return answer
 
 

@@ -117,23 +117,6 @@ async def _update(conn: AsyncConnection, row: Record, changes: dict[str, Any]) -
     return changed
 
 
-async def _partner_revealed_or_hidden(
-    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID, day: date
-) -> None:
-    """The caller's check-in for `day` came to life or went: the partner's for that day
-    is now revealed to the caller, or hidden again. It takes this write's place in the
-    changes feed (its `change_seq`, api/changes/service.py); nothing else of it changes."""
-    await conn.execute(
-        sa.update(_checkins)
-        .where(
-            _checkins.c.couple_id == couple_id,
-            _checkins.c.local_date == day,
-            _checkins.c.partner_id != caller_id,
-        )
-        .values(change_seq=_checkins.c.change_seq)
-    )
-
-
 async def put_checkin(
     conn: AsyncConnection,
     couple_id: uuid.UUID,
@@ -175,7 +158,6 @@ async def put_checkin(
         ).first()
         if inserted is not None:
             created: Record = inserted._mapping
-            await _partner_revealed_or_hidden(conn, couple_id, caller_id, day)
             return created, True
         # Another put of the same caller and date committed first: replace what it wrote.
         existing = await _own_row(conn, couple_id, caller_id, day)
@@ -185,9 +167,7 @@ async def put_checkin(
         # The tombstone comes back to life under its id, so offline clients that
         # synced the deletion see the same check-in again; to them it is a new one.
         revived = {**fields, "deleted_at": None, "created_at": now, "updated_at": now}
-        row = await _update(conn, existing, revived)
-        await _partner_revealed_or_hidden(conn, couple_id, caller_id, day)
-        return row, True
+        return await _update(conn, existing, revived), True
     return await _update(conn, existing, {**fields, "updated_at": now}), False
 
 
@@ -238,7 +218,6 @@ async def delete_checkin(
     now = utcnow()
     # The tombstone keeps what sync needs, not the words.
     await _update(conn, row, {"deleted_at": now, "note": None, "updated_at": now})
-    await _partner_revealed_or_hidden(conn, couple_id, caller_id, day)
 
 
 async def list_checkins(

@@ -48,6 +48,10 @@ def create_engine(database_url: str, pool_size: int = 10, **kwargs: Any) -> Asyn
     return create_async_engine(url, **kwargs)
 
 
+# The execution option of a SQLite connection whose transactions only read.
+READ_ONLY = "toward_read_only"
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """Foreign keys on, WAL, and `BEGIN IMMEDIATE`: a deferred transaction that reads
     and then writes fails at once when another writer got there first. SQLite has no
@@ -72,9 +76,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # An autocommit connection (a tool's, a test's) must not hold the write lock.
-        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        # An autocommit connection (a tool's, a test's) must not hold the write lock,
+        # nor a snapshot read (`Database.snapshot`), which in WAL mode blocks no writer.
+        if options.get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def insert_or_skip(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -160,6 +166,8 @@ class Database:
                 conn = await conn.execution_options(
                     isolation_level="REPEATABLE READ", postgresql_readonly=True
                 )
+            else:
+                conn = await conn.execution_options(**{READ_ONLY: True})
             trans = await conn.begin()
             try:
                 yield conn

@@ -238,9 +238,17 @@ async def partners_changed(conn: AsyncConnection, couple_ids: Sequence[uuid.UUID
     """A partner joined, or changed what the couple shows of them: each couple takes
     this write's place in the changes feed (its `change_seq`, alembic/versions/0008)."""
     if couple_ids:
+        # Taken in the order of their ids, as every write of several couples takes
+        # them (api/bids/service.py), so that two such writes cannot deadlock.
+        await conn.execute(
+            sa.select(_couples.c.id)
+            .where(_couples.c.id.in_(couple_ids))
+            .order_by(_couples.c.id)
+            .with_for_update(key_share=True)
+        )
         await conn.execute(
             sa.update(_couples)
-            .where(_couples.c.id.in_(sorted(couple_ids)))
+            .where(_couples.c.id.in_(couple_ids))
             .values(change_seq=_couples.c.change_seq)
         )
 
@@ -256,7 +264,9 @@ async def update_couple(
     to the couple as read (its content tag): the row is held from the check on."""
     if if_match is not None:
         await conn.execute(
-            sa.select(_couples.c.id).where(_couples.c.id == couple_id).with_for_update()
+            sa.select(_couples.c.id)
+            .where(_couples.c.id == couple_id)
+            .with_for_update(key_share=True)
         )
         current = await get_couple(conn, couple_id, caller_id)
         refuse_stale(if_match, content_tag_of(current), "couple")

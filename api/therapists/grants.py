@@ -27,7 +27,9 @@ async def _take_turn(conn: AsyncConnection, couple_id: uuid.UUID) -> None:
     """Grants and revocations of one couple take turns: the second of two concurrent
     grants sees the first and answers `active`, and a revocation never misses a grant
     given while it ran."""
-    await conn.execute(sa.select(_couples.c.id).where(_couples.c.id == couple_id).with_for_update())
+    await conn.execute(
+        sa.select(_couples.c.id).where(_couples.c.id == couple_id).with_for_update(key_share=True)
+    )
 
 
 async def grant(

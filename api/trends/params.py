@@ -17,6 +17,13 @@ def trends_cache(request: Request) -> service.TrendsCache:
 
 TrendsCacheDep = Annotated[service.TrendsCache, Depends(trends_cache)]
 
+
+def known_states(request: Request) -> service.KnownStates:
+    return request.app.state.known_states  # type: ignore[no-any-return]
+
+
+KnownStatesDep = Annotated[service.KnownStates, Depends(known_states)]
+
 EARLIEST_END, LATEST_END = date(1900, 1, 1), date(2999, 12, 31)
 
 
@@ -48,5 +55,7 @@ TRENDS_DESCRIPTION = (
     "`week_starts`; a bid counts in the week of its `occurred_at` in the couple's time "
     "zone, by its effective response (the bidder's view, else the responder's). The "
     "`ETag` changes exactly when a figure of the answer does: `If-None-Match` with the "
-    "one held gives a 304 until then."
+    "one held gives a 304 until then. A write through the same server process shows at "
+    "once; one through another process of the deployment, as soon as that process is "
+    "notified of its commit (a millisecond or so)."
 )

@@ -10,7 +10,13 @@ from api.core.deps import CallerDep
 from api.core.errors import problems
 from api.core.responses import private_json
 from api.trends import service
-from api.trends.params import TRENDS_DESCRIPTION, EndQuery, TrendsCacheDep, WeeksQuery
+from api.trends.params import (
+    TRENDS_DESCRIPTION,
+    EndQuery,
+    KnownStatesDep,
+    TrendsCacheDep,
+    WeeksQuery,
+)
 from models import figures
 from models.trend import BankAccount, WeeklyTrends
 
@@ -28,11 +34,12 @@ async def weekly_trends(
     caller: CallerDep,
     database: DatabaseDep,
     cache: TrendsCacheDep,
+    known: KnownStatesDep,
     weeks: WeeksQuery = figures.DEFAULT_WEEKS,
     end: EndQuery = None,
 ) -> Response:
     computed, now = await service.weekly_trends(
-        database, cache, couple_id, caller.id, weeks=weeks, end=end
+        database, cache, couple_id, caller.id, weeks=weeks, end=end, known=known
     )
     return private_json(*computed.representation(now))
 

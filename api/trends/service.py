@@ -17,6 +17,7 @@ from api.core.cache import LRUCache
 from api.core.conditional import content_tag
 from api.core.db import Database
 from api.core.errors import not_found
+from api.core.notices import ChangeClock
 from api.core.sql import Record, Statement
 from models import calendar, figures
 from models.base import UTCDateTime, utcnow
@@ -298,15 +299,52 @@ def _version(row: Record, partners: tuple[uuid.UUID, ...]) -> Version:
     )
 
 
-async def _state(database: Database, couple_id: uuid.UUID, reader: Reader) -> State:
+class KnownStates:
+    """Couples' states this worker read, each trusted with no statement while no change
+    of the couple has been heard since before it was read (api/core/notices.py). Not
+    trusted at all while the worker is not listening (SQLite, or the connection lost)."""
+
+    def __init__(self, clock: ChangeClock, size: int) -> None:
+        self.clock = clock
+        self._states: LRUCache[uuid.UUID, tuple[int, State]] = LRUCache(size)
+
+    def get(self, couple_id: uuid.UUID) -> State | None:
+        found = self._states.get(couple_id)
+        if found is None or not self.clock.unchanged(couple_id, found[0]):
+            return None
+        return found[1]
+
+    def put(self, couple_id: uuid.UUID, mark: int | None, state: State | None) -> None:
+        if mark is not None and state is not None:
+            self._states.put(couple_id, (mark, state))
+
+
+async def _state(
+    database: Database, couple_id: uuid.UUID, reader: Reader, known: KnownStates | None = None
+) -> State:
     """The couple as `reader` may read it: one of its partners, or a read granted on
-    this couple. Anyone else gets a 404."""
-    # Read on every trends request; concurrent ones for a couple share the statement.
-    rows = await database.fetch_shared(_STATE, couple_id=couple_id)
-    partners = tuple(row["user_id"] for row in rows)
+    this couple. Anyone else gets a 404, always after a read of the database (a partner
+    who joined a moment ago is never refused from memory)."""
     granted = isinstance(reader, Granted) and reader.couple_id == couple_id
-    if not rows or not (granted or reader in partners):
+    state = None if known is None else known.get(couple_id)
+    if state is not None and (granted or reader in state.partners):
+        return state
+    # Taken before the read: a change heard after it may be in the read or not, and
+    # makes the state read untrusted either way.
+    mark = None if known is None else known.clock.mark()
+    # Concurrent reads of a couple share the statement (which begins after they ask).
+    state = _of_rows(await database.fetch_shared(_STATE, couple_id=couple_id))
+    if known is not None:
+        known.put(couple_id, mark, state)
+    if state is None or not (granted or reader in state.partners):
         raise not_found("couple")
+    return state
+
+
+def _of_rows(rows: Sequence[Record]) -> State | None:
+    if not rows:
+        return None
+    partners = tuple(row["user_id"] for row in rows)
     first = rows[0]
     return State(
         first["timezone"],
@@ -357,10 +395,11 @@ async def weekly_trends(
     *,
     weeks: int,
     end: date | None,
+    known: KnownStates | None = None,
 ) -> tuple[Computed, datetime]:
     """The trends computed from the rollups, or remembered from a read of the same
     version of the couple's figures; and the time of the read, to render them at."""
-    state = await _state(database, couple_id, reader)
+    state = await _state(database, couple_id, reader, known)
     now = utcnow()
     last_week = calendar.week_of(end or calendar.local_date(now, state.timezone), state.week_starts)
     viewer = reader if isinstance(reader, uuid.UUID) else None

@@ -63,7 +63,10 @@ async def get_user(
     """The account; with `lock`, its row held until the transaction ends (a change
     checked against it applies to it as read)."""
     query = sa.select(*_PUBLIC_COLUMNS).where(_users.c.id == user_id)
-    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    # No key update: a concurrent write that refers to the account (a bid's foreign keys)
+    # goes on beside it.
+    locked = query.with_for_update(key_share=True)
+    row = (await conn.execute(locked if lock else query)).first()
     return _public(row) if row else None
 
 

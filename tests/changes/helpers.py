@@ -34,6 +34,8 @@ class Replica:
     )
     couple: dict[str, Any] | None = None
     cursor: str | None = None
+    # The partner whose phone this is: the reveal rule's one client-side step.
+    viewer_id: str | None = None
     # Every (type, id, updated_at) handed out, to find one handed out twice.
     received: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -45,8 +47,13 @@ class Replica:
                 self.items[kind][item["id"]] = item
                 self.received.append((kind, item["id"], item["updated_at"]))
         for gone in answer["deleted"]:
-            self.items[TYPE_OF[gone["type"]]].pop(gone["id"], None)
+            dropped = self.items[TYPE_OF[gone["type"]]].pop(gone["id"], None)
             self.received.append((TYPE_OF[gone["type"]], gone["id"], "deleted"))
+            if gone["type"] == "checkin" and dropped and dropped["partner_id"] == self.viewer_id:
+                # One's own check-in gone takes the partner's of that date with it.
+                checkins = self.items["checkins"]
+                for held in [item for item in checkins.values() if item["date"] == dropped["date"]]:
+                    checkins.pop(held["id"])
         self.cursor = answer["next_cursor"]
 
     async def pull(

@@ -16,7 +16,7 @@ from api.core.db import create_engine
 from tests.activities.helpers import second
 from tests.bids.helpers import log_bid
 from tests.changes.helpers import Replica, count, page
-from tests.factories import Couple
+from tests.factories import Couple, Person, register
 
 
 @pytest.fixture
@@ -170,3 +170,49 @@ async def test_a_reader_paging_among_writers_gets_every_change_once(
         True,
         False,
     }
+
+
+async def _profile_changes(client: httpx.AsyncClient, person: Person, rounds: int) -> None:
+    for round_ in range(rounds):
+        me = await client.get("/api/v1/me", headers=person.headers)
+        changed = await client.patch(
+            "/api/v1/me",
+            json={"display_name": f"Ana {round_}"},
+            headers={**person.headers, "If-Match": me.headers["etag"]},
+        )
+        assert changed.status_code == 200, changed.text
+
+
+async def _bids(client: httpx.AsyncClient, couple: Couple, person: Person, rounds: int) -> None:
+    for _ in range(rounds):
+        await log_bid(client, couple, person)
+        stored = await client.post(
+            f"{couple.bids}:batch", json={"items": [{"kind": "humor"}] * 3}, headers=person.headers
+        )
+        assert stored.status_code == 201, stored.text
+
+
+async def test_profile_changes_beside_the_partners_writes_never_deadlock(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """A change of one's profile marks every couple of one's as changed (the partner
+    shows in it): it takes those couples in the order every write takes them, and
+    leaves writes that refer to one's account free to go on."""
+    ana = await register(client, "Ana")
+    couples = []
+    for _ in range(2):
+        created = await client.post("/api/v1/couples", json={}, headers=ana.headers)
+        partner = await register(client, "Ben")
+        joined = await client.post(
+            "/api/v1/couples/join",
+            json={"code": created.json()["invite"]["code"]},
+            headers=partner.headers,
+        )
+        assert joined.status_code == 200
+        couples.append(Couple(created.json(), ana, partner))
+
+    await asyncio.gather(
+        _profile_changes(client, ana, rounds=25),
+        *(_bids(client, couple, second(couple), rounds=15) for couple in couples),
+        *(_bids(client, couple, ana, rounds=10) for couple in couples),
+    )

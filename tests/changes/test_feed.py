@@ -1,5 +1,7 @@
 """`GET /couples/{id}/changes`: what changed after a cursor, as the caller may see it."""
 
+import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.changes.position import Position
 from api.changes.service import purge_tombstones
+from api.core.db import create_engine
 from tests.activities.helpers import delete_activity, log_activity, second
 from tests.bids.helpers import log_bid
 from tests.changes.helpers import Replica, changes_of, count, page
@@ -142,24 +145,66 @@ async def test_a_private_note_is_the_loggers_alone(
 async def test_a_partners_check_in_comes_when_revealed_and_goes_when_hidden(
     client: httpx.AsyncClient, couple: Couple
 ) -> None:
-    """The reveal rule: a partner's check-in is seen only for a date both checked in."""
-    theirs = await check_in(client, couple, couple.second, note="tired")
-    phone = Replica()
+    """The reveal rule: a partner's check-in is seen only for a date both checked in.
+    It comes with one's own; one's own deleted takes it away on the phone."""
+    theirs = await check_in(client, couple, second(couple), note="tired")
+    phone = Replica(viewer_id=couple.first.id)
     await phone.pull(client, couple, couple.first)
     assert phone.ids("checkins") == set()
 
     mine = await check_in(client, couple, couple.first)
+    before = len(phone.received)
     await phone.pull(client, couple, couple.first)
     assert phone.ids("checkins") == {mine["id"], theirs["id"]}
     assert phone.items["checkins"][theirs["id"]]["note"] == "tired"
+    assert len(phone.received) - before == 2
 
     assert (await delete(client, couple, couple.first)).status_code == 204
     before = len(phone.received)
     await phone.pull(client, couple, couple.first)
     assert phone.ids("checkins") == set()
-    assert sorted(phone.received[before:]) == sorted(
-        [("checkins", mine["id"], "deleted"), ("checkins", theirs["id"], "deleted")]
-    )
+    assert phone.received[before:] == [("checkins", mine["id"], "deleted")]
+
+    # Checked in again: the partner's comes back with it, as it is now.
+    await check_in(client, couple, couple.first)
+    await phone.pull(client, couple, couple.first)
+    assert theirs["id"] in phone.ids("checkins")
+    server = Replica(viewer_id=couple.first.id)
+    await server.pull(client, couple, couple.first)
+    assert phone.items == server.items
+
+
+async def test_nothing_of_a_hidden_check_in_comes_not_even_its_changes(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    """While one has not checked in for a date, the partner's check-in for it, its
+    changes and its deletion tell nothing: no item, no tombstone."""
+    phone = Replica(viewer_id=couple.first.id)
+    await phone.pull(client, couple, couple.first)
+    await check_in(client, couple, second(couple), note="first")
+    await check_in(client, couple, second(couple), note="changed")
+    assert (await delete(client, couple, second(couple))).status_code == 204
+    before = len(phone.received)
+
+    await phone.pull(client, couple, couple.first)
+
+    assert phone.received[before:] == []
+
+
+async def test_a_partners_deletion_comes_to_whoever_could_hold_it(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    await check_in(client, couple, couple.first)
+    theirs = await check_in(client, couple, second(couple))
+    phone = Replica(viewer_id=couple.first.id)
+    await phone.pull(client, couple, couple.first)
+    assert theirs["id"] in phone.ids("checkins")
+
+    assert (await delete(client, couple, second(couple))).status_code == 204
+    await phone.pull(client, couple, couple.first)
+
+    assert theirs["id"] not in phone.ids("checkins")
+    assert phone.received[-1] == ("checkins", theirs["id"], "deleted")
 
 
 async def test_a_hidden_check_in_is_left_out_of_a_sync_from_nothing(
@@ -256,8 +301,6 @@ async def test_a_cursor_past_the_horizon_is_410(
     "params",
     [
         {"cursor": "nonsense"},
-        {"cursor": Position(10**6).cursor()},
-        {"cursor": Position(0, skip=10**6).cursor()},
         {"cursor": "x" * 201},
         {"limit": 0},
         {"limit": 501},
@@ -270,6 +313,46 @@ async def test_a_bad_cursor_or_limit_is_422_naming_it(
     response = await client.get(changes_of(couple), params=params, headers=couple.first.headers)
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == [next(iter(params))]
+
+
+async def test_another_couples_cursor_is_422_and_an_empty_one_is_none(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    other = await make_couple(client)
+    theirs = (await page(client, other, other.first))["next_cursor"]
+    response = await client.get(
+        changes_of(couple), params={"cursor": theirs}, headers=couple.first.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "cursor"
+    assert (await page(client, couple, couple.first, cursor=""))["couple"]["id"] == couple.id
+
+
+@pytest.mark.parametrize("ahead", [Position(10**6), Position(0, skip=10**6)])
+async def test_a_cursor_ahead_of_the_server_is_410(
+    client: httpx.AsyncClient, couple: Couple, ahead: Position
+) -> None:
+    """As after a restore from a backup: what the phone holds may never have been stored."""
+    cursor = ahead.cursor(uuid.UUID(couple.id))
+    response = await client.get(
+        changes_of(couple), params={"cursor": cursor}, headers=couple.first.headers
+    )
+    assert response.status_code == 410
+
+
+async def test_a_sync_from_nothing_passes_tombstones_purged_before_it(
+    client: httpx.AsyncClient, couple: Couple, app: FastAPI
+) -> None:
+    """Purged tombstones are all below where a sync from nothing began: it goes on."""
+    bids = [await log_bid(client, couple) for _ in range(6)]
+    gone = await client.delete(f"{couple.bids}/{bids[0]['id']}", headers=couple.first.headers)
+    assert gone.status_code == 204
+    await log_bid(client, couple)
+    await purge_tombstones(app.state.database, datetime.now(UTC) + timedelta(days=181), 180)
+
+    phone = Replica()
+    assert await phone.pull(client, couple, couple.first, limit=2) == 4
+    assert len(phone.ids("bids")) == 6
 
 
 async def test_the_feed_needs_a_login(client: httpx.AsyncClient, couple: Couple) -> None:
@@ -288,3 +371,21 @@ async def test_another_couple_and_its_therapist_get_404(
         response = await client.get(changes_of(couple), headers=person.headers)
         assert response.status_code == 404
         assert "bids" not in response.json()
+
+
+async def test_a_feed_read_does_not_wait_for_a_writer(
+    client: httpx.AsyncClient, couple: Couple, database_url: str
+) -> None:
+    """On SQLite, a transaction that holds the write lock does not hold back a sync."""
+    if database_url.startswith("postgres"):
+        pytest.skip("PostgreSQL readers never wait for writers")
+    engine = create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        async with engine.connect() as writer:
+            await writer.begin()
+            await writer.execute(sa.text("UPDATE couples SET name = 'held'"))
+            answer = await asyncio.wait_for(page(client, couple, couple.first), 5)
+            assert answer["couple"]["name"] != "held"
+            await writer.rollback()
+    finally:
+        await engine.dispose()

@@ -1,0 +1,133 @@
+"""A worker that listens for changes (PostgreSQL) answers a trends read of a couple it
+read before without asking the database again, until it hears of a change of that
+couple: a write through itself, at once; a write through another worker or anything
+else, when its notice comes. Tested on the path production runs: the app's own
+listening connection and its database."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.core.db import Database
+from tests.activities.helpers import second
+from tests.bids.helpers import T0, iso, log_bid
+from tests.factories import Couple, make_couple
+
+WEEK = {"weeks": 1, "end": T0.date().isoformat()}
+
+
+@pytest.fixture
+async def statements(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[Any]]:
+    """The couple-state statements the app runs (counted on their way to the database)."""
+    if app.state.database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no LISTEN: a worker reads the couple's state each time")
+    await asyncio.wait_for(app.state.notices.listening.wait(), 10)
+    run: list[Any] = []
+    shared = Database.fetch_shared
+
+    async def counted(database: Database, statement: Any, **values: Any) -> Any:
+        run.append(values.get("couple_id"))
+        return await shared(database, statement, **values)
+
+    monkeypatch.setattr(Database, "fetch_shared", counted)
+    yield run
+
+
+async def toward(client: httpx.AsyncClient, couple: Couple, **headers: str) -> httpx.Response:
+    return await client.get(
+        f"{couple.path}/trends/weekly",
+        params=WEEK,
+        headers={**couple.first.headers, **headers},
+    )
+
+
+async def test_an_unchanged_couple_is_read_from_memory(
+    client: httpx.AsyncClient, couple: Couple, statements: list[Any]
+) -> None:
+    first = await toward(client, couple)
+    held = await toward(client, couple, **{"If-None-Match": first.headers["etag"]})
+    again = await toward(client, couple)
+
+    assert held.status_code == 304
+    assert again.json() == first.json()
+    assert len(statements) == 1
+
+
+async def test_a_write_through_this_worker_is_read_at_once(
+    client: httpx.AsyncClient, couple: Couple, statements: list[Any]
+) -> None:
+    first = await toward(client, couple)
+    await log_bid(client, couple, occurred_at=iso(T0), response="toward")
+
+    after = await toward(client, couple, **{"If-None-Match": first.headers["etag"]})
+
+    assert after.status_code == 200
+    assert after.json()["weeks"][-1]["toward"] == 1
+    assert len(statements) == 2
+
+
+async def test_a_write_through_another_worker_is_read_once_heard(
+    client: httpx.AsyncClient,
+    couple: Couple,
+    conn: AsyncConnection,
+    app: FastAPI,
+    statements: list[Any],
+) -> None:
+    """A change made outside this worker (here, a connection of the test's own)."""
+    await log_bid(client, couple, occurred_at=iso(T0), response="toward")
+    first = await toward(client, couple)
+    heard = app.state.change_clock.mark()
+    await conn.execute(
+        sa.text(
+            "UPDATE bids SET bidder_response = 'away', version = version + 1"
+            " WHERE couple_id = :couple"
+        ),
+        {"couple": uuid.UUID(couple.id)},
+    )
+    for _ in range(500):
+        if not app.state.change_clock.unchanged(uuid.UUID(couple.id), heard):
+            break
+        await asyncio.sleep(0.01)
+
+    after = await toward(client, couple, **{"If-None-Match": first.headers["etag"]})
+
+    assert after.status_code == 200
+    assert (after.json()["weeks"][-1]["toward"], after.json()["weeks"][-1]["away"]) == (0, 1)
+
+
+async def test_a_partner_who_just_joined_is_never_refused_from_memory(
+    client: httpx.AsyncClient, statements: list[Any]
+) -> None:
+    waiting = await make_couple(client, joined=False)
+    assert (await toward(client, waiting)).status_code == 200
+    other = await make_couple(client)
+    code = waiting.data["invite"]["code"]
+    joined = await client.post(
+        "/api/v1/couples/join", json={"code": code}, headers=second(other).headers
+    )
+    assert joined.status_code == 200
+
+    read = await client.get(
+        f"{waiting.path}/trends/weekly", params=WEEK, headers=second(other).headers
+    )
+
+    assert read.status_code == 200
+
+
+async def test_a_lost_connection_trusts_nothing(
+    client: httpx.AsyncClient, couple: Couple, app: FastAPI, statements: list[Any]
+) -> None:
+    await toward(client, couple)
+    app.state.change_clock.listening(False)
+
+    await toward(client, couple)
+    await toward(client, couple)
+
+    assert len(statements) == 3
