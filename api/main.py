@@ -106,6 +106,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.passwords.close()
 
 
+# The order of the OpenAPI document's sections: the way a client developer meets them.
+TAG_ORDER = (
+    "service",
+    "auth",
+    "me",
+    "couples",
+    "bids",
+    "check-ins",
+    "activities",
+    "trends",
+    "digest",
+    "sync",
+    "therapists",
+    "therapist",
+)
+
 PROBLEM_413 = {
     "description": HTTPStatus(413).phrase,
     "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
@@ -152,23 +168,32 @@ def _finish_openapi(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; `settings` default to the environment's, read when it starts."""
-    app = FastAPI(title="Toward", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Toward",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[{"name": name} for name in TAG_ORDER],
+    )
     app.state.given_settings = settings
     install_problem_handlers(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(Representations)
     app.add_middleware(LocalChanges)
     app.include_router(health_router)
+    # FastAPI tries each route in turn, and a match late in the list costs a 304 a
+    # fifth of its time: the paths apps repeat most come first. No two routers' paths
+    # overlap, so the order decides nothing else (`openapi_tags` keeps the document's).
     for router in (
-        auth_router,
-        me_router,
-        couples_router,
+        trends_router,
+        changes_router,
         bids_router,
         checkins_router,
         activities_router,
-        changes_router,
-        trends_router,
+        couples_router,
+        me_router,
         digest_router,
+        auth_router,
         consent_router,
         therapist_router,
     ):

@@ -23,6 +23,7 @@ Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default the local one)
 BENCH_SECONDS per endpoint (default 15), BENCH_CONNECTIONS (default 32)."""
 
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -529,9 +530,11 @@ def _notice_delays() -> str:
     answer = stream.getresponse()
 
     def read() -> None:
-        for line in iter(answer.fp.readline, b""):
-            if line.startswith(b"event: changed"):
-                arrivals.put(time.perf_counter())
+        # Until the stream is closed under it, which ends the read with an error.
+        with contextlib.suppress(ValueError, OSError):
+            for line in iter(answer.fp.readline, b""):
+                if line.startswith(b"event: changed"):
+                    arrivals.put(time.perf_counter())
 
     threading.Thread(target=read, daemon=True).start()
     after_answer, after_request = [], []

@@ -28,7 +28,7 @@ _TRENDS = "/couples/{couple_id}/trends/weekly"
 _EXPORT = "/couples/{couple_id}/export.csv"
 
 
-def caseload_cache(request: Request) -> caseload.CaseloadCache:
+async def caseload_cache(request: Request) -> caseload.CaseloadCache:
     return request.app.state.caseload_cache  # type: ignore[no-any-return]
 
 

@@ -11,14 +11,14 @@ from api.trends import service
 from models.types import LocalDate
 
 
-def trends_cache(request: Request) -> service.TrendsCache:
+async def trends_cache(request: Request) -> service.TrendsCache:
     return request.app.state.trends_cache  # type: ignore[no-any-return]
 
 
 TrendsCacheDep = Annotated[service.TrendsCache, Depends(trends_cache)]
 
 
-def known_states(request: Request) -> service.KnownStates:
+async def known_states(request: Request) -> service.KnownStates:
     return request.app.state.known_states  # type: ignore[no-any-return]
 
 
