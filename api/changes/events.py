@@ -201,7 +201,7 @@ class Notices:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), self._settings.event_heartbeat_seconds)
                 if not lost.is_set():
-                    await conn.execute("SELECT 1")
+                    await conn.execute("SELECT 1", timeout=10)
         finally:
             self.listening.clear()
             self._clock.listening(False)
