@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.bid import MAX_BATCH
 from tests.activities.helpers import T0, iso, listed_ids, post_activity, second, weeks_of
+from tests.batches import check_replays
 from tests.factories import Couple, Person, make_couple
 from tests.http import assert_problem
 from tests.therapists.helpers import grant_both, new_therapist
@@ -57,19 +58,12 @@ async def test_every_item_is_stored_in_order(
 async def test_a_batch_sent_again_is_replayed_item_by_item(
     client: httpx.AsyncClient, couple: Couple
 ) -> None:
-    items = [item(), item(note="again")]
-    first = await push(client, couple, items)
-    again = await push(client, couple, items)
-    assert again.status_code == 200, again.text
-    assert [entry["created"] for entry in again.json()["items"]] == [False, False]
-    assert [entry["activity"] for entry in again.json()["items"]] == [
-        entry["activity"] for entry in first.json()["items"]
-    ]
-    single = item()
-    assert (await post_activity(client, couple, **single)).status_code == 201
-    mixed = await push(client, couple, [items[0], single, item()])
-    assert mixed.status_code == 201
-    assert [entry["created"] for entry in mixed.json()["items"]] == [False, False, True]
+    await check_replays(
+        lambda items: push(client, couple, items),
+        lambda body: post_activity(client, couple, **body),
+        item,
+        "activity",
+    )
     assert len(await listed_ids(client, couple)) == 4
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from models.bid import MAX_BATCH
+from tests.batches import check_replays
 from tests.bids.helpers import T0, iso, listed_ids, post_bid
 from tests.factories import Couple, Person, make_couple
 from tests.http import assert_problem
@@ -59,20 +60,12 @@ async def test_every_item_is_stored_in_order(client: httpx.AsyncClient, couple: 
 async def test_a_batch_sent_again_is_replayed_item_by_item(
     client: httpx.AsyncClient, couple: Couple
 ) -> None:
-    items = [item(), item(note="again")]
-    first = await push(client, couple, items)
-    again = await push(client, couple, items)
-    assert again.status_code == 200, again.text
-    assert [entry["created"] for entry in again.json()["items"]] == [False, False]
-    assert [entry["bid"] for entry in again.json()["items"]] == [
-        entry["bid"] for entry in first.json()["items"]
-    ]
-    # Part new, part sent before (a single create included): 201, each item as it is.
-    single = item()
-    assert (await post_bid(client, couple, **single)).status_code == 201
-    mixed = await push(client, couple, [items[0], single, item()])
-    assert mixed.status_code == 201
-    assert [entry["created"] for entry in mixed.json()["items"]] == [False, False, True]
+    await check_replays(
+        lambda items: push(client, couple, items),
+        lambda body: post_bid(client, couple, **body),
+        item,
+        "bid",
+    )
     assert len(await listed_ids(client, couple)) == 4
 
 
