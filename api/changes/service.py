@@ -41,7 +41,8 @@ _checkins = _TABLES[CHECKIN]
 def expired() -> Problem:
     return Problem(
         410,
-        "This cursor is older than the tombstones kept: sync again from no cursor.",
+        "This cursor is older than the tombstones kept, or ahead of what the server "
+        "holds: sync again from no cursor.",
         code="cursor-expired",
     )
 
