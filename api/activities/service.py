@@ -14,7 +14,7 @@ from api.bids.service import EARLIEST, MAX_FUTURE
 from api.core import cursor as cursors
 from api.core.conditional import etag_listed
 from api.core.db import insert_or_skip
-from api.core.errors import FieldError, Problem, invalid, invalid_items, not_found, of_item
+from api.core.errors import FieldError, Problem, each_item, invalid, invalid_items, not_found
 from api.core.sql import Record
 from api.core.versions import change_version, refuse_stale
 from models.activity import Activity, ActivityCreate, ActivityPublic, ActivityUpdate
@@ -127,13 +127,7 @@ async def create_activities(
     rolled back) none, with the problems of all bad items at once, each naming its
     item's `index`. Items are few and rare: one statement each."""
     now = utcnow()
-    rows: list[dict[str, Any]] = []
-    errors: list[FieldError] = []
-    for index, body in enumerate(items):
-        try:
-            rows.append(_values(couple_id, caller_id, body, now))
-        except Problem as problem:
-            errors.extend(of_item(problem, index))
+    rows, errors = each_item(items, lambda body: _values(couple_id, caller_id, body, now))
     if errors:
         raise invalid_items(errors)
     results: list[tuple[Record, bool]] = []

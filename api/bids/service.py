@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.core import cursor as cursors
 from api.core.conditional import etag_listed
 from api.core.db import Database
-from api.core.errors import FieldError, Problem, invalid, invalid_items, not_found, of_item
+from api.core.errors import FieldError, Problem, each_item, invalid, invalid_items, not_found
 from api.core.sql import Record, RowsStatement
 from api.core.versions import change_version, refuse_stale
 from api.couples.service import partner_ids
@@ -210,13 +210,7 @@ async def create_bids(
     (a replay gives the stored bid), with the problems of all bad items at once, each
     naming its item's `index`."""
     now = utcnow()
-    rows: list[dict[str, Any]] = []
-    errors: list[FieldError] = []
-    for index, body in enumerate(items):
-        try:
-            rows.append(_insert_values(couple_id, caller_id, body, now))
-        except Problem as problem:
-            errors.extend(of_item(problem, index))
+    rows, errors = each_item(items, lambda body: _insert_values(couple_id, caller_id, body, now))
     async with database.transaction() as conn:
         partners = await _partners_for_bids(conn, couple_id, caller_id)
         errors.extend(

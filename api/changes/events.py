@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from api.changes.position import Position
+from api.changes.service import current_seq
 from api.core.db import Database
 from api.core.errors import busy
 from api.core.notices import ChangeClock
@@ -95,11 +96,26 @@ class Notices:
             self._forget(mine[0]).end("replaced")
         mine.append(stream)
 
-    def open(self, couple_id: uuid.UUID, user_id: uuid.UUID) -> Stream:
-        """`listen` and `admit` at once."""
+    async def stream(
+        self,
+        database: Database,
+        couple_id: uuid.UUID,
+        user_id: uuid.UUID,
+        resumed: Position | None,
+    ) -> tuple[Stream, int]:
+        """The user's stream of the couple's changes, and the sequence value it has told
+        of so far: where `resumed` (a Last-Event-ID) stood, else now. A 404 for anyone
+        but the couple's partners, which takes none of the user's places."""
+        # Listening first: a change committed while the sequence is read is not missed.
         stream = self.listen(couple_id, user_id)
+        try:
+            current = await current_seq(database, couple_id, user_id)
+        except BaseException:
+            self.release(stream)
+            raise
         self.admit(stream)
-        return stream
+        stream.seq = max(stream.seq, current)
+        return stream, current if resumed is None else min(resumed.seq, current)
 
     def _forget(self, stream: Stream) -> Stream:
         couple = self._streams.get(stream.couple_id)

@@ -101,16 +101,7 @@ async def couple_events(
     # connect again after a 422.
     resumed = None if last_event_id is None else read(last_event_id, couple_id)
     notices: Notices = request.app.state.notices
-    # Listening first: a change committed while the sequence is read is not missed.
-    stream = notices.listen(couple_id, caller.id)
-    try:
-        current = await service.current_seq(database, couple_id, caller.id)
-    except BaseException:
-        notices.release(stream)
-        raise
-    notices.admit(stream)
-    stream.seq = max(stream.seq, current)
-    told = current if resumed is None else min(resumed.seq, current)
+    stream, told = await notices.stream(database, couple_id, caller.id, resumed)
     settings = request.app.state.settings
     body = events(notices, stream, told, expires_at, settings.event_heartbeat_seconds)
     return StreamingResponse(

@@ -241,20 +241,12 @@ async def _page(
 
 
 async def _purgeable(conn: AsyncConnection, before: datetime) -> list[uuid.UUID]:
-    return sorted(
-        set(
-            (
-                await conn.scalars(
-                    sa.union(
-                        *(
-                            sa.select(table.c.couple_id).where(table.c.deleted_at < before)
-                            for table in _TABLES.values()
-                        )
-                    )
-                )
-            ).all()
-        )
+    """The couples with tombstones older than `before` (a union: each once)."""
+    old = (
+        sa.select(table.c.couple_id).where(table.c.deleted_at < before)
+        for table in _TABLES.values()
     )
+    return sorted((await conn.scalars(sa.union(*old))).all())
 
 
 async def purge_tombstones(database: Database, now: datetime, days: int) -> None:

@@ -2,8 +2,9 @@
 
 import logging
 import re
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +13,9 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.core.sql import DISCONNECTS
+
+Item = TypeVar("Item")
+Built = TypeVar("Built")
 
 logger = logging.getLogger("toward")
 
@@ -64,13 +68,23 @@ def busy(detail: str, retry_after: int = 1) -> Problem:
     return Problem(503, detail, code="busy", headers={"Retry-After": str(retry_after)})
 
 
-def of_item(problem: Problem, index: int) -> list[FieldError]:
-    """The errors of one item of a batch, as the batch reports them: each field under
+def each_item(
+    items: Sequence[Item], build: Callable[[Item], Built]
+) -> tuple[list[Built], list[FieldError]]:
+    """What `build` makes of each item of a batch, and the errors of the items it
+    refuses (a 422 `Problem`), as the batch reports them: each field under
     `items.<index>.`, with the `index`."""
-    return [
-        FieldError(field=f"items.{index}.{error.field}", message=error.message, index=index)
-        for error in problem.errors or []
-    ]
+    built: list[Built] = []
+    errors: list[FieldError] = []
+    for index, item in enumerate(items):
+        try:
+            built.append(build(item))
+        except Problem as problem:
+            errors.extend(
+                FieldError(field=f"items.{index}.{error.field}", message=error.message, index=index)
+                for error in problem.errors or []
+            )
+    return built, errors
 
 
 def invalid_items(errors: list[FieldError]) -> Problem:

@@ -1,6 +1,7 @@
 """Rows that carry a `version`, bumped by every change: the ETag a client holds, the
 412 for a stale `If-Match`, and the change that applies only to the version read."""
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ def refuse_stale(if_match: str | None, current: str, what: str) -> None:
     )
 
 
-async def take_change(conn: AsyncConnection, couple_id: Any) -> None:
+async def take_change(conn: AsyncConnection, couple_id: uuid.UUID) -> None:
     """Take the couple's next change sequence value now, before any of its rows is
     locked (alembic/versions/0008): a write that locked a row first and the counters
     second could deadlock with one that took them the other way round. The rows this

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.changes.events import Notices, events
+from api.changes.events import Notices, Stream, events
 from api.changes.position import Position
 from api.core.errors import Problem
 from api.core.notices import ChangeClock
@@ -23,6 +23,13 @@ from tests.changes.helpers import page
 from tests.factories import Couple, Person, make_couple
 from tests.live import EventReader, Server, serving
 from tests.therapists.helpers import grant_both, new_therapist
+
+
+def opened(notices: Notices, couple_id: uuid.UUID, user_id: uuid.UUID) -> Stream:
+    """A stream admitted at once, as the route admits one once the couple is the user's."""
+    stream = notices.listen(couple_id, user_id)
+    notices.admit(stream)
+    return stream
 
 
 def events_of(couple: Couple) -> str:
@@ -142,7 +149,7 @@ async def test_streams_end_cleanly_when_the_server_is_told_to_stop(server: Serve
 
 async def test_a_stream_ends_when_its_token_expires(app: FastAPI, settings: Settings) -> None:
     notices = Notices(app.state.database, settings, ChangeClock())
-    stream = notices.open(uuid.uuid4(), uuid.uuid4())
+    stream = opened(notices, uuid.uuid4(), uuid.uuid4())
     body = events(notices, stream, 0, expires_at=time.time() + 0.3, heartbeat=0.1)
 
     chunks = [chunk async for chunk in body]
@@ -152,7 +159,7 @@ async def test_a_stream_ends_when_its_token_expires(app: FastAPI, settings: Sett
     assert chunks[-1] == b'event: end\ndata: {"reason":"expired"}\n\n'
     # Ended streams are let go: the user may open as many again.
     for _ in range(settings.event_streams_per_user):
-        notices.open(stream.couple_id, stream.user_id)
+        opened(notices, stream.couple_id, stream.user_id)
 
 
 async def test_a_notice_for_several_changes_comes_once_with_the_earliest_cursor(
@@ -160,7 +167,7 @@ async def test_a_notice_for_several_changes_comes_once_with_the_earliest_cursor(
 ) -> None:
     notices = Notices(app.state.database, settings, ChangeClock())
     couple_id = uuid.uuid4()
-    stream = notices.open(couple_id, uuid.uuid4())
+    stream = opened(notices, couple_id, uuid.uuid4())
     body = events(notices, stream, 3, expires_at=time.time() + 60, heartbeat=60)
     assert await anext(body) == b"retry: 2000\n\n"
 
@@ -193,17 +200,27 @@ async def test_a_stopping_worker_refuses_new_streams_with_503(
 async def test_a_worker_takes_streams_up_to_its_bound(app: FastAPI, settings: Settings) -> None:
     bounded = settings.model_copy(update={"event_streams_per_worker": 2})
     notices = Notices(app.state.database, bounded, ChangeClock())
-    first = notices.open(uuid.uuid4(), uuid.uuid4())
-    notices.open(uuid.uuid4(), uuid.uuid4())
+    first = opened(notices, uuid.uuid4(), uuid.uuid4())
+    opened(notices, uuid.uuid4(), uuid.uuid4())
     with pytest.raises(Problem) as refused:
-        notices.open(uuid.uuid4(), uuid.uuid4())
+        opened(notices, uuid.uuid4(), uuid.uuid4())
     assert refused.value.status == 503
     notices.release(first)
-    notices.open(uuid.uuid4(), uuid.uuid4())
+    opened(notices, uuid.uuid4(), uuid.uuid4())
 
 
 async def test_events_need_a_login(client: httpx.AsyncClient, couple: Couple) -> None:
     assert (await client.get(events_of(couple))).status_code == 401
+
+
+async def test_an_overlong_last_event_id_is_422_naming_it(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    response = await client.get(
+        events_of(couple), headers={**couple.first.headers, "Last-Event-ID": "x" * 201}
+    )
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["last-event-id"]
 
 
 async def test_another_couple_and_its_therapist_get_404(
@@ -212,7 +229,7 @@ async def test_another_couple_and_its_therapist_get_404(
     therapist = await new_therapist(client)
     await grant_both(client, couple, therapist)
     # A refused stream holds no place, nor ends one of the caller's streams.
-    open_before = app.state.notices.open(uuid.uuid4(), uuid.UUID(stranger.id))
+    open_before = opened(app.state.notices, uuid.uuid4(), uuid.UUID(stranger.id))
     for person in (stranger, therapist):
         response = await client.get(events_of(couple), headers=person.headers)
         assert response.status_code == 404
