@@ -29,6 +29,7 @@ from api.core.settings import Settings, get_settings
 from api.couples.routes import router as couples_router
 from api.digest.routes import router as digest_router
 from api.health import router as health_router
+from api.therapists.caseload import CaseloadMemory
 from api.therapists.consent_routes import router as consent_router
 from api.therapists.routes import router as therapist_router
 from api.trends.routes import router as trends_router
@@ -74,12 +75,13 @@ def provide(app: FastAPI, settings: Settings) -> None:
     # Computed trends per process, each checked against the couple's version on every
     # read (read from the database, or known: see `known_states` in the lifespan).
     app.state.trends_cache = LRUCache(settings.trends_cache_size)
-    app.state.caseload_cache = LRUCache(settings.caseload_cache_size)
+    app.state.caseload_memory = CaseloadMemory(app.state.change_clock, settings.caseload_cache_size)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.given_settings or get_settings()
+    app.state.change_clock = clock = ChangeClock()
     provide(app, settings)
     app.state.database = await Database.open(
         settings.database_url,
@@ -87,7 +89,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         write_queue_limit=settings.write_queue_limit,
         write_timeout=settings.write_timeout_seconds,
     )
-    app.state.change_clock = clock = ChangeClock()
     app.state.notices = notices = Notices(app.state.database, settings, clock)
     # Couples' versions trusted with no statement while no change of them is heard:
     # about 200 bytes each, many per remembered trends.

@@ -12,7 +12,8 @@ year of a couple from the changes feed, page by page (bench/changes.lua); the ti
 from a write to its notice on the partner's open event stream; and a
 therapist's caseload of 200 simulated couples of a year each (the simulator's five
 profiles in turn, at their own rates of bids), a page of 50 (the default) and all 200
-in one page. Each caseload read also writes: it enters every couple it lists in the
+in one page, against another therapist's caseload of 20 of those couples, all in one
+page. Each caseload read also writes: it enters every couple it lists in the
 access log. Trends and caseload are measured as served (a worker remembers what it
 computed until the couple's figures change) and computed on every request (the
 memories off), as the first read after a write is. Last, a couple's bids are listed by a
@@ -131,6 +132,10 @@ SEED_PASSWORD = "bench-password-123"
 CASELOAD_COUPLES = 200
 CASELOAD_WEEKS = 52
 THERAPIST_EMAIL = "therapist@bench.example"
+# A second therapist, whom the first SMALL_CASELOAD of those couples granted too: what a
+# caseload costs against its size.
+SMALL_CASELOAD = 20
+SMALL_THERAPIST_EMAIL = "therapist20@bench.example"
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 _grants: sa.Table = TherapistGrant.__table__  # type: ignore[attr-defined]
@@ -166,15 +171,13 @@ async def _seed_trend_couples(
     return seeded
 
 
-async def _seed_caseload(conn: AsyncConnection, password_hash: str) -> tuple[set[str], int]:
-    """A therapist account (THERAPIST_EMAIL) and CASELOAD_COUPLES couples whose two
-    partners have both granted it access: the couple ids and their bids in all."""
+async def _therapist(conn: AsyncConnection, email: str, password_hash: str) -> uuid.UUID:
     now = datetime.now(UTC)
     therapist_id = uuid.uuid4()
     await conn.execute(
         sa.insert(_users).values(
             id=therapist_id,
-            email=THERAPIST_EMAIL,
+            email=email,
             password_hash=password_hash,
             display_name="Dr Bench",
             timezone="UTC",
@@ -184,6 +187,16 @@ async def _seed_caseload(conn: AsyncConnection, password_hash: str) -> tuple[set
             updated_at=now,
         )
     )
+    return therapist_id
+
+
+async def _seed_caseload(conn: AsyncConnection, password_hash: str) -> tuple[set[str], int]:
+    """A therapist account (THERAPIST_EMAIL) and CASELOAD_COUPLES couples whose two
+    partners have both granted it access, the first SMALL_CASELOAD of which granted a
+    second therapist (SMALL_THERAPIST_EMAIL) too: the couple ids and their bids in all."""
+    now = datetime.now(UTC)
+    therapist_id = await _therapist(conn, THERAPIST_EMAIL, password_hash)
+    small_id = await _therapist(conn, SMALL_THERAPIST_EMAIL, password_hash)
     profiles = list(PROFILES)
     couple_ids: set[str] = set()
     grants: list[dict[str, Any]] = []
@@ -198,13 +211,15 @@ async def _seed_caseload(conn: AsyncConnection, password_hash: str) -> tuple[set
         )
         couple_ids.add(str(couple.couple_id))
         bids += couple.bids
+        therapists = [therapist_id, small_id] if number < SMALL_CASELOAD else [therapist_id]
         grants += [
             {
                 "couple_id": couple.couple_id,
-                "therapist_id": therapist_id,
+                "therapist_id": granted,
                 "partner_id": partner_id,
                 "granted_at": now,
             }
+            for granted in therapists
             for partner_id in couple.partner_ids
         ]
     await conn.execute(sa.insert(_grants), grants)
@@ -559,23 +574,40 @@ def _notice_delays() -> str:
 
 CASELOAD_PATH = "/api/v1/therapist/couples"
 CASELOAD_TIMEOUT = 30
-# (name, path, couples listed) of the caseload reads measured.
+# (name, therapist's email, path, couples listed) of the caseload reads measured.
 CASELOAD_READS = [
-    ("GET /therapist/couples (50 of 200, the default)", CASELOAD_PATH, 50),
-    ("GET /therapist/couples?limit=200 (all 200)", f"{CASELOAD_PATH}?limit=200", 200),
+    ("GET /therapist/couples (50 of 200, the default)", THERAPIST_EMAIL, CASELOAD_PATH, 50),
+    (
+        "GET /therapist/couples?limit=200 (all 200)",
+        THERAPIST_EMAIL,
+        f"{CASELOAD_PATH}?limit=200",
+        200,
+    ),
+    (
+        f"GET /therapist/couples (all {SMALL_CASELOAD} of {SMALL_CASELOAD})",
+        SMALL_THERAPIST_EMAIL,
+        CASELOAD_PATH,
+        SMALL_CASELOAD,
+    ),
 ]
+# The couples each check of the caseloads lists (_check_caseload).
+CHECKED_LISTINGS = 50 + 200 + SMALL_CASELOAD
 
 
-def _check_caseload(token: str, couple_ids: set[str]) -> None:
+def _check_caseload(token: str, small_token: str, couple_ids: set[str]) -> None:
     """Once before measuring: a default page is 50 couples and a cursor, `limit=200` all
-    of them; both highest risk first. An answer other than 2xx raises."""
+    of them; both highest risk first; the small caseload all its couples in one page.
+    An answer other than 2xx raises."""
     first = _call("GET", CASELOAD_PATH, token=token)
     whole = _call("GET", f"{CASELOAD_PATH}?limit=200", token=token)
+    small = _call("GET", CASELOAD_PATH, token=small_token)
     if len(first["items"]) != 50 or first["next_cursor"] is None:
         raise SystemExit("the caseload's first page is not 50 couples and a cursor")
     if {item["couple_id"] for item in whole["items"]} != couple_ids or whole["next_cursor"]:
         raise SystemExit("the caseload with limit=200 is not every couple of it")
-    for page in (first, whole):
+    if len(small["items"]) != SMALL_CASELOAD or small["next_cursor"] is not None:
+        raise SystemExit(f"the small caseload is not {SMALL_CASELOAD} couples in one page")
+    for page in (first, whole, small):
         risks = [item["risk"] for item in page["items"]]
         if risks != sorted(risks, reverse=True):
             raise SystemExit("the caseload is not sorted by risk, highest first")
@@ -589,21 +621,21 @@ def _check_caseload(token: str, couple_ids: set[str]) -> None:
 def _read_caseload(couple_ids: set[str], note: str) -> list[Result]:
     """A caseload read that computes every couple's figures takes tens of milliseconds
     of a worker, so CONNECTIONS queued requests wait longer than wrk's default timeout."""
-    token = _login(THERAPIST_EMAIL)
-    _check_caseload(token, couple_ids)
+    tokens = {email: _login(email) for email in (THERAPIST_EMAIL, SMALL_THERAPIST_EMAIL)}
+    _check_caseload(tokens[THERAPIST_EMAIL], tokens[SMALL_THERAPIST_EMAIL], couple_ids)
     return [
-        _wrk(name + note, path, "get.lua", token, SECONDS, timeout=CASELOAD_TIMEOUT)
-        for name, path, _ in CASELOAD_READS
+        _wrk(name + note, path, "get.lua", tokens[email], SECONDS, timeout=CASELOAD_TIMEOUT)
+        for name, email, path, _ in CASELOAD_READS
     ]
 
 
 def _check_access_log(database_url: str, caseload: list[Result]) -> None:
     """Every couple a caseload read answered with is in the access log: those of each
-    check (50 and 200) and of each read wrk counted, and at most a page for each
-    request still in flight when wrk stopped (CONNECTIONS of each run)."""
+    check and of each read wrk counted, and at most a page for each request still in
+    flight when wrk stopped (CONNECTIONS of each run)."""
     runs = len(caseload) // len(CASELOAD_READS)
-    listed, in_flight = (50 + 200) * runs, 0
-    for (_, _, size), result in zip(CASELOAD_READS * runs, caseload, strict=True):
+    listed, in_flight = CHECKED_LISTINGS * runs, 0
+    for (*_, size), result in zip(CASELOAD_READS * runs, caseload, strict=True):
         listed += size * (result.answered - result.failures)
         in_flight += size * CONNECTIONS
     logged = _count(database_url, "SELECT count(*) FROM access_log")
@@ -716,6 +748,11 @@ def main() -> None:
             f"caseload, 200 per page ÷ 50 per page: {caseload[1].rate / caseload[0].rate:.2f}"
             f" (computed each time: {computed_caseload[1].rate / computed_caseload[0].rate:.2f});"
             f" seeded in {seeded.caseload_seconds:.1f} s ({seeded.caseload_bids} bids)"
+        )
+        print(
+            f"caseload, a page of 50 of 200 costs {caseload[2].rate / caseload[0].rate:.2f}"
+            f" times all of {SMALL_CASELOAD} (computed each time:"
+            f" {computed_caseload[2].rate / computed_caseload[0].rate:.2f})"
         )
         _check_access_log(env["DATABASE_URL"], [*caseload, *computed_caseload])
         print(

@@ -21,6 +21,13 @@ def local_date(moment: datetime, timezone: str) -> date:
     return moment.astimezone(zone(timezone)).date()
 
 
+def next_quarter_hour(moment: datetime) -> datetime:
+    """The next UTC quarter hour after `moment`: every zone's offset from UTC is a whole
+    number of quarter hours, so a local date, anywhere, changes only on one."""
+    start = moment.astimezone(UTC).replace(second=0, microsecond=0)
+    return start + timedelta(minutes=15 - start.minute % 15)
+
+
 def week_of(day: date, week_starts: str) -> date:
     """The first day of the calendar week holding `day`."""
     # Monday is weekday 0; a Sunday week starts a day before the Monday week.

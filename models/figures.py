@@ -469,6 +469,20 @@ def quiet(last_bid_at: datetime | None, couple_since: datetime, until: datetime)
     )
 
 
+def quiet_until(last_bid_at: datetime | None, couple_since: datetime, now: datetime) -> datetime:
+    """The first moment after `now` at which `quiet` may answer otherwise than it does
+    at `now`: the flag comes, or its days or its (UTC) date move on."""
+    quiet = timedelta(days=QUIET_DAYS)
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+    if now - couple_since < quiet:
+        return couple_since + quiet
+    if last_bid_at is None:
+        return tomorrow
+    if now - last_bid_at < quiet:
+        return last_bid_at + quiet
+    return min(tomorrow, last_bid_at + timedelta(days=(now - last_bid_at).days + 1))
+
+
 def _one_decimal(value: float | Fraction) -> str:
     return f"{float(value):.1f}"
 

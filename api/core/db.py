@@ -197,6 +197,17 @@ class Database:
         arguments = statement.arguments(values)
         return list(await self.driver_pool.fetch(statement.postgresql, *arguments))
 
+    async def write(self, statement: Statement, **values: Any) -> list[Record]:
+        """A write in one statement, as a transaction of its own: on PostgreSQL straight
+        on the driver's pool."""
+        if self.driver_pool is None:
+            async with self.begin() as (conn, trans):
+                found = await statement.fetch(conn, **values)
+                await trans.commit()
+            return found
+        arguments = statement.arguments(values)
+        return list(await self.driver_pool.fetch(statement.postgresql, *arguments))
+
     async def fetch_shared(self, statement: Statement, **values: Any) -> list[Record]:
         """`fetch`, shared with concurrent requests for the same values (api/core/sql.py)."""
         key = (statement, *values.items())

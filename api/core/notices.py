@@ -14,6 +14,7 @@ import re
 import uuid
 from collections import OrderedDict
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -53,34 +54,46 @@ class ChangeClock:
 
 _COUPLE_PATH = re.compile(r"^/api/v1/couples/([0-9a-fA-F-]{36})(?:[/:]|$)")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The keys a write is heard under when its answer starts, in its scope.
+_HEARD = "toward.heard"
 
 
 class LocalChanges:
     """A write to a couple's path through this worker counts as heard the moment its
     answer starts (its transaction committed before): a read through this worker that
-    follows it reads the couple again, without waiting for the notice. A write
-    through another worker is heard when its notice comes (alembic/versions/0008)."""
+    follows it reads the couple again, without waiting for the notice. So does whatever
+    else the write's handler names (`heard_on_answer`). A write through another worker
+    is heard when its notice comes (alembic/versions/0008)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in _READS:
-            await self.app(scope, receive, send)
-            return
-        matched = _COUPLE_PATH.match(scope["path"])
         clock: ChangeClock | None = getattr(scope["app"].state, "change_clock", None)
-        if matched is None or clock is None:
+        if scope["type"] != "http" or scope["method"] in _READS or clock is None:
             await self.app(scope, receive, send)
             return
-        couple_id = uuid.UUID(matched.group(1)) if _is_uuid(matched.group(1)) else None
+        heard: list[uuid.UUID] = []
+        matched = _COUPLE_PATH.match(scope["path"])
+        if matched is not None and _is_uuid(matched.group(1)):
+            heard.append(uuid.UUID(matched.group(1)))
 
         async def answer(message: Message) -> None:
-            if message["type"] == "http.response.start" and couple_id is not None:
-                clock.heard(couple_id)
+            if message["type"] == "http.response.start":
+                for key in heard:
+                    clock.heard(key)
             await send(message)
 
-        await self.app(scope, receive, answer)
+        await self.app({**scope, _HEARD: heard}, receive, answer)
+
+
+def heard_on_answer(request: Request, key: uuid.UUID) -> None:
+    """Count `key` (a couple's id, or a therapist's) as heard when this write's answer
+    starts, as the couple of its path is: for a write that changes what is read under
+    another key."""
+    heard: list[uuid.UUID] | None = request.scope.get(_HEARD)
+    if heard is not None:
+        heard.append(key)
 
 
 def _is_uuid(text: str) -> bool:

@@ -18,8 +18,11 @@ Reads that every request of a route makes, such as a trends read's state lookup,
 through a `Coalescer`: concurrent requests for the same row share one statement."""
 
 import asyncio
+import json
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -79,6 +82,42 @@ class Statement:
             return await _on_driver(conn, self.postgresql, self.arguments(values))
         result = await conn.execute(self.clause, values)
         return [row._mapping for row in result]
+
+
+@dataclass(frozen=True)
+class IdList:
+    """A list of ids as one parameter: an array on PostgreSQL, a JSON list on SQLite
+    (which keeps UUIDs as 32 hex digits)."""
+
+    _condition: str
+    _relation: str
+    type: sa.types.TypeEngine[Any]
+
+    def condition(self, name: str) -> str:
+        """To follow a column: `couple_id {condition}`."""
+        return self._condition.format(name=name)
+
+    def relation(self, name: str) -> str:
+        """A relation `ids` of the ids, as column `id`."""
+        return self._relation.format(name=name)
+
+    def of(self, ids: Sequence[uuid.UUID]) -> object:
+        """The parameter's value."""
+        if isinstance(self.type, postgresql.ARRAY):
+            return list(ids)
+        return json.dumps([each.hex for each in ids])
+
+
+ID_LISTS = {
+    "postgresql": IdList(
+        "= ANY(:{name})", "unnest(:{name}) AS ids (id)", postgresql.ARRAY(sa.Uuid())
+    ),
+    "sqlite": IdList(
+        "IN (SELECT value FROM json_each(:{name}))",
+        "(SELECT value AS id FROM json_each(:{name})) AS ids",
+        sa.String(),
+    ),
+}
 
 
 async def _on_driver(conn: AsyncConnection, sql: str, arguments: list[Any]) -> list[Record]:

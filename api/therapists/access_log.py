@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.core import cursor as cursors
 from api.core.db import Database
 from api.core.errors import not_found
-from api.core.sql import RowsStatement
+from api.core.sql import ID_LISTS, RowsStatement, Statement
 from api.therapists.grants import BOTH
 from api.trends.service import Granted
 from models.base import utcnow
@@ -54,14 +54,38 @@ _CHECKED = RowsStatement(
     key="id",
 )
 
-# The caseload's page: couples whose access the same request has just read.
-_LISTED = RowsStatement(
-    f"{_INTO} SELECT {_VALUES} FROM {{rows}} JOIN users AS u ON u.id = rows_.therapist_id"
-    " RETURNING id",
-    _COLUMNS,
-    {"id": _log.c.id.type},
-    key="id",
+
+# A caseload page's entries, in one statement: one for each couple listed whose access
+# still stands, which it returns. PostgreSQL makes the ids; SQLite, which has no UUID
+# function, makes them of 32 random hex digits (version 4).
+_SQLITE_IDS = (
+    "(SELECT ids.id, hex(randomblob(16)) AS h FROM {ids}) AS ids",
+    "lower(substr(h, 1, 12) || '4' || substr(h, 14, 3)"
+    " || substr('89ab', abs(random()) % 4 + 1, 1) || substr(h, 18))",
 )
+_NEW_IDS = {"postgresql": ("{ids}", "gen_random_uuid()"), "sqlite": _SQLITE_IDS}
+_LISTED = {
+    dialect: Statement(
+        f"""
+        {_INTO}
+        SELECT {_NEW_IDS[dialect][1]}, ids.id, u.id, u.display_name, :endpoint, NULL, NULL, :at
+        FROM {_NEW_IDS[dialect][0].format(ids=ids.relation("couple_ids"))}
+        JOIN users AS u ON u.id = :therapist_id
+        WHERE (SELECT count(*) FROM therapist_grants AS g
+               WHERE g.couple_id = ids.id AND g.therapist_id = u.id)
+              = {BOTH}
+        RETURNING couple_id
+        """,
+        {
+            "couple_ids": ids.type,
+            "therapist_id": _COLUMNS["therapist_id"],
+            "endpoint": _COLUMNS["endpoint"],
+            "at": _COLUMNS["at"],
+        },
+        {"couple_id": _COLUMNS["couple_id"]},
+    )
+    for dialect, ids in ID_LISTS.items()
+}
 
 
 def _row(
@@ -104,12 +128,20 @@ async def record_read(
 
 async def record_listed(
     database: Database, couple_ids: Sequence[uuid.UUID], therapist_id: uuid.UUID, endpoint: str
-) -> None:
-    """Log the couples a caseload page shows, in one statement."""
-    now = utcnow()
-    await database.run_rows(
-        _LISTED, [_row(couple_id, therapist_id, endpoint, now) for couple_id in couple_ids]
+) -> set[uuid.UUID]:
+    """Log the couples a caseload page shows: those whose access still stands (both
+    partners' grants), which are returned."""
+    if not couple_ids:
+        return set()
+    dialect = database.engine.dialect.name
+    logged = await database.write(
+        _LISTED[dialect],
+        couple_ids=ID_LISTS[dialect].of(couple_ids),
+        therapist_id=therapist_id,
+        endpoint=endpoint,
+        at=utcnow(),
     )
+    return {row["couple_id"] for row in logged}
 
 
 async def entries(

@@ -5,21 +5,24 @@ their figures); then, for the couples whose readings this process does not hold 
 that version already, the rollup rows of the weeks the figures need and the time of
 their latest shared activity. Paging through a caseload thus reads the rollups once."""
 
+import bisect
+import functools
 import json
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from api.core import cursor as cursors
 from api.core.cache import LRUCache
+from api.core.conditional import content_tag
 from api.core.db import Database
 from api.core.errors import invalid
-from api.core.sql import Record, Statement
+from api.core.notices import ChangeClock
+from api.core.sql import ID_LISTS, Record, Statement
 from api.therapists import risk
 from api.therapists.grants import BOTH
 from api.trends.service import (
@@ -82,27 +85,13 @@ _WEEKS_RELATION = rollups_sql(
 )
 _WEEKS_SQL = f"SELECT w.couple_id, {ROLLUP_SELECT} FROM ({_WEEKS_RELATION}) AS w"
 _WEEKS_RESULT = ROLLUP_RESULT_TYPES
-# The couples' ids as one parameter: an array on PostgreSQL, a JSON list on SQLite,
-# which keeps UUIDs as 32 hex digits; as a condition and as a relation of `id`s.
-_COUPLE_IDS: dict[str, tuple[str, str, sa.types.TypeEngine[Any]]] = {
-    "postgresql": (
-        "= ANY(:couple_ids)",
-        "unnest(:couple_ids) AS ids (id)",
-        postgresql.ARRAY(_UUID),
-    ),
-    "sqlite": (
-        "IN (SELECT value FROM json_each(:couple_ids))",
-        "(SELECT value AS id FROM json_each(:couple_ids)) AS ids",
-        sa.String(),
-    ),
-}
 _WEEKS = {
     dialect: Statement(
-        _WEEKS_SQL.format(couples=couples),
-        {"since": _DATE, "habits_since": _DATE, "couple_ids": ids},
+        _WEEKS_SQL.format(couples=ids.condition("couple_ids")),
+        {"since": _DATE, "habits_since": _DATE, "couple_ids": ids.type},
         _WEEKS_RESULT,
     )
-    for dialect, (couples, _, ids) in _COUPLE_IDS.items()
+    for dialect, ids in ID_LISTS.items()
 }
 # The latest shared activity of each couple (`no-shared-time`): it changes only with
 # the version of the couple's figures, so it is read with the rollups. One look into
@@ -113,12 +102,12 @@ _LATEST_ACTIVITIES = {
         SELECT ids.id AS couple_id,
                (SELECT max(occurred_at) FROM activities
                 WHERE couple_id = ids.id AND deleted_at IS NULL) AS last_activity_at
-        FROM {relation}
+        FROM {ids.relation("couple_ids")}
         """,
-        {"couple_ids": ids},
+        {"couple_ids": ids.type},
         {"couple_id": _UUID, "last_activity_at": _TIME},
     )
-    for dialect, (_, relation, ids) in _COUPLE_IDS.items()
+    for dialect, ids in ID_LISTS.items()
 }
 
 
@@ -168,9 +157,6 @@ class Readings:
     recent: Tally
     last_week: Period
     last_4_weeks: Period
-
-
-CaseloadCache = LRUCache[ReadingsKey, Readings]
 
 
 def _couples(rows: Sequence[Record]) -> list[_Couple]:
@@ -297,9 +283,7 @@ async def _read_weeks(
 ) -> dict[uuid.UUID, tuple[Rollups, datetime | None]]:
     """Each couple's rollup rows of the weeks read, and its latest shared activity."""
     dialect = database.engine.dialect.name
-    ids: object = [couple.couple_id for couple in couples]
-    if dialect == "sqlite":
-        ids = json.dumps([couple.couple_id.hex for couple in couples])
+    ids = ID_LISTS[dialect].of([couple.couple_id for couple in couples])
     rows = await database.fetch(
         _WEEKS[dialect],
         couple_ids=ids,
@@ -319,27 +303,185 @@ async def _read_weeks(
     }
 
 
-async def caseload(
-    database: Database,
-    cache: CaseloadCache,
-    therapist_id: uuid.UUID,
-    *,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[CaseloadCouple], str | None]:
-    """A page of the caseload, highest risk first (ties by couple id)."""
-    after = None
-    if cursor is not None:
-        after = cursors.decode_rank(cursor)
-        if after is None:
-            raise invalid("cursor", "is not a cursor this API handed out")
+def _ranking(
+    couples: Sequence[_Couple],
+    readings: dict[uuid.UUID, Readings],
+    weeks: dict[uuid.UUID, date],
+    now: datetime,
+    mark: int | None,
+) -> "Ranking":
+    ranked = sorted(
+        (
+            _Ranked.of(couple, readings[couple.couple_id], weeks[couple.couple_id], now)
+            for couple in couples
+        ),
+        key=lambda entry: entry.rank,
+    )
+    until = min(
+        [
+            calendar.next_quarter_hour(now),
+            *(figures.quiet_until(c.last_bid_at, c.created_at, now) for c in couples),
+        ]
+    )
+    return Ranking(ranked, mark, until)
+
+
+# The pages of one ranking kept with it: a dashboard asks for the same few.
+_PAGES_KEPT = 8
+
+
+class Ranking:
+    """A therapist's whole caseload, ranked as of one moment: the same until
+    `valid_until` (a new local date, a `not-logging` flag that comes or moves on) but for
+    what changes in the database, which a ranking `mark`ed by the change clock tells
+    (CaseloadMemory)."""
+
+    def __init__(self, ranked: list[_Ranked], mark: int | None, valid_until: datetime) -> None:
+        self.ranked = ranked
+        self.mark = mark
+        self.valid_until = valid_until
+        self.couple_ids = [entry.couple.couple_id for entry in ranked]
+        self._ranks = [entry.rank for entry in ranked]
+        self._entries: dict[uuid.UUID, bytes] = {}
+        self._pages: LRUCache[tuple[tuple[int, uuid.UUID] | None, int], Page] = LRUCache(
+            _PAGES_KEPT
+        )
+
+    def page(self, after: tuple[int, uuid.UUID] | None, limit: int) -> "Page":
+        """The `limit` couples ranked after `after` (a position in this or any earlier
+        ranking: a couple whose risk changed between two pages may show on both or on
+        neither)."""
+        found = self._pages.get((after, limit))
+        if found is None:
+            first = 0 if after is None else bisect.bisect_right(self._ranks, (-after[0], after[1]))
+            shown = self.ranked[first : first + limit]
+            next_cursor = None
+            if first + limit < len(self.ranked):
+                last = shown[-1]
+                next_cursor = cursors.encode_rank(last.risk, last.couple.couple_id)
+            found = Page(
+                [entry.couple.couple_id for entry in shown],
+                [self._entry(entry) for entry in shown],
+                next_cursor,
+            )
+            self._pages.put((after, limit), found)
+        return found
+
+    def _entry(self, ranked: _Ranked) -> bytes:
+        couple_id = ranked.couple.couple_id
+        body = self._entries.get(couple_id)
+        if body is None:
+            body = self._entries[couple_id] = _entry(ranked).model_dump_json().encode()
+        return body
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a ranking: its couples, and each one's entry as JSON."""
+
+    couple_ids: list[uuid.UUID]
+    entries: list[bytes]
+    next_cursor: str | None
+
+    def without(self, hidden: set[uuid.UUID]) -> "Page":
+        kept = [index for index, couple_id in enumerate(self.couple_ids) if couple_id not in hidden]
+        return Page(
+            [self.couple_ids[index] for index in kept],
+            [self.entries[index] for index in kept],
+            self.next_cursor,
+        )
+
+    @functools.cached_property
+    def body(self) -> bytes:
+        """`Caseload` as JSON, made of the entries as they are."""
+        return b"".join(
+            (
+                b'{"items":[',
+                b",".join(self.entries),
+                b'],"next_cursor":',
+                json.dumps(self.next_cursor).encode(),
+                b"}",
+            )
+        )
+
+    @functools.cached_property
+    def tag(self) -> str:
+        return content_tag(self.body)
+
+
+class CaseloadMemory:
+    """What this worker computed of caseloads. Each couple's readings, by everything
+    they depend on (ReadingsKey, read on every computation). And each therapist's
+    ranking, trusted with no statement until its `valid_until` while nothing of the
+    therapist's grants (alembic/versions/0009) or of any couple in it has been heard
+    since before it was read (api/core/notices.py): never on SQLite, which has no
+    notices. A couple whose access ended is never shown from memory: the access log's
+    entry, which checks the grants, comes first (api/therapists/service.py). Rankings
+    held count against `size` by their couples."""
+
+    def __init__(self, clock: ChangeClock | None, size: int) -> None:
+        self.clock = clock
+        self.size = size
+        self.readings: LRUCache[ReadingsKey, Readings] = LRUCache(size)
+        self._held: OrderedDict[uuid.UUID, Ranking] = OrderedDict()
+        self._holding = 0
+
+    def mark(self) -> int | None:
+        return None if self.clock is None else self.clock.mark()
+
+    def held(self, therapist_id: uuid.UUID, now: datetime) -> Ranking | None:
+        ranking = self._held.get(therapist_id)
+        if ranking is None:
+            return None
+        if not self._unchanged(therapist_id, ranking) or now >= ranking.valid_until:
+            self.forget(therapist_id)
+            return None
+        self._held.move_to_end(therapist_id)
+        return ranking
+
+    def _unchanged(self, therapist_id: uuid.UUID, ranking: Ranking) -> bool:
+        clock, mark = self.clock, ranking.mark
+        if clock is None or mark is None or not clock.unchanged(therapist_id, mark):
+            return False
+        if clock.mark() == mark:
+            return True  # nothing at all heard since
+        return all(clock.unchanged(couple_id, mark) for couple_id in ranking.couple_ids)
+
+    def hold(self, therapist_id: uuid.UUID, ranking: Ranking) -> None:
+        self.forget(therapist_id)
+        if ranking.mark is None or not ranking.ranked or len(ranking.ranked) > self.size:
+            return
+        self._held[therapist_id] = ranking
+        self._holding += len(ranking.ranked)
+        while self._holding > self.size:
+            _, forgotten = self._held.popitem(last=False)
+            self._holding -= len(forgotten.ranked)
+
+    def forget(self, therapist_id: uuid.UUID) -> None:
+        forgotten = self._held.pop(therapist_id, None)
+        if forgotten is not None:
+            self._holding -= len(forgotten.ranked)
+
+
+async def ranking(
+    database: Database, memory: CaseloadMemory, therapist_id: uuid.UUID, *, held: bool = True
+) -> Ranking:
+    """The therapist's caseload, highest risk first (ties by couple id): as held, or
+    read (with `held` false, read in any case)."""
     now = utcnow()
+    if held:
+        kept = memory.held(therapist_id, now)
+        if kept is not None:
+            return kept
+    # Taken before the read: a change heard after it may be in the read or not, and
+    # makes the ranking untrusted either way.
+    mark = memory.mark()
     couples = _couples(await database.fetch(_COUPLES, therapist_id=therapist_id))
     weeks = {couple.couple_id: _this_week(couple, now) for couple in couples}
     readings: dict[uuid.UUID, Readings] = {}
     missing = []
     for couple in couples:
-        known = cache.get(couple.key(weeks[couple.couple_id]))
+        known = memory.readings.get(couple.key(weeks[couple.couple_id]))
         if known is None:
             missing.append(couple)
         else:
@@ -349,20 +491,18 @@ async def caseload(
         for couple in missing:
             this_week = weeks[couple.couple_id]
             found = _readings(couple, *counts[couple.couple_id], this_week)
-            cache.put(couple.key(this_week), found)
+            memory.readings.put(couple.key(this_week), found)
             readings[couple.couple_id] = found
-    ranked = sorted(
-        (
-            _Ranked.of(couple, readings[couple.couple_id], weeks[couple.couple_id], now)
-            for couple in couples
-        ),
-        key=lambda entry: entry.rank,
-    )
-    if after is not None:
-        position = (-after[0], after[1])
-        ranked = [entry for entry in ranked if entry.rank > position]
-    page = [_entry(entry) for entry in ranked[:limit]]
-    next_cursor = None
-    if len(ranked) > limit:
-        next_cursor = cursors.encode_rank(page[-1].risk, page[-1].couple_id)
-    return page, next_cursor
+    computed = _ranking(couples, readings, weeks, now, mark)
+    memory.hold(therapist_id, computed)
+    return computed
+
+
+def position(cursor: str | None) -> tuple[int, uuid.UUID] | None:
+    """Where a caseload `cursor` says the last page ended (None: at the start)."""
+    if cursor is None:
+        return None
+    after = cursors.decode_rank(cursor)
+    if after is None:
+        raise invalid("cursor", "is not a cursor this API handed out")
+    return after

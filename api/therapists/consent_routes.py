@@ -3,12 +3,13 @@ partners decide and see of a therapist's access."""
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from api.core.cursor import CursorQuery, LimitQuery
 from api.core.db import Transaction
 from api.core.deps import CallerDep
 from api.core.errors import problems
+from api.core.notices import heard_on_answer
 from api.couples.access import CouplePartners
 from api.therapists import grants
 from api.therapists.access_log import entries as access_log_entries
@@ -39,9 +40,11 @@ async def grant_access(
     caller: CallerDep,
     _partners: CouplePartners,
     conn: Transaction,
+    request: Request,
     response: Response,
 ) -> GrantPublic:
     granted, created = await grants.grant(conn, couple_id, caller.id, str(body.email))
+    heard_on_answer(request, granted.therapist_id)
     if not created:
         response.status_code = status.HTTP_200_OK
     return granted
@@ -68,9 +71,14 @@ async def list_grants(
     "partners' grants again. A therapist with no grant on this couple is a 404.",
 )
 async def revoke_access(
-    couple_id: uuid.UUID, therapist_id: uuid.UUID, _partners: CouplePartners, conn: Transaction
+    couple_id: uuid.UUID,
+    therapist_id: uuid.UUID,
+    _partners: CouplePartners,
+    conn: Transaction,
+    request: Request,
 ) -> Response:
     await grants.revoke(conn, couple_id, therapist_id)
+    heard_on_answer(request, therapist_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

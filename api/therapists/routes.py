@@ -28,11 +28,11 @@ _TRENDS = "/couples/{couple_id}/trends/weekly"
 _EXPORT = "/couples/{couple_id}/export.csv"
 
 
-async def caseload_cache(request: Request) -> caseload.CaseloadCache:
-    return request.app.state.caseload_cache  # type: ignore[no-any-return]
+async def caseload_memory(request: Request) -> caseload.CaseloadMemory:
+    return request.app.state.caseload_memory  # type: ignore[no-any-return]
 
 
-CaseloadCacheDep = Annotated[caseload.CaseloadCache, Depends(caseload_cache)]
+CaseloadMemoryDep = Annotated[caseload.CaseloadMemory, Depends(caseload_memory)]
 
 
 def _endpoint(path: str) -> str:
@@ -75,16 +75,16 @@ def _trends_read(path: str) -> Callable[..., Awaitable[Read]]:
 async def list_caseload(
     therapist: TherapistDep,
     database: DatabaseDep,
-    cache: CaseloadCacheDep,
+    memory: CaseloadMemoryDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Response:
     # Serialised once, as built: a page of 200 couples is some 400 KB, which FastAPI
     # would otherwise turn into dicts and validate again before serialising.
     page = await service.caseload_page(
-        database, cache, therapist.id, _endpoint(_CASELOAD), cursor=cursor, limit=limit
+        database, memory, therapist.id, _endpoint(_CASELOAD), cursor=cursor, limit=limit
     )
-    return private_json(page.model_dump_json())
+    return private_json(page.body, etag=page.tag)
 
 
 @router.get(

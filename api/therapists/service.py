@@ -7,25 +7,31 @@ from datetime import date, datetime
 from api.core.db import Database
 from api.therapists import access_log, caseload
 from api.trends import service as trends
-from models.therapist import Caseload
 
 
 async def caseload_page(
     database: Database,
-    cache: caseload.CaseloadCache,
+    memory: caseload.CaseloadMemory,
     therapist_id: uuid.UUID,
     endpoint: str,
     *,
     cursor: str | None,
     limit: int,
-) -> Caseload:
-    items, next_cursor = await caseload.caseload(
-        database, cache, therapist_id, cursor=cursor, limit=limit
-    )
-    await access_log.record_listed(
-        database, [item.couple_id for item in items], therapist_id, endpoint
-    )
-    return Caseload(items=items, next_cursor=next_cursor)
+) -> caseload.Page:
+    """A page of the caseload. Its couples are logged first, each only if its access
+    still stands: a couple whose access ended since the ranking was read (or held) means
+    a ranking read again, and one whose access ends while that runs is not shown."""
+    after = caseload.position(cursor)
+    logged: set[uuid.UUID] = set()
+    for held in (True, False):
+        ranking = await caseload.ranking(database, memory, therapist_id, held=held)
+        page = ranking.page(after, limit)
+        unlogged = [couple_id for couple_id in page.couple_ids if couple_id not in logged]
+        logged |= await access_log.record_listed(database, unlogged, therapist_id, endpoint)
+        if logged.issuperset(page.couple_ids):
+            return page
+        memory.forget(therapist_id)
+    return page.without(set(page.couple_ids) - logged)
 
 
 async def couple_trends(

@@ -1,0 +1,249 @@
+"""A worker that listens for changes (PostgreSQL) holds each therapist's ranked
+caseload and answers it again with one statement, the access log's entries, until it
+hears of a change of a couple in it or of the therapist's grants, or until time
+changes it. A couple whose access ended is never shown from memory. Tested on the
+path production runs: the app's listening connection, its pools and its database."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import available_timezones
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.core.notices import ChangeClock
+from api.therapists import caseload as caseload_module
+from api.therapists.caseload import CaseloadMemory
+from models import calendar, figures
+from models.base import utcnow
+from models.therapist import Caseload
+from tests.factories import Couple, Person, make_couple
+from tests.therapists.helpers import CASELOAD, grant_both
+from tests.therapists.test_caseload import add_couples, statements_run
+
+
+@pytest.fixture
+async def listening(app: FastAPI) -> None:
+    if app.state.database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no LISTEN: the caseload is read on every request")
+    await asyncio.wait_for(app.state.notices.listening.wait(), 10)
+
+
+async def read(client: httpx.AsyncClient, therapist: Person, **params: Any) -> httpx.Response:
+    response = await client.get(CASELOAD, params=params, headers=therapist.headers)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def listed(response: httpx.Response) -> list[str]:
+    return [item["couple_id"] for item in response.json()["items"]]
+
+
+async def heard(app: FastAPI, key: str, mark: int) -> None:
+    for _ in range(500):
+        if not app.state.change_clock.unchanged(uuid.UUID(key), mark):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no notice of {key}")
+
+
+async def log_entries(client: httpx.AsyncClient, couple: Couple) -> int:
+    response = await client.get(f"{couple.path}/access-log", headers=couple.first.headers)
+    assert response.status_code == 200, response.text
+    return len(response.json()["items"])
+
+
+@pytest.mark.usefixtures("listening")
+async def test_an_unchanged_caseload_is_answered_from_memory_and_still_logged(
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person
+) -> None:
+    couples = await add_couples(client, therapist, 3)
+    first = await read(client, therapist, limit=2)
+    async with statements_run(app) as statements:
+        again = await read(client, therapist, limit=2)
+        rest = await read(client, therapist, cursor=first.json()["next_cursor"])
+
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert len(statements) == 2, statements  # the access log's entries of each page
+    assert sorted(listed(first) + listed(rest)) == sorted(couple.id for couple in couples)
+    # Shown twice, logged twice; shown once, logged once.
+    for couple in couples:
+        assert await log_entries(client, couple) == (2 if couple.id in listed(first) else 1)
+    # The page, made of each entry's JSON, is the JSON of the model it documents.
+    assert Caseload.model_validate_json(first.content).model_dump_json().encode() == first.content
+
+
+@pytest.mark.usefixtures("listening")
+async def test_a_change_made_elsewhere_is_read_once_heard(
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person, conn: AsyncConnection
+) -> None:
+    """A change through another worker (here, a connection of the test's own)."""
+    (couple,) = await add_couples(client, therapist, 1)
+    (before,) = (await read(client, therapist)).json()["items"]
+    mark = app.state.change_clock.mark()
+    await conn.execute(
+        sa.text("UPDATE couples SET weight_toward = 3 WHERE id = :couple"),
+        {"couple": uuid.UUID(couple.id)},
+    )
+    await heard(app, couple.id, mark)
+
+    (after,) = (await read(client, therapist)).json()["items"]
+
+    assert (before["weights"]["toward"], after["weights"]["toward"]) == (1, 3)
+
+
+@pytest.mark.usefixtures("listening")
+async def test_a_couple_granting_through_this_worker_is_shown_at_once(
+    client: httpx.AsyncClient, therapist: Person
+) -> None:
+    (held,) = await add_couples(client, therapist, 1)
+    assert listed(await read(client, therapist)) == [held.id]
+    joining = await make_couple(client)
+    await grant_both(client, joining, therapist)
+
+    assert sorted(listed(await read(client, therapist))) == sorted([held.id, joining.id])
+
+
+@pytest.mark.usefixtures("listening")
+async def test_grants_given_elsewhere_are_read_once_heard(
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person, conn: AsyncConnection
+) -> None:
+    (held,) = await add_couples(client, therapist, 1)
+    assert listed(await read(client, therapist)) == [held.id]
+    joining = await make_couple(client)
+    assert joining.second is not None
+    mark = app.state.change_clock.mark()
+    await conn.execute(
+        sa.text(
+            "INSERT INTO therapist_grants (couple_id, therapist_id, partner_id, granted_at)"
+            " VALUES (:couple, :therapist, :first, :at), (:couple, :therapist, :second, :at)"
+        ),
+        {
+            "couple": uuid.UUID(joining.id),
+            "therapist": uuid.UUID(therapist.id),
+            "first": uuid.UUID(joining.first.id),
+            "second": uuid.UUID(joining.second.id),
+            "at": utcnow(),
+        },
+    )
+    await heard(app, therapist.id, mark)
+
+    assert sorted(listed(await read(client, therapist))) == sorted([held.id, joining.id])
+
+
+@pytest.mark.usefixtures("listening")
+async def test_a_couple_whose_access_ended_is_never_shown_from_memory(
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when its notice has not come yet: the access log's entry, which checks the
+    grants, comes first, and a couple it refuses makes the worker read again."""
+    leaving, staying = await add_couples(client, therapist, 2)
+    await read(client, therapist)
+    monkeypatch.setattr(app.state.change_clock, "heard", lambda _key: None)  # deaf
+    revoked = await client.delete(
+        f"{leaving.path}/therapists/{therapist.id}", headers=leaving.first.headers
+    )
+    assert revoked.status_code == 204
+    logged = await log_entries(client, leaving)
+
+    async with statements_run(app) as statements:
+        after = await read(client, therapist)
+
+    assert listed(after) == [staying.id]
+    assert await log_entries(client, leaving) == logged
+    # The log's entries refused one couple; the couples read again; the entries of the
+    # page read (the staying couple's logged already: not twice).
+    assert len(statements) == 2, statements
+    assert await log_entries(client, staying) == 2
+
+
+@pytest.mark.usefixtures("listening")
+async def test_a_ranking_is_held_only_until_time_changes_it(
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await add_couples(client, therapist, 2)
+    await read(client, therapist)
+    later = calendar.next_quarter_hour(utcnow())
+    monkeypatch.setattr(caseload_module, "utcnow", lambda: later)
+
+    async with statements_run(app) as statements:
+        await read(client, therapist)
+        await read(client, therapist)
+
+    # The couples read again once, then held: each read's access log entries.
+    assert len(statements) == 3, statements
+
+
+class _Ranking:
+    """As much of a ranking as the memory weighs: its couples."""
+
+    def __init__(self, couples: int, mark: int | None) -> None:
+        self.ranked = [object()] * couples
+        self.couple_ids: list[uuid.UUID] = []
+        self.mark = mark
+        self.valid_until = datetime.max.replace(tzinfo=UTC)
+
+
+def test_the_memory_holds_rankings_up_to_its_size_in_couples() -> None:
+    clock = ChangeClock()
+    clock.listening(True)
+    memory = CaseloadMemory(clock, size=10)
+    now = utcnow()
+    therapists = [uuid.uuid4() for _ in range(4)]
+    for therapist_id, couples in zip(therapists, (4, 4, 4, 11), strict=True):
+        memory.hold(therapist_id, _Ranking(couples, clock.mark()))
+
+    # The first went when the third came; the last, larger than the memory, is not held.
+    assert [memory.held(t, now) is not None for t in therapists] == [False, True, True, False]
+    clock.heard(therapists[1])
+    assert memory.held(therapists[1], now) is None
+
+
+_ZONES = sorted(available_timezones())
+_MOMENTS = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2060, 1, 1), timezones=st.just(UTC)
+)
+
+
+@given(_MOMENTS, st.sampled_from(_ZONES))
+def test_no_local_date_changes_before_the_next_quarter_hour(now: datetime, zone: str) -> None:
+    until = calendar.next_quarter_hour(now)
+    assert now < until <= now + timedelta(minutes=15)
+    assert until.minute % 15 == 0 and until.second == until.microsecond == 0
+    assert calendar.local_date(now, zone) == calendar.local_date(
+        until - timedelta(microseconds=1), zone
+    )
+
+
+@given(
+    _MOMENTS,
+    st.one_of(st.none(), st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=60))),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=60)),
+    st.floats(min_value=0, max_value=1, exclude_max=True),
+)
+def test_the_quiet_flag_holds_until_quiet_until(
+    now: datetime, since_bid: timedelta | None, age: timedelta, fraction: float
+) -> None:
+    """`quiet` answers as at `now` up to just before `quiet_until`."""
+    last_bid_at = None if since_bid is None else now - since_bid
+    couple_since = now - age
+    until = figures.quiet_until(last_bid_at, couple_since, now)
+    assert until > now
+    # (A product of a timedelta rounds to the microsecond: up to `until` itself.)
+    within = min(now + (until - now) * fraction, until - timedelta(microseconds=1))
+    assert figures.quiet(last_bid_at, couple_since, within) == figures.quiet(
+        last_bid_at, couple_since, now
+    )
+    # And the bound is tight: at `quiet_until` the flag itself (or its words) moves on,
+    # unless it is only a new UTC date that came.
+    at = figures.quiet(last_bid_at, couple_since, until)
+    if until.date() == now.date():
+        assert at != figures.quiet(last_bid_at, couple_since, now)
