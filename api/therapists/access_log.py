@@ -56,24 +56,32 @@ _CHECKED = RowsStatement(
 
 
 # A caseload page's entries, in one statement: one for each couple listed whose access
-# still stands, which it returns. PostgreSQL makes the ids; SQLite, which has no UUID
-# function, makes them of 32 random hex digits (version 4).
-_SQLITE_IDS = (
-    "(SELECT ids.id, hex(randomblob(16)) AS h FROM {ids}) AS ids",
-    "lower(substr(h, 1, 12) || '4' || substr(h, 14, 3)"
-    " || substr('89ab', abs(random()) % 4 + 1, 1) || substr(h, 18))",
-)
-_NEW_IDS = {"postgresql": ("{ids}", "gen_random_uuid()"), "sqlite": _SQLITE_IDS}
+# still stands, which it returns; with `whole`, none at all unless every couple's does.
+# PostgreSQL makes the ids; SQLite, which has no UUID function, makes them of 32
+# random hex digits (version 4).
+_NEW_IDS = {
+    "postgresql": ("", "gen_random_uuid()"),
+    "sqlite": (
+        ", hex(randomblob(16)) AS h",
+        "lower(substr(h, 1, 12) || '4' || substr(h, 14, 3)"
+        " || substr('89ab', abs(random()) % 4 + 1, 1) || substr(h, 18))",
+    ),
+}
 _LISTED = {
     dialect: Statement(
         f"""
+        WITH listed AS (
+            SELECT ids.id AS couple_id{_NEW_IDS[dialect][0]},
+                   (SELECT count(*) FROM therapist_grants AS g
+                    WHERE g.couple_id = ids.id AND g.therapist_id = :therapist_id)
+                   = {BOTH} AS granted
+            FROM {ids.relation("couple_ids")}
+        )
         {_INTO}
-        SELECT {_NEW_IDS[dialect][1]}, ids.id, u.id, u.display_name, :endpoint, NULL, NULL, :at
-        FROM {_NEW_IDS[dialect][0].format(ids=ids.relation("couple_ids"))}
-        JOIN users AS u ON u.id = :therapist_id
-        WHERE (SELECT count(*) FROM therapist_grants AS g
-               WHERE g.couple_id = ids.id AND g.therapist_id = u.id)
-              = {BOTH}
+        SELECT {_NEW_IDS[dialect][1]}, listed.couple_id, u.id, u.display_name, :endpoint,
+               NULL, NULL, :at
+        FROM listed JOIN users AS u ON u.id = :therapist_id
+        WHERE listed.granted AND NOT (:whole AND EXISTS (SELECT 1 FROM listed WHERE NOT granted))
         RETURNING couple_id
         """,
         {
@@ -81,6 +89,7 @@ _LISTED = {
             "therapist_id": _COLUMNS["therapist_id"],
             "endpoint": _COLUMNS["endpoint"],
             "at": _COLUMNS["at"],
+            "whole": sa.Boolean(),
         },
         {"couple_id": _COLUMNS["couple_id"]},
     )
@@ -127,10 +136,16 @@ async def record_read(
 
 
 async def record_listed(
-    database: Database, couple_ids: Sequence[uuid.UUID], therapist_id: uuid.UUID, endpoint: str
+    database: Database,
+    couple_ids: Sequence[uuid.UUID],
+    therapist_id: uuid.UUID,
+    endpoint: str,
+    *,
+    whole: bool,
 ) -> set[uuid.UUID]:
-    """Log the couples a caseload page shows: those whose access still stands (both
-    partners' grants), which are returned."""
+    """Log the couples a caseload page shows, in one statement: those whose access still
+    stands (both partners' grants), which are returned; with `whole`, none unless all
+    of them."""
     if not couple_ids:
         return set()
     dialect = database.engine.dialect.name
@@ -140,6 +155,7 @@ async def record_listed(
         therapist_id=therapist_id,
         endpoint=endpoint,
         at=utcnow(),
+        whole=whole,
     )
     return {row["couple_id"] for row in logged}
 

@@ -391,7 +391,9 @@ class Page:
             self.next_cursor,
         )
 
-    @functools.cached_property
+    # Joined on each answer, not kept: the pages a ranking keeps hold its entries'
+    # bytes, not copies of them.
+    @property
     def body(self) -> bytes:
         """`Caseload` as JSON, made of the entries as they are."""
         return b"".join(

@@ -44,6 +44,7 @@ async def grant_access(
     response: Response,
 ) -> GrantPublic:
     granted, created = await grants.grant(conn, couple_id, caller.id, str(body.email))
+    # A caseload held for the therapist lacks this couple: it must hear of the therapist.
     heard_on_answer(request, granted.therapist_id)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -71,14 +72,10 @@ async def list_grants(
     "partners' grants again. A therapist with no grant on this couple is a 404.",
 )
 async def revoke_access(
-    couple_id: uuid.UUID,
-    therapist_id: uuid.UUID,
-    _partners: CouplePartners,
-    conn: Transaction,
-    request: Request,
+    couple_id: uuid.UUID, therapist_id: uuid.UUID, _partners: CouplePartners, conn: Transaction
 ) -> Response:
+    # Heard as a change of the couple of the path, which a caseload that showed it holds.
     await grants.revoke(conn, couple_id, therapist_id)
-    heard_on_answer(request, therapist_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -70,7 +70,10 @@ def _trends_read(path: str) -> Callable[..., Awaitable[Read]]:
     "highest `risk` first (ties by `couple_id`), `limit` at a time (1 to 200, default 50); "
     "pass `next_cursor` back as `cursor` for the next page (null on the last). A couple "
     "whose risk changed between two pages may show on both or on neither. Every couple "
-    "on the page is entered in its access log. Partner accounts get 403.",
+    "on the page is entered in its access log before the page is answered, and only one "
+    "whose access still stands: a couple whose access ends while the page is read is "
+    "left out of it, so a page may hold fewer than `limit` couples and still have a "
+    "`next_cursor`. Partner accounts get 403.",
 )
 async def list_caseload(
     therapist: TherapistDep,

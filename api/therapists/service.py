@@ -18,19 +18,24 @@ async def caseload_page(
     cursor: str | None,
     limit: int,
 ) -> caseload.Page:
-    """A page of the caseload. Its couples are logged first, each only if its access
-    still stands: a couple whose access ended since the ranking was read (or held) means
-    a ranking read again, and one whose access ends while that runs is not shown."""
+    """A page of the caseload. Its couples are logged first, and only if every one's
+    access still stands: one whose access ended since the ranking was read (or held)
+    means a ranking read again, nothing logged; and one whose access ends while that
+    runs is left out of the page (and of the log)."""
     after = caseload.position(cursor)
-    logged: set[uuid.UUID] = set()
-    for held in (True, False):
-        ranking = await caseload.ranking(database, memory, therapist_id, held=held)
-        page = ranking.page(after, limit)
-        unlogged = [couple_id for couple_id in page.couple_ids if couple_id not in logged]
-        logged |= await access_log.record_listed(database, unlogged, therapist_id, endpoint)
-        if logged.issuperset(page.couple_ids):
-            return page
-        memory.forget(therapist_id)
+    ranking = await caseload.ranking(database, memory, therapist_id)
+    page = ranking.page(after, limit)
+    logged = await access_log.record_listed(
+        database, page.couple_ids, therapist_id, endpoint, whole=True
+    )
+    if logged.issuperset(page.couple_ids):
+        return page
+    memory.forget(therapist_id)
+    ranking = await caseload.ranking(database, memory, therapist_id, held=False)
+    page = ranking.page(after, limit)
+    logged = await access_log.record_listed(
+        database, page.couple_ids, therapist_id, endpoint, whole=False
+    )
     return page.without(set(page.couple_ids) - logged)
 
 

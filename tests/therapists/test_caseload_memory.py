@@ -159,10 +159,96 @@ async def test_a_couple_whose_access_ended_is_never_shown_from_memory(
 
     assert listed(after) == [staying.id]
     assert await log_entries(client, leaving) == logged
-    # The log's entries refused one couple; the couples read again; the entries of the
-    # page read (the staying couple's logged already: not twice).
-    assert len(statements) == 2, statements
+    # The entries of the page held, refused whole for one couple; the couples read
+    # again; the entries of the page read.
+    assert len(statements) == 3, statements
     assert await log_entries(client, staying) == 2
+
+
+async def grant_in_sql(conn: AsyncConnection, couple: Couple, therapist: Person) -> None:
+    assert couple.second is not None
+    await conn.execute(
+        sa.text(
+            "INSERT INTO therapist_grants (couple_id, therapist_id, partner_id, granted_at)"
+            " VALUES (:couple, :therapist, :first, :at), (:couple, :therapist, :second, :at)"
+        ),
+        {
+            "couple": uuid.UUID(couple.id),
+            "therapist": uuid.UUID(therapist.id),
+            "first": uuid.UUID(couple.first.id),
+            "second": uuid.UUID(couple.second.id),
+            "at": utcnow(),
+        },
+    )
+
+
+@pytest.mark.usefixtures("listening")
+async def test_a_couple_is_logged_only_by_the_page_that_shows_it(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    therapist: Person,
+    conn: AsyncConnection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another worker revokes a couple of the page held and grants two couples that rank
+    before the rest, and no notice has come: the page read again shows other couples
+    than the one held, and only those are logged."""
+    first, second, third, fourth, fifth = sorted(
+        [await make_couple(client) for _ in range(5)], key=lambda couple: uuid.UUID(couple.id)
+    )
+    for couple in (third, fourth, fifth):
+        await grant_both(client, couple, therapist)
+    # New couples with no bids: all at risk 0, ranked by id.
+    assert listed(await read(client, therapist, limit=2)) == [third.id, fourth.id]
+    monkeypatch.setattr(app.state.change_clock, "heard", lambda _key: None)  # deaf
+    await conn.execute(
+        sa.text("DELETE FROM therapist_grants WHERE couple_id = :couple"),
+        {"couple": uuid.UUID(third.id)},
+    )
+    for couple in (first, second):
+        await grant_in_sql(conn, couple, therapist)
+
+    page = await read(client, therapist, limit=2)
+
+    assert listed(page) == [first.id, second.id]
+    assert [await log_entries(client, couple) for couple in (first, second, fourth)] == [1, 1, 1]
+
+
+class _Deaf:
+    """The change clock as other workers' notices reach it: never."""
+
+    def __init__(self, clock: ChangeClock) -> None:
+        self._clock = clock
+
+    def heard(self, _key: uuid.UUID) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._clock, name)
+
+
+@pytest.mark.usefixtures("listening")
+async def test_grants_through_this_worker_are_heard_with_no_notice(
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A grant or a revocation through this worker changes the caseload it holds at once,
+    before (or without) its notice: the grant's, as a change of the therapist; the
+    revocation's, of the couple of its path."""
+    (held,) = await add_couples(client, therapist, 1)
+    monkeypatch.setattr(app.state.notices, "_clock", _Deaf(app.state.change_clock))
+    await read(client, therapist)
+    joining = await make_couple(client)
+    await grant_both(client, joining, therapist)
+    assert sorted(listed(await read(client, therapist))) == sorted([held.id, joining.id])
+
+    revoked = await client.delete(
+        f"{joining.path}/therapists/{therapist.id}", headers=joining.first.headers
+    )
+    assert revoked.status_code == 204
+    async with statements_run(app) as statements:
+        assert listed(await read(client, therapist)) == [held.id]
+    # Read again at once: the couples, then the page's entries (none refused).
+    assert len(statements) == 2, statements
 
 
 @pytest.mark.usefixtures("listening")
@@ -180,6 +266,46 @@ async def test_a_ranking_is_held_only_until_time_changes_it(
 
     # The couples read again once, then held: each read's access log entries.
     assert len(statements) == 3, statements
+
+
+@pytest.mark.usefixtures("listening")
+async def test_a_ranking_is_held_only_until_a_not_logging_flag_comes(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    therapist: Person,
+    conn: AsyncConnection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A couple whose last bid turns 14 days old between two reads of a quarter hour is
+    flagged on the second."""
+    couple = await make_couple(client)
+    await conn.execute(
+        sa.text("UPDATE couples SET created_at = :then WHERE id = :couple"),
+        {"then": utcnow() - timedelta(days=60), "couple": uuid.UUID(couple.id)},
+    )
+    # Two moments of one quarter hour, with the bid's 14th day between them.
+    first_read = calendar.next_quarter_hour(utcnow()) + timedelta(minutes=5)
+    quiet_from = first_read + timedelta(minutes=1)
+    logged = await client.post(
+        couple.bids,
+        json={
+            "kind": "play",
+            "response": "toward",
+            "occurred_at": (quiet_from - timedelta(days=figures.QUIET_DAYS)).isoformat(),
+        },
+        headers=couple.first.headers,
+    )
+    assert logged.status_code == 201, logged.text
+    await grant_both(client, couple, therapist)
+    now = first_read
+    monkeypatch.setattr(caseload_module, "utcnow", lambda: now)
+    (before,) = (await read(client, therapist)).json()["items"]
+    now = first_read + timedelta(minutes=2)
+
+    (after,) = (await read(client, therapist)).json()["items"]
+
+    codes = [[flag["code"] for flag in item["flags"]] for item in (before, after)]
+    assert "not-logging" not in codes[0] and "not-logging" in codes[1]
 
 
 class _Ranking:
