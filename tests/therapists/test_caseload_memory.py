@@ -60,6 +60,23 @@ async def log_entries(client: httpx.AsyncClient, couple: Couple) -> int:
     return len(response.json()["items"])
 
 
+async def grant_in_sql(conn: AsyncConnection, couple: Couple, therapist: Person) -> None:
+    assert couple.second is not None
+    await conn.execute(
+        sa.text(
+            "INSERT INTO therapist_grants (couple_id, therapist_id, partner_id, granted_at)"
+            " VALUES (:couple, :therapist, :first, :at), (:couple, :therapist, :second, :at)"
+        ),
+        {
+            "couple": uuid.UUID(couple.id),
+            "therapist": uuid.UUID(therapist.id),
+            "first": uuid.UUID(couple.first.id),
+            "second": uuid.UUID(couple.second.id),
+            "at": utcnow(),
+        },
+    )
+
+
 @pytest.mark.usefixtures("listening")
 async def test_an_unchanged_caseload_is_answered_from_memory_and_still_logged(
     client: httpx.AsyncClient, app: FastAPI, therapist: Person
@@ -119,21 +136,8 @@ async def test_grants_given_elsewhere_are_read_once_heard(
     (held,) = await add_couples(client, therapist, 1)
     assert listed(await read(client, therapist)) == [held.id]
     joining = await make_couple(client)
-    assert joining.second is not None
     mark = app.state.change_clock.mark()
-    await conn.execute(
-        sa.text(
-            "INSERT INTO therapist_grants (couple_id, therapist_id, partner_id, granted_at)"
-            " VALUES (:couple, :therapist, :first, :at), (:couple, :therapist, :second, :at)"
-        ),
-        {
-            "couple": uuid.UUID(joining.id),
-            "therapist": uuid.UUID(therapist.id),
-            "first": uuid.UUID(joining.first.id),
-            "second": uuid.UUID(joining.second.id),
-            "at": utcnow(),
-        },
-    )
+    await grant_in_sql(conn, joining, therapist)
     await heard(app, therapist.id, mark)
 
     assert sorted(listed(await read(client, therapist))) == sorted([held.id, joining.id])
@@ -163,23 +167,6 @@ async def test_a_couple_whose_access_ended_is_never_shown_from_memory(
     # again; the entries of the page read.
     assert len(statements) == 3, statements
     assert await log_entries(client, staying) == 2
-
-
-async def grant_in_sql(conn: AsyncConnection, couple: Couple, therapist: Person) -> None:
-    assert couple.second is not None
-    await conn.execute(
-        sa.text(
-            "INSERT INTO therapist_grants (couple_id, therapist_id, partner_id, granted_at)"
-            " VALUES (:couple, :therapist, :first, :at), (:couple, :therapist, :second, :at)"
-        ),
-        {
-            "couple": uuid.UUID(couple.id),
-            "therapist": uuid.UUID(therapist.id),
-            "first": uuid.UUID(couple.first.id),
-            "second": uuid.UUID(couple.second.id),
-            "at": utcnow(),
-        },
-    )
 
 
 @pytest.mark.usefixtures("listening")
