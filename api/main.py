@@ -29,8 +29,8 @@ from api.core.settings import Settings, get_settings
 from api.couples.routes import router as couples_router
 from api.digest.routes import router as digest_router
 from api.health import router as health_router
-from api.therapists.caseload import CaseloadMemory
 from api.therapists.consent_routes import router as consent_router
+from api.therapists.ranking import CaseloadMemory
 from api.therapists.routes import router as therapist_router
 from api.trends.routes import router as trends_router
 from api.trends.service import KnownStates

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     event_poll_seconds: float = Field(default=0.25, ge=0.01, le=60.0)
     # Computed trends kept per worker (api/core/cache.py); each is ~30 KB. 0: none.
     trends_cache_size: int = Field(default=256, ge=0, le=100_000)
-    # Couples' caseload readings kept per worker (api/therapists/caseload.py), each
+    # Couples' caseload readings kept per worker (api/therapists/ranking.py), each
     # ~2 KB, and as many couples again in therapists' ranked caseloads. 0: none.
     caseload_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
 

@@ -13,8 +13,9 @@ from api.core.db import DatabaseDep
 from api.core.deps import API_PREFIX
 from api.core.errors import problems
 from api.core.responses import PRIVATE, private_json
-from api.therapists import caseload, export, service
+from api.therapists import export, service
 from api.therapists.access import TherapistDep
+from api.therapists.ranking import CaseloadMemory
 from api.trends.params import TRENDS_DESCRIPTION, EndQuery, TrendsCacheDep, WeeksQuery
 from api.trends.service import Computed
 from models import figures
@@ -28,11 +29,11 @@ _TRENDS = "/couples/{couple_id}/trends/weekly"
 _EXPORT = "/couples/{couple_id}/export.csv"
 
 
-async def caseload_memory(request: Request) -> caseload.CaseloadMemory:
+async def caseload_memory(request: Request) -> CaseloadMemory:
     return request.app.state.caseload_memory  # type: ignore[no-any-return]
 
 
-CaseloadMemoryDep = Annotated[caseload.CaseloadMemory, Depends(caseload_memory)]
+CaseloadMemoryDep = Annotated[CaseloadMemory, Depends(caseload_memory)]
 
 
 def _endpoint(path: str) -> str:

@@ -6,18 +6,19 @@ from datetime import date, datetime
 
 from api.core.db import Database
 from api.therapists import access_log, caseload
+from api.therapists.ranking import CaseloadMemory, Page
 from api.trends import service as trends
 
 
 async def caseload_page(
     database: Database,
-    memory: caseload.CaseloadMemory,
+    memory: CaseloadMemory,
     therapist_id: uuid.UUID,
     endpoint: str,
     *,
     cursor: str | None,
     limit: int,
-) -> caseload.Page:
+) -> Page:
     """A page of the caseload. Its couples are logged first, and only if every one's
     access still stands: one whose access ended since the ranking was read (or held)
     means a ranking read again, nothing logged; and one whose access ends while that

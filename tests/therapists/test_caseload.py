@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import models.couple
-from api.therapists.caseload import CaseloadMemory
+from api.therapists.ranking import CaseloadMemory
 from models.base import utcnow
 from simulation.seed import SeededCouple
 from simulation.simulator import simulate

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.notices import ChangeClock
 from api.therapists import caseload as caseload_module
-from api.therapists.caseload import CaseloadMemory
+from api.therapists.ranking import CaseloadMemory
 from models import calendar, figures
 from models.base import utcnow
 from models.therapist import Caseload
