@@ -23,6 +23,7 @@ from api.core.db import Database
 from api.core.deps import API_PREFIX
 from api.core.errors import PROBLEM_JSON, install_problem_handlers
 from api.core.heap import tuned_for_requests
+from api.core.mail import Mailer
 from api.core.notices import ChangeClock, LocalChanges
 from api.core.representations import Representations
 from api.core.settings import Settings, get_settings
@@ -47,7 +48,8 @@ a partner of is a 404, exactly like one that does not exist.
 A problem's `type` is `urn:toward:problem:<code>`, so a client can tell cases apart.
 The codes: `validation`, `bad-request`, `unauthenticated`, `bad-credentials`,
 `too-many-logins`, `too-many-registrations`, `bad-refresh-token`,
-`refresh-token-reused`, `email-taken`, `not-found`, `method-not-allowed`,
+`refresh-token-reused`, `email-taken`, `email-verified`, `too-many-codes`,
+`too-many-resets`, `not-found`, `method-not-allowed`,
 `body-too-large`, `partners-only`, `therapists-only`, `already-partner`,
 `couple-full`, `couple-incomplete`, `id-conflict`, `not-logger`, `stale-version`,
 `cursor-expired`,
@@ -94,12 +96,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # about 200 bytes each, many per remembered trends.
     app.state.known_states = KnownStates(clock, settings.trends_cache_size * 16)
     await notices.start()
+    app.state.mailer = mailer = Mailer.of(settings)
+    mailer.start()
     housekeeping = asyncio.create_task(keep_house(app.state.database, settings))
     try:
         with tuned_for_requests(), ended_on_stop_signal(notices):
             yield
     finally:
         await notices.close()
+        await mailer.close()
         housekeeping.cancel()
         with suppress(asyncio.CancelledError):
             await housekeeping

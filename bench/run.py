@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.passwords import hash_password
@@ -671,6 +672,16 @@ def _lists_under_a_flood(bids_path: str, token: str) -> tuple[Result, Result, st
     return quiet, flooded, answers.group(1).strip() if answers else "?"
 
 
+MAIL_PORT = int(os.environ.get("BENCH_MAIL_PORT", "8766"))
+
+
+class _Discard:
+    """An SMTP server's handler that takes every message and keeps none."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "250 OK"
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -684,8 +695,16 @@ def main() -> None:
         # The flood's clients come through wrk on this machine, each with an address of
         # its own in X-Forwarded-For.
         "TRUSTED_PROXIES": "127.0.0.1",
+        # Each registration mails its code, as in production, to a server here.
+        "MAIL_BACKEND": "smtp",
+        "MAIL_HOST": "127.0.0.1",
+        "MAIL_PORT": str(MAIL_PORT),
+        "MAIL_SECURITY": "none",
+        "MAIL_FROM": "Toward <bench@bench.example>",
     }
     server = None
+    mail = Controller(_Discard(), hostname="127.0.0.1", port=MAIL_PORT)
+    mail.start()
     try:
         subprocess.run(
             [str(BIN / "alembic"), "upgrade", "head"],
@@ -771,6 +790,7 @@ def main() -> None:
             raise SystemExit("the bids stored do not match the bids answered")
     finally:
         _stop(server)
+        mail.stop()
         _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 

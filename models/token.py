@@ -1,5 +1,5 @@
-"""Refresh tokens (stored hashed), and the failed logins and registrations that rate
-limiting counts."""
+"""Refresh tokens (stored hashed), and the failed logins, registrations and other
+unauthenticated attempts that rate limiting counts."""
 
 import uuid
 from datetime import datetime
@@ -54,6 +54,19 @@ class RegistrationAttempt(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_registration_attempts_client_at", "client", "at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client: str = Field(max_length=64)
+    at: datetime = created_at_field()
+
+
+class ClientAttempt(SQLModel, table=True):
+    """An unauthenticated request that is limited per client address: a password reset
+    asked for (`reset`), or a code that was not right (`code`)."""
+
+    __tablename__ = "client_attempts"
+    __table_args__ = (sa.Index("ix_client_attempts_kind_client_at", "kind", "client", "at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(max_length=16)
     client: str = Field(max_length=64)
     at: datetime = created_at_field()
 

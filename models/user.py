@@ -9,7 +9,7 @@ from pydantic import BaseModel, StrictBool, StringConstraints
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field
+from models.base import UTCDateTime, created_at_field
 from models.types import (
     DisplayName,
     EmailAddress,
@@ -67,6 +67,8 @@ class User(UserBase, table=True):
     attachment_style: str | None = Field(default=None, max_length=16)
     # Whether the partner sees love languages and attachment style in the couple.
     share_profile: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # When the owner proved to read the address (a code mailed to it); null until then.
+    email_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
@@ -94,6 +96,12 @@ class UserUpdate(RequestBody):
 class UserPublic(BaseModel):
     id: uuid.UUID
     email: str
+    email_verified: bool = PydanticField(
+        description="Whether the owner confirmed the address with the code mailed to it "
+        "(`POST /auth/verify-email`). A partner account works fully either way; a "
+        "therapist account can be granted only once verified, and a password reset is "
+        "mailed only to a verified address."
+    )
     display_name: str
     timezone: str
     account_type: AccountType

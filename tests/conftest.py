@@ -24,6 +24,7 @@ from alembic import command
 from api.core.db import create_engine
 from api.core.settings import Settings
 from api.main import create_app, provide
+from tests import mail
 from tests.clock import Clock
 from tests.factories import Couple, Person, make_couple
 from tests.http import client_from
@@ -138,10 +139,25 @@ async def conn(database_url: str) -> AsyncIterator[AsyncConnection]:
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def smtp_port() -> Iterator[int]:
+    """The session's SMTP server (tests/mail.py), which every app under test mails to."""
+    yield from mail.serve()
+
+
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, smtp_port: int) -> Settings:
     # The environment's, never a developer's `.env`: the suite runs as CI runs it.
-    return Settings(_env_file=None).model_copy(update={"database_url": database_url})
+    return Settings(_env_file=None).model_copy(
+        update={
+            "database_url": database_url,
+            "mail_backend": "smtp",
+            "mail_host": "127.0.0.1",
+            "mail_port": smtp_port,
+            "mail_security": "none",
+            "mail_retry_seconds": 0.05,
+        }
+    )
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from api.core.db import Database
 from api.core.settings import get_settings
 from simulation.seed import SeededCouple, seed_couple
 from simulation.simulator import SimulatedCouple
+from tests.mail import MAILBOX, code_in
 
 PASSWORD = "correct horse battery"
 
@@ -27,8 +28,14 @@ class Person:
 
 
 async def register(
-    client: httpx.AsyncClient, name: str = "Sam", account_type: str = "partner", **extra: Any
+    client: httpx.AsyncClient,
+    name: str = "Sam",
+    account_type: str = "partner",
+    verified: bool | None = None,
+    **extra: Any,
 ) -> Person:
+    """A new account, logged in. `verified` (by default: therapists only, whom partners
+    can grant only then) confirms its address with the code mailed to it."""
     email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
     body = {
         "email": email,
@@ -39,9 +46,18 @@ async def register(
     }
     created = await client.post("/api/v1/auth/register", json=body)
     assert created.status_code == 201, created.text
+    if account_type == "therapist" if verified is None else verified:
+        await verify_email(client, email)
     login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     return Person(created.json(), login.json())
+
+
+async def verify_email(client: httpx.AsyncClient, email: str) -> None:
+    """Confirm the address with the last code mailed to it."""
+    code = code_in((MAILBOX.to(email) or [await MAILBOX.wait_for(email)])[-1])
+    verified = await client.post("/api/v1/auth/verify-email", json={"code": code})
+    assert verified.status_code == 200, verified.text
 
 
 class Couple:

@@ -1,6 +1,7 @@
 """Rows that nothing can use any more: expired refresh tokens (spent ones included:
 after its expiry a token cannot be replayed, so its reuse needs no catching), failed
-logins and registrations older than any window counts, and tombstones past the
+logins, registrations and other limited attempts older than any window counts, mailed
+codes that have expired, and tombstones past the
 changes feed's horizon."""
 
 import asyncio
@@ -11,7 +12,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth.ratelimit import FAILURES, REGISTRATIONS
+from api.auth import codes
+from api.auth.ratelimit import ATTEMPTS, FAILURES, REGISTRATIONS
 from api.changes.service import purge_tombstones
 from api.core.db import Database
 from api.core.settings import Settings
@@ -31,6 +33,9 @@ async def prune(conn: AsyncConnection, now: datetime, settings: Settings) -> Non
     await conn.execute(
         sa.delete(REGISTRATIONS).where(REGISTRATIONS.c.at < now - registration_window)
     )
+    code_window = timedelta(seconds=settings.code_window_seconds)
+    await conn.execute(sa.delete(ATTEMPTS).where(ATTEMPTS.c.at < now - code_window))
+    await codes.prune(conn, now)
 
 
 async def keep_house(database: Database, settings: Settings) -> None:

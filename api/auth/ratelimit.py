@@ -1,6 +1,6 @@
-"""Limits on failed logins (per account and per client address) and on registrations
-(per client address), kept in the database so that every worker and every instance
-sees the same counts."""
+"""Limits on failed logins (per account and per client address), on registrations,
+password resets asked for and wrong codes (per client address), kept in the database
+so that every worker and every instance sees the same counts."""
 
 import uuid
 from dataclasses import dataclass
@@ -10,10 +10,15 @@ from math import ceil
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.token import LoginFailure, RegistrationAttempt
+from api.core.errors import Problem
+from models.token import ClientAttempt, LoginFailure, RegistrationAttempt
 
 FAILURES: sa.Table = LoginFailure.__table__  # type: ignore[attr-defined]
 REGISTRATIONS: sa.Table = RegistrationAttempt.__table__  # type: ignore[attr-defined]
+ATTEMPTS: sa.Table = ClientAttempt.__table__  # type: ignore[attr-defined]
+
+# What `client_attempts` counts: password resets asked for, and codes that were wrong.
+RESET, WRONG_CODE = "reset", "code"
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,15 @@ class Limit:
     table: sa.Table
     where: tuple[sa.ColumnElement[bool], ...]
     allowed: int
+
+
+def too_many(what: str, wait: int, code: str) -> Problem:
+    return Problem(
+        429,
+        f"Too many {what}; try again in {wait} seconds.",
+        code=code,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def per_account(email: str, device: uuid.UUID | None, allowed: int) -> Limit:
@@ -36,8 +50,12 @@ def per_client(table: sa.Table, client: str, allowed: int) -> Limit:
     return Limit(table, (table.c.client == client,), allowed)
 
 
+def attempts(kind: str, client: str, allowed: int) -> Limit:
+    return Limit(ATTEMPTS, (ATTEMPTS.c.kind == kind, ATTEMPTS.c.client == client), allowed)
+
+
 # The advisory locks' namespaces, so that an email and an address never share a lock.
-LOGINS, REGISTERING = 0, 1
+LOGINS, REGISTERING, CODES = 0, 1, 2
 
 
 async def serialise(conn: AsyncConnection, namespace: int, key: str) -> None:
@@ -105,5 +123,16 @@ async def record_registration(
     await conn.execute(
         sa.delete(REGISTRATIONS).where(
             REGISTRATIONS.c.client == client, REGISTRATIONS.c.at < now - window
+        )
+    )
+
+
+async def record_attempt(
+    conn: AsyncConnection, kind: str, client: str, now: datetime, window: timedelta
+) -> None:
+    await conn.execute(sa.insert(ATTEMPTS).values(kind=kind, client=client, at=now))
+    await conn.execute(
+        sa.delete(ATTEMPTS).where(
+            ATTEMPTS.c.kind == kind, ATTEMPTS.c.client == client, ATTEMPTS.c.at < now - window
         )
     )

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth import ratelimit
+from api.auth import ratelimit, verification
 from api.auth.passwords import Passwords
 from api.core.db import Database
 from api.core.errors import Problem
+from api.core.mail import Mailer
 from api.core.security import (
     Device,
     create_access_token,
@@ -33,18 +34,15 @@ _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 _tokens: sa.Table = RefreshToken.__table__  # type: ignore[attr-defined]
 
 
-def _too_many(what: str, wait: int, code: str) -> Problem:
-    return Problem(
-        429,
-        f"Too many {what}; try again in {wait} seconds.",
-        code=code,
-        headers={"Retry-After": str(wait)},
-    )
-
-
 async def register(
-    database: Database, passwords: Passwords, body: UserCreate, client: str, settings: Settings
+    database: Database,
+    passwords: Passwords,
+    mailer: Mailer,
+    body: UserCreate,
+    client: str,
+    settings: Settings,
 ) -> UserPublic:
+    """The new account, with a code to verify its address mailed once it has committed."""
     now = utcnow()
     window = timedelta(seconds=settings.registration_window_seconds)
     with passwords.place() as place:
@@ -55,7 +53,9 @@ async def register(
             )
             wait = await ratelimit.retry_after(conn, [limit], now, window)
             if wait is not None:
-                raise _too_many("registrations from this address", wait, "too-many-registrations")
+                raise ratelimit.too_many(
+                    "registrations from this address", wait, "too-many-registrations"
+                )
             # Counted whatever the outcome: a taken email is an answer worth limiting too.
             await ratelimit.record_registration(conn, client, now, window)
             taken = await email_taken(conn, body.email)
@@ -64,8 +64,12 @@ async def register(
         password_hash = await place.hash(body.password)
     async with database.transaction() as conn:
         user = await create_user(conn, body, password_hash)
+        if user is not None:
+            issued = await verification.issue_code(conn, user.id, settings, utcnow())
     if user is None:  # registered by another request while this one hashed
         raise _email_taken()
+    if issued.code is not None:
+        verification.mail_code(mailer, settings, user.email, user.display_name, issued.code)
     return user
 
 
@@ -117,7 +121,7 @@ async def login(
             ]
             wait = await ratelimit.retry_after(conn, limits, now, window)
             if wait is not None:
-                raise _too_many("failed logins", wait, "too-many-logins")
+                raise ratelimit.too_many("failed logins", wait, "too-many-logins")
             await ratelimit.record_failure(conn, email, client, device_id, now, window)
         right = await place.verify(body.password, account.password_hash if account else None)
     if account is None or not right:

@@ -80,6 +80,33 @@ class Settings(BaseSettings):
     # ~2 KB, and as many couples again in therapists' ranked caseloads. 0: none.
     caseload_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
 
+    # Mail (api/mail/): `smtp` sends through `mail_host`; `log` writes each message to
+    # the log instead, for development (`make run` needs no mail server). Production
+    # must send for real, from an address of its own.
+    mail_backend: Literal["log", "smtp"] = "log"
+    mail_from: str = Field(default="Toward <no-reply@localhost>", min_length=3, max_length=320)
+    mail_host: str = Field(default="localhost", max_length=255)
+    mail_port: int = Field(default=587, ge=1, le=65535)
+    # `starttls` upgrades a plain connection (port 587), `tls` opens one (port 465).
+    mail_security: Literal["starttls", "tls", "none"] = "starttls"
+    mail_username: str = Field(default="", max_length=320)
+    mail_password: str = Field(default="", repr=False, max_length=1024)
+    mail_timeout_seconds: float = Field(default=10.0, ge=0.1, le=120.0)
+    # A message that fails is tried again after 1, 2, 4, ... times `mail_retry_seconds`
+    # (at most 10 minutes apart), `mail_attempts` times in all; per worker, at most
+    # `mail_queue_limit` wait, and more are dropped (the user asks for a code again).
+    mail_attempts: int = Field(default=8, ge=1, le=30)
+    mail_retry_seconds: float = Field(default=2.0, ge=0.01, le=600.0)
+    mail_queue_limit: int = Field(default=1000, ge=1, le=100_000)
+    # How long a mailed code works: one that verifies an address, one that resets a
+    # password. At most `codes_per_hour` of each are mailed to an account in an hour.
+    verify_code_hours: int = Field(default=48, ge=1, le=24 * 14)
+    reset_code_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    codes_per_hour: int = Field(default=3, ge=1, le=100)
+    # Password resets asked for, and wrong codes sent, per client address per window.
+    code_requests_per_client: int = Field(default=20, ge=1, le=1_000_000)
+    code_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
@@ -97,6 +124,15 @@ class Settings(BaseSettings):
             source = f"the key in {self.secret_key_file} (SECRET_KEY_FILE)"
         if len(self.secret_key) < 32 or self.secret_key in PUBLISHED_KEYS:
             raise ValueError(f"{source} must be a random value of 32+ characters")
+        return self
+
+    @model_validator(mode="after")
+    def _real_mail_in_production(self) -> Self:
+        # The log backend writes codes into the log: for a developer's machine only.
+        if self.environment == "production" and self.mail_backend != "smtp":
+            raise ValueError("MAIL_BACKEND must be smtp in production")
+        if self.environment == "production" and self.mail_from.rstrip(">").endswith("@localhost"):
+            raise ValueError("MAIL_FROM must be set in production (the sender's address)")
         return self
 
 

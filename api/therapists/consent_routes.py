@@ -30,9 +30,9 @@ router = APIRouter(prefix="/couples/{couple_id}", tags=["therapists"], responses
     "read the couple's figures (aggregates only, never a note). Access is `active` only "
     "while both partners' grants stand, and `pending` until then; `granted_by` lists "
     "the partners who granted. 201 for a new grant; 200, changing nothing, when the "
-    "caller had granted it already. An email that is unknown, or not a therapist "
-    "account's, is the same 422 on `email`: the answer does not tell whether an account "
-    "exists.",
+    "caller had granted it already. An email that is unknown, not a therapist "
+    "account's, or a therapist's not yet verified (`POST /auth/verify-email`), is the "
+    "same 422 on `email`: the answer does not tell whether an account exists.",
 )
 async def grant_access(
     couple_id: uuid.UUID,

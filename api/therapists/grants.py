@@ -23,6 +23,9 @@ _couples: sa.Table = Couple.__table__  # type: ignore[attr-defined]
 BOTH = 2
 
 
+NOT_A_THERAPIST = "is not the verified email of a therapist account on Toward"
+
+
 async def _take_turn(conn: AsyncConnection, couple_id: uuid.UUID) -> None:
     """Grants and revocations of one couple take turns: the second of two concurrent
     grants sees the first and answers `active`, and a revocation never misses a grant
@@ -43,12 +46,14 @@ async def grant(
         sa.select(_users.c.id).where(
             _users.c.email == email,
             _users.c.account_type == AccountType.therapist,
+            # A therapist is who the address says only once the address is proven.
+            _users.c.email_verified_at.is_not(None),
         )
     )
     if therapist_id is None:
-        # The same answer for an unknown email and a partner's: it tells nobody whether
-        # an account exists.
-        raise invalid("email", "is not the email of a therapist account on Toward")
+        # The same answer for an unknown email, a partner's and an unverified therapist's:
+        # it tells nobody whether an account exists.
+        raise invalid("email", NOT_A_THERAPIST)
     inserted = await conn.execute(
         insert_or_skip(conn, _grants)
         .values(

@@ -13,6 +13,7 @@ REGISTER = "/api/v1/auth/register"
 USER_FIELDS = {
     "id",
     "email",
+    "email_verified",
     "display_name",
     "timezone",
     "account_type",
@@ -38,6 +39,7 @@ async def test_register_returns_the_user_with_defaults(client):
     assert user["display_name"] == "Kim"
     assert user["timezone"] == "UTC"
     assert user["account_type"] == "partner"
+    assert user["email_verified"] is False
     assert user["love_languages"] == {"give": [], "receive": []}
     assert user["attachment_style"] is None
     assert user["share_profile"] is True

@@ -29,8 +29,30 @@ def test_a_short_or_published_key_is_refused_everywhere(environment: str, key: s
         Settings(environment=environment, secret_key=key)
 
 
+# What production needs besides its key: a mail server, and a sender of its own.
+PRODUCTION_MAIL = {"mail_backend": "smtp", "mail_from": "Toward <no-reply@example.org>"}
+
+
 def test_production_accepts_a_long_random_secret() -> None:
-    assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40
+    settings = Settings(environment="production", secret_key="x" * 40, **PRODUCTION_MAIL)
+    assert settings.secret_key == "x" * 40
+
+
+@pytest.mark.parametrize(
+    ("mail", "refused"),
+    [
+        ({"mail_backend": "log"}, "MAIL_BACKEND must be smtp"),
+        ({"mail_from": "Toward <no-reply@localhost>"}, "MAIL_FROM must be set"),
+    ],
+)
+def test_production_sends_real_mail_from_its_own_address(
+    mail: dict[str, str], refused: str
+) -> None:
+    """The development backend writes codes into the log; the default sender is no
+    address anyone can answer."""
+    with pytest.raises(ValidationError, match=refused):
+        Settings(environment="production", secret_key="x" * 40, **{**PRODUCTION_MAIL, **mail})
+    assert Settings(environment="development", secret_key="x" * 40, **mail)
 
 
 def test_without_a_key_development_makes_one_of_its_own_once(tmp_path: Path) -> None:

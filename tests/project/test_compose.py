@@ -19,7 +19,7 @@ def _config(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("POSTGRES_PASSWORD", "SECRET_KEY")
+        if key not in ("POSTGRES_PASSWORD", "SECRET_KEY", "MAIL_HOST", "MAIL_FROM")
     }
     return subprocess.run(
         ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", *args],
@@ -31,7 +31,12 @@ def _config(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-SECRETS = {"POSTGRES_PASSWORD": "s3cret", "SECRET_KEY": "k" * 40}
+SECRETS = {
+    "POSTGRES_PASSWORD": "s3cret",
+    "SECRET_KEY": "k" * 40,
+    "MAIL_HOST": "smtp.example.org",
+    "MAIL_FROM": "Toward <no-reply@example.org>",
+}
 
 
 def test_config_is_valid_with_the_secrets_given() -> None:
@@ -43,6 +48,9 @@ def test_config_is_valid_with_the_secrets_given() -> None:
     assert "alembic" in rendered and "upgrade" in rendered
     assert "pg_isready" in rendered
     assert "postgresql://toward:s3cret@db:5432/toward" in rendered
+    # Codes go out by mail for real: the log backend is for development only.
+    assert "MAIL_BACKEND: smtp" in rendered
+    assert "MAIL_HOST: smtp.example.org" in rendered
 
 
 def test_it_runs_postgres_migrations_and_the_api() -> None:
@@ -55,6 +63,13 @@ def test_secrets_are_required_from_the_environment() -> None:
     result = _config()
     assert result.returncode != 0
     assert "POSTGRES_PASSWORD" in result.stderr or "SECRET_KEY" in result.stderr
+
+
+def test_the_mail_server_is_required_from_the_environment() -> None:
+    for missing in ("MAIL_HOST", "MAIL_FROM"):
+        result = _config(**{key: value for key, value in SECRETS.items() if key != missing})
+        assert result.returncode != 0
+        assert missing in result.stderr
 
 
 def test_the_client_address_is_read_the_same_way_everywhere() -> None:

@@ -10,17 +10,16 @@ import pytest
 from fastapi import FastAPI
 
 from api.core.db import create_engine
-from api.core.settings import get_settings
+from api.core.settings import Settings
 from api.main import create_app
 from api.therapists import grants as therapist_grants
-from tests.factories import PASSWORD, new_address, partner_ids_of_a_new_couple
+from tests.factories import PASSWORD, new_address, partner_ids_of_a_new_couple, verify_email
 
 
 @pytest.fixture
-async def live_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def live_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     # These tests race requests, not password hashes (tests/auth/test_password_flood.py).
-    settings = {"database_url": database_url, "password_hashes_in_flight": 64}
-    app: FastAPI = create_app(get_settings().model_copy(update=settings))
+    app: FastAPI = create_app(settings.model_copy(update={"password_hashes_in_flight": 64}))
     async with app.router.lifespan_context(app):
         # An address of its own: these tests commit rows that the limits count by address.
         transport = httpx.ASGITransport(app=app, client=(new_address(), 40000))
@@ -130,14 +129,14 @@ async def test_racing_changes_without_if_match_all_apply(live_client: httpx.Asyn
 
 
 async def test_parallel_failed_logins_are_counted_like_sequential_ones(
-    live_client: httpx.AsyncClient,
+    live_client: httpx.AsyncClient, settings: Settings
 ) -> None:
     import asyncio
 
     email = f"target-{uuid.uuid4().hex[:8]}@example.org"
     body = {"email": email, "password": PASSWORD, "display_name": "T"}
     await live_client.post("/api/v1/auth/register", json=body)
-    limit = get_settings().login_failures_per_email
+    limit = settings.login_failures_per_email
     answers = await asyncio.gather(
         *(
             live_client.post(
@@ -295,6 +294,7 @@ async def test_a_revocation_waits_for_a_grant_in_flight(
     kim = await live_client.post(
         "/api/v1/auth/register", json={**body, "account_type": "therapist"}
     )
+    await verify_email(live_client, kim_email)
     couple = (await live_client.post("/api/v1/couples", json={}, headers=ana)).json()
     code = couple["invite"]["code"]
     await live_client.post("/api/v1/couples/join", json={"code": code}, headers=ben)

@@ -25,6 +25,7 @@ from api.core.errors import path_pattern
 from api.main import app as served_app
 from tests.factories import PASSWORD, Couple, Person, make_couple, register
 from tests.http import assert_problem
+from tests.mail import MAILBOX, code_in
 
 
 class Who(StrEnum):
@@ -160,6 +161,27 @@ async def fresh_invite(world: World, who: Who) -> Any:
     return {"code": waiting.data["invite"]["code"]}
 
 
+async def first_partner_email(world: World, who: Who) -> Any:
+    return {"email": world.couple.first.user["email"]}
+
+
+async def fresh_verification_code(world: World, who: Who) -> Any:
+    """The code mailed to a new account of its own: a code that works, so a refusal
+    would be about the caller."""
+    account = await world.client.post("/api/v1/auth/register", json=await new_account(world, who))
+    assert account.status_code == 201, account.text
+    return {"code": code_in(await MAILBOX.wait_for(account.json()["email"]))}
+
+
+async def fresh_reset_code(world: World, who: Who) -> Any:
+    """A live reset code of a new verified account of its own, and a new password."""
+    person = await register(world.client, f"Reset{who.name.title()}", verified=True)
+    email = person.user["email"]
+    asked = await world.client.post("/api/v1/auth/password-reset", json={"email": email})
+    assert asked.status_code == 202, asked.text
+    return {"code": code_in(await MAILBOX.wait_for(email, count=2)), "password": PASSWORD * 2}
+
+
 async def therapist_email(world: World, who: Who) -> Any:
     return {"email": world.therapist.user["email"]}
 
@@ -238,6 +260,11 @@ MATRIX: dict[str, Row] = {
     "POST /api/v1/auth/login": Row(everyone(200), credentials),
     "POST /api/v1/auth/refresh": Row(everyone(200), fresh_refresh_token),
     "POST /api/v1/auth/logout": Row(everyone(204), fresh_refresh_token),
+    "POST /api/v1/auth/verify-email": Row(everyone(200), fresh_verification_code),
+    # The world's partners have not verified their addresses; its therapists have.
+    "POST /api/v1/auth/verify-email/resend": Row(signed_in(202, therapist=409)),
+    "POST /api/v1/auth/password-reset": Row(everyone(202), first_partner_email),
+    "POST /api/v1/auth/password-reset/confirm": Row(everyone(204), fresh_reset_code),
     # The caller's own account and couples.
     "GET /api/v1/me": Row(signed_in(200)),
     "PATCH /api/v1/me": Row(signed_in(200), fixed({"display_name": "Renamed"})),
