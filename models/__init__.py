@@ -2,7 +2,18 @@
 (`calendar`, `figures`, `vocabulary`). Importing this package registers every table on
 `metadata`."""
 
-from models import activity, bid, change, checkin, couple, therapist, token, trend, user
+from models import (
+    activity,
+    bid,
+    change,
+    checkin,
+    couple,
+    export,
+    therapist,
+    token,
+    trend,
+    user,
+)
 from models.base import metadata
 
 __all__ = [
@@ -11,6 +22,7 @@ __all__ = [
     "change",
     "checkin",
     "couple",
+    "export",
     "metadata",
     "therapist",
     "token",

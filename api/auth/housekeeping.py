@@ -1,7 +1,7 @@
 """Rows that nothing can use any more: expired refresh tokens (spent ones included:
 after its expiry a token cannot be replayed, so its reuse needs no catching), failed
-logins and registrations older than any window counts, and tombstones past the
-changes feed's horizon."""
+logins, registrations and exports older than any window counts, and tombstones past
+the changes feed's horizon."""
 
 import asyncio
 import logging
@@ -15,6 +15,7 @@ from api.auth.ratelimit import FAILURES, REGISTRATIONS
 from api.changes.service import purge_tombstones
 from api.core.db import Database
 from api.core.settings import Settings
+from api.export import service as exports
 from models.base import utcnow
 from models.token import RefreshToken
 
@@ -31,6 +32,7 @@ async def prune(conn: AsyncConnection, now: datetime, settings: Settings) -> Non
     await conn.execute(
         sa.delete(REGISTRATIONS).where(REGISTRATIONS.c.at < now - registration_window)
     )
+    await exports.prune(conn, now, settings)
 
 
 async def keep_house(database: Database, settings: Settings) -> None:

@@ -12,6 +12,7 @@ from api.core.versions import refuse_stale
 from api.couples.service import partners_changed
 from models.base import utcnow
 from models.couple import CoupleMember
+from models.export import Account
 from models.user import User, UserCreate, UserPublic, UserUpdate
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
@@ -68,6 +69,16 @@ async def get_user(
     locked = query.with_for_update(key_share=True)
     row = (await conn.execute(locked if lock else query)).first()
     return _public(row) if row else None
+
+
+async def get_account(conn: AsyncConnection, user_id: uuid.UUID) -> Account | None:
+    """The account as `get_user` reads it, and when it was made."""
+    row = (
+        await conn.execute(
+            sa.select(*_PUBLIC_COLUMNS, _users.c.created_at).where(_users.c.id == user_id)
+        )
+    ).first()
+    return Account.model_validate(dict(row._mapping)) if row else None
 
 
 async def update_user(
