@@ -19,7 +19,18 @@ router = APIRouter(prefix="/me", tags=["me"], responses=problems(503))
 @router.get(
     "/export",
     response_model=ExportDocument,
-    responses=problems(401, 429),
+    responses={
+        200: {
+            "description": "The document, streamed as it is read",
+            "headers": {
+                "Content-Disposition": {
+                    "description": 'attachment; filename="toward-export-<UTC date>.json"',
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **problems(401, 429),
+    },
     # Streamed: no ETag, no 304 (api/main.py).
     openapi_extra={"x-streamed": True},
     description="Everything the caller may see of their own data, as one JSON document "
