@@ -29,6 +29,8 @@ from api.core.representations import Representations
 from api.core.settings import Settings, get_settings
 from api.couples.routes import router as couples_router
 from api.digest.routes import router as digest_router
+from api.export.routes import router as export_router
+from api.export.service import Running as RunningExports
 from api.health import router as health_router
 from api.therapists.consent_routes import router as consent_router
 from api.therapists.ranking import CaseloadMemory
@@ -52,7 +54,7 @@ The codes: `validation`, `bad-request`, `unauthenticated`, `bad-credentials`,
 `too-many-resets`, `not-found`, `method-not-allowed`,
 `body-too-large`, `partners-only`, `therapists-only`, `already-partner`,
 `couple-full`, `couple-incomplete`, `id-conflict`, `not-logger`, `stale-version`,
-`cursor-expired`,
+`cursor-expired`, `export-running`, `too-many-exports`,
 `busy`, `not-ready`, `database-unavailable`, `internal`; and `http-error` for any
 other error of the HTTP layer.
 
@@ -66,7 +68,8 @@ Every 200 answer to a GET carries an `ETag` (a resource's version, or a tag of t
 answer's content, which changes exactly when the content does); `If-None-Match` with
 the tag you hold gives a 304 with no body. JSON and CSV answers of 1 KiB or more come
 gzip-compressed to a client that sends `Accept-Encoding: gzip`; the `ETag` is the same
-in either coding.
+in either coding. Streams (`/events`, `/me/export`) are the exception: sent as they
+are made, with no tag and no compression.
 """
 
 
@@ -95,6 +98,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Couples' versions trusted with no statement while no change of them is heard:
     # about 200 bytes each, many per remembered trends.
     app.state.known_states = KnownStates(clock, settings.trends_cache_size * 16)
+    # Not in `provide`: the exports streaming outlive a change of settings.
+    app.state.exports_running = RunningExports()
     await notices.start()
     app.state.mailer = mailer = Mailer.of(settings)
     mailer.start()
@@ -147,7 +152,8 @@ IF_NONE_MATCH = {
 def _finish_openapi(app: FastAPI) -> None:
     """The OpenAPI document says what the app does: every operation that reads a body
     may answer 413 (api/core/body_limit.py), every GET that answers 200 carries an ETag
-    and may answer 304 (api/core/representations.py), and problems come only as
+    and may answer 304 (api/core/representations.py) unless it streams (an event
+    stream, or an operation marked `x-streamed`), and problems come only as
     problem+json (a response `model` would also list `application/json`)."""
     build = app.openapi
 
@@ -158,7 +164,9 @@ def _finish_openapi(app: FastAPI) -> None:
                     responses = operation["responses"]
                     if "requestBody" in operation:
                         responses.setdefault("413", PROBLEM_413)
-                    streamed = "text/event-stream" in responses.get("200", {}).get("content", {})
+                    streamed = operation.pop("x-streamed", False) or (
+                        "text/event-stream" in responses.get("200", {}).get("content", {})
+                    )
                     if method == "get" and "200" in responses and not streamed:
                         responses.setdefault("304", NOT_MODIFIED)
                         parameters = operation.setdefault("parameters", [])
@@ -198,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         activities_router,
         couples_router,
         me_router,
+        export_router,
         digest_router,
         auth_router,
         consent_router,

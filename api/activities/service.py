@@ -146,11 +146,11 @@ async def list_activities(
     conn: AsyncConnection,
     couple_id: uuid.UUID,
     *,
-    since: datetime | None,
-    until: datetime | None,
-    kind: ActivityKind | None,
-    logged_by: uuid.UUID | None,
-    cursor: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: ActivityKind | None = None,
+    logged_by: uuid.UUID | None = None,
+    cursor: str | None = None,
     limit: int,
 ) -> tuple[list[ActivityPublic], str | None]:
     table = _activities

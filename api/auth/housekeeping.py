@@ -1,8 +1,8 @@
 """Rows that nothing can use any more: expired refresh tokens (spent ones included:
 after its expiry a token cannot be replayed, so its reuse needs no catching), failed
-logins, registrations and other limited attempts older than any window counts, mailed
-codes that have expired, and tombstones past the
-changes feed's horizon."""
+logins, registrations, exports and other limited attempts older than any window
+counts, mailed codes that have expired, and tombstones past the changes feed's
+horizon."""
 
 import asyncio
 import logging
@@ -17,6 +17,7 @@ from api.auth.ratelimit import ATTEMPTS, FAILURES, REGISTRATIONS
 from api.changes.service import purge_tombstones
 from api.core.db import Database
 from api.core.settings import Settings
+from api.export import service as exports
 from models.base import utcnow
 from models.token import RefreshToken
 
@@ -36,6 +37,7 @@ async def prune(conn: AsyncConnection, now: datetime, settings: Settings) -> Non
     code_window = timedelta(seconds=settings.code_window_seconds)
     await conn.execute(sa.delete(ATTEMPTS).where(ATTEMPTS.c.at < now - code_window))
     await codes.prune(conn, now)
+    await exports.prune(conn, now, settings)
 
 
 async def keep_house(database: Database, settings: Settings) -> None:

@@ -304,12 +304,12 @@ async def list_bids(
     couple_id: uuid.UUID,
     viewer_id: uuid.UUID,
     *,
-    since: datetime | None,
-    until: datetime | None,
-    bidder_id: uuid.UUID | None,
-    response: ResponseFilter | None,
-    kind: BidKind | None,
-    cursor: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    bidder_id: uuid.UUID | None = None,
+    response: ResponseFilter | None = None,
+    kind: BidKind | None = None,
+    cursor: str | None = None,
     limit: int,
 ) -> tuple[list[BidPublic], str | None]:
     query = sa.select(_bids).where(_bids.c.couple_id == couple_id, _bids.c.deleted_at.is_(None))

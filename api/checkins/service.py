@@ -225,10 +225,10 @@ async def list_checkins(
     couple_id: uuid.UUID,
     viewer_id: uuid.UUID,
     *,
-    since: date | None,
-    until: date | None,
-    partner_id: uuid.UUID | None,
-    cursor: str | None,
+    since: date | None = None,
+    until: date | None = None,
+    partner_id: uuid.UUID | None = None,
+    cursor: str | None = None,
     limit: int,
 ) -> tuple[list[CheckinPublic], str | None]:
     own = _checkins.alias("own")

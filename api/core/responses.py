@@ -1,9 +1,17 @@
-"""Responses built by hand, for bodies already serialised."""
+"""Responses built by hand, for bodies already serialised or streamed."""
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 
 from fastapi import Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from starlette.types import Receive, Scope, Send
 
 from api.core.conditional import content_tag
+
+logger = logging.getLogger("toward")
 
 # For what one caller may see and any write may change: no shared cache keeps it, and
 # a private one keeps one copy per login and asks again before using it.
@@ -33,3 +41,39 @@ def batch_answer(result: BaseModel, any_created: bool) -> Response:
         headers=PRIVATE,
         media_type="application/json",
     )
+
+
+class BoundedStream(StreamingResponse):
+    """A streamed body that holds something while it streams (a snapshot of the
+    database, say). It is cut off after `seconds`, however slowly its client reads: it
+    ends without its last message, so the server drops the connection and the client
+    sees a broken answer, never one that looks whole. However it ends (in full, cut
+    off, or with the client gone before it began) the body is closed, so that it lets
+    go of what it holds, and then `finish` runs."""
+
+    def __init__(
+        self,
+        body: AsyncGenerator[bytes, None],
+        *,
+        seconds: float,
+        finish: Callable[[], Awaitable[None]],
+        media_type: str,
+        headers: Mapping[str, str],
+    ) -> None:
+        super().__init__(body, media_type=media_type, headers=headers)
+        self._body = body
+        self._seconds = seconds
+        self._finish = finish
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        bound = asyncio.timeout(self._seconds)
+        try:
+            async with bound:
+                await super().__call__(scope, receive, send)
+        except TimeoutError:
+            if not bound.expired():
+                raise
+            logger.warning("%s cut off after %s seconds", scope["path"], self._seconds)
+        finally:
+            await self._body.aclose()
+            await self._finish()

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     # Couples' caseload readings kept per worker (api/therapists/ranking.py), each
     # ~2 KB, and as many couples again in therapists' ranked caseloads. 0: none.
     caseload_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
+    # `GET /me/export`: each streams for as long as its client reads, holding one of the
+    # pool's connections and a snapshot of the database. A user may export so many times
+    # per window, one at a time; a worker streams at most so many at once (keep it well
+    # below `db_pool_size`: other requests need connections meanwhile); and an export is
+    # cut off after `export_seconds`, so that no client holds a snapshot for long.
+    exports_per_user: int = Field(default=4, ge=1, le=1000)
+    export_window_seconds: int = Field(default=3600, ge=1, le=7 * 86_400)
+    exports_per_worker: int = Field(default=2, ge=1, le=100)
+    export_seconds: float = Field(default=600.0, ge=0.1, le=3600.0)
 
     # Mail (api/mail/): `smtp` sends through `mail_host`; `log` writes each message to
     # the log instead, for development (`make run` needs no mail server). Production

@@ -10,6 +10,7 @@ from api.core.db import insert_or_skip
 from api.core.errors import invalid, not_found
 from models.base import utcnow
 from models.couple import Couple
+from models.export import GrantReceived
 from models.therapist import GrantPublic, GrantStatus, TherapistGrant
 from models.user import User
 from models.vocabulary import AccountType
@@ -104,6 +105,24 @@ def _public(rows: list[Any]) -> GrantPublic:
         granted_by=[row.partner_id for row in rows],
         active_since=rows[-1].granted_at if active else None,
     )
+
+
+async def received(conn: AsyncConnection, therapist_id: uuid.UUID) -> list[GrantReceived]:
+    """The couples whose access to the therapist stands, in the order it began: what
+    the caseload lists, without names or figures. A single partner's grant is not the
+    therapist's to know of."""
+    granted_at = sa.func.max(_grants.c.granted_at)
+    rows = await conn.execute(
+        sa.select(_grants.c.couple_id, granted_at.label("granted_at"))
+        .where(_grants.c.therapist_id == therapist_id)
+        .group_by(_grants.c.couple_id)
+        .having(sa.func.count() == BOTH)
+        .order_by(granted_at, _grants.c.couple_id)
+    )
+    return [
+        GrantReceived(couple_id=row.couple_id, status=GrantStatus.active, granted_at=row.granted_at)
+        for row in rows
+    ]
 
 
 async def revoke(conn: AsyncConnection, couple_id: uuid.UUID, therapist_id: uuid.UUID) -> None:

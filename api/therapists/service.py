@@ -1,13 +1,18 @@
-"""What a therapist reads. Every couple a read shows is entered in that couple's access
-log first: a read that could not be logged is not answered."""
+"""What a therapist reads, and what a couple's partners read of their therapists. Every
+couple a therapist's read shows is entered in that couple's access log first: a read
+that could not be logged is not answered."""
 
 import uuid
 from datetime import date, datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from api.core.db import Database
-from api.therapists import access_log, caseload
+from api.therapists import access_log, caseload, grants
 from api.therapists.ranking import CaseloadMemory, Page
 from api.trends import service as trends
+from models.export import GrantReceived
+from models.therapist import AccessLogPublic, GrantPublic
 
 
 async def caseload_page(
@@ -55,3 +60,19 @@ async def couple_trends(
         database, couple_id, therapist_id, endpoint, weeks=weeks, end=end
     )
     return await trends.weekly_trends(database, cache, couple_id, granted, weeks=weeks, end=end)
+
+
+async def couple_grants(conn: AsyncConnection, couple_id: uuid.UUID) -> list[GrantPublic]:
+    """What the couple's partners see of their grants."""
+    return await grants.grants(conn, couple_id)
+
+
+async def access_log_page(
+    conn: AsyncConnection, couple_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[AccessLogPublic], str | None]:
+    """A page of the couple's access log, newest first, as its partners read it."""
+    return await access_log.entries(conn, couple_id, cursor=cursor, limit=limit)
+
+
+async def grants_received(conn: AsyncConnection, therapist_id: uuid.UUID) -> list[GrantReceived]:
+    return await grants.received(conn, therapist_id)

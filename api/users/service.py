@@ -12,6 +12,7 @@ from api.core.versions import refuse_stale
 from api.couples.service import partners_changed
 from models.base import utcnow
 from models.couple import CoupleMember
+from models.export import Account
 from models.user import User, UserCreate, UserPublic, UserUpdate
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
@@ -30,12 +31,16 @@ _PUBLIC_COLUMNS = (
 )
 
 
-def _public(row: Any) -> UserPublic:
+def _values(row: Any) -> dict[str, Any]:
     # Decided here, not in SQL: SQLite (3.40) answers `IS NOT NULL` wrongly in the
     # RETURNING of an insert, for a column the insert leaves out.
     values = dict(row._mapping)
     values["email_verified"] = values.pop("email_verified_at") is not None
-    return UserPublic.model_validate(values)
+    return values
+
+
+def _public(row: Any) -> UserPublic:
+    return UserPublic.model_validate(_values(row))
 
 
 async def email_taken(conn: AsyncConnection, email: str) -> bool:
@@ -73,6 +78,16 @@ async def get_user(
     locked = query.with_for_update(key_share=True)
     row = (await conn.execute(locked if lock else query)).first()
     return _public(row) if row else None
+
+
+async def get_account(conn: AsyncConnection, user_id: uuid.UUID) -> Account | None:
+    """The account as `get_user` reads it, and when it was made."""
+    row = (
+        await conn.execute(
+            sa.select(*_PUBLIC_COLUMNS, _users.c.created_at).where(_users.c.id == user_id)
+        )
+    ).first()
+    return Account.model_validate(_values(row)) if row else None
 
 
 async def update_user(

@@ -110,6 +110,10 @@ def test_access_tokens_live_at_most_15_minutes(minutes: int) -> None:
         ("registrations_per_client", 0),
         ("login_days", 0),
         ("db_pool_size", 0),
+        ("exports_per_user", 0),
+        ("exports_per_worker", 0),
+        ("export_seconds", 0),
+        ("export_window_seconds", 8 * 86_400),
     ],
 )
 def test_bounds_are_declared_on_the_fields(name: str, value: int) -> None:

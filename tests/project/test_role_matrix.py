@@ -268,6 +268,8 @@ MATRIX: dict[str, Row] = {
     # The caller's own account and couples.
     "GET /api/v1/me": Row(signed_in(200)),
     "PATCH /api/v1/me": Row(signed_in(200), fixed({"display_name": "Renamed"})),
+    # Everyone's own data: a therapist's too.
+    "GET /api/v1/me/export": Row(signed_in(200)),
     "GET /api/v1/couples": Row(signed_in(200)),
     # "Only partner accounts create or join couples."
     "POST /api/v1/couples": Row(signed_in(201, therapist=403), fixed({"name": "Another"})),
