@@ -30,6 +30,7 @@ from api.couples.routes import router as couples_router
 from api.digest.routes import router as digest_router
 from api.health import router as health_router
 from api.therapists.consent_routes import router as consent_router
+from api.therapists.invitation_routes import router as invitation_router
 from api.therapists.ranking import CaseloadMemory
 from api.therapists.routes import router as therapist_router
 from api.trends.routes import router as trends_router
@@ -50,7 +51,7 @@ The codes: `validation`, `bad-request`, `unauthenticated`, `bad-credentials`,
 `refresh-token-reused`, `email-taken`, `not-found`, `method-not-allowed`,
 `body-too-large`, `partners-only`, `therapists-only`, `already-partner`,
 `couple-full`, `couple-incomplete`, `id-conflict`, `not-logger`, `stale-version`,
-`cursor-expired`,
+`cursor-expired`, `therapist-invitations-full`, `invitation-declined`,
 `busy`, `not-ready`, `database-unavailable`, `internal`; and `http-error` for any
 other error of the HTTP layer.
 
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         consent_router,
         therapist_router,
+        invitation_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     _finish_openapi(app)

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # Couples' caseload readings kept per worker (api/therapists/ranking.py), each
     # ~2 KB, and as many couples again in therapists' ranked caseloads. 0: none.
     caseload_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
+    # Couples awaiting one therapist's answer at once: a grant that would make one more
+    # is a 409, so nobody can flood a therapist's invitations (listed whole, unpaged).
+    therapist_invitations_limit: int = Field(default=50, ge=1, le=1000)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
