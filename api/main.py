@@ -33,6 +33,7 @@ from api.export.routes import router as export_router
 from api.export.service import Running as RunningExports
 from api.health import router as health_router
 from api.therapists.consent_routes import router as consent_router
+from api.therapists.invitation_routes import router as invitation_router
 from api.therapists.ranking import CaseloadMemory
 from api.therapists.routes import router as therapist_router
 from api.trends.routes import router as trends_router
@@ -55,6 +56,7 @@ The codes: `validation`, `bad-request`, `unauthenticated`, `bad-credentials`,
 `body-too-large`, `partners-only`, `therapists-only`, `already-partner`,
 `couple-full`, `couple-incomplete`, `id-conflict`, `not-logger`, `stale-version`,
 `cursor-expired`, `export-running`, `too-many-exports`,
+`cursor-expired`, `therapist-invitations-full`, `invitation-declined`,
 `busy`, `not-ready`, `database-unavailable`, `internal`; and `http-error` for any
 other error of the HTTP layer.
 
@@ -211,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         consent_router,
         therapist_router,
+        invitation_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     _finish_openapi(app)

@@ -53,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.auth.passwords import hash_password
 from api.core.db import create_engine
 from api.core.settings import Settings
-from models.therapist import TherapistGrant
+from models.therapist import Answer, TherapistGrant
 from models.user import User
 from models.vocabulary import AccountType
 from simulation.seed import seed_couple
@@ -194,7 +194,8 @@ async def _therapist(conn: AsyncConnection, email: str, password_hash: str) -> u
 async def _seed_caseload(conn: AsyncConnection, password_hash: str) -> tuple[set[str], int]:
     """A therapist account (THERAPIST_EMAIL) and CASELOAD_COUPLES couples whose two
     partners have both granted it access, the first SMALL_CASELOAD of which granted a
-    second therapist (SMALL_THERAPIST_EMAIL) too: the couple ids and their bids in all."""
+    second therapist (SMALL_THERAPIST_EMAIL) too, each couple accepted by the therapist:
+    the couple ids and their bids in all."""
     now = datetime.now(UTC)
     therapist_id = await _therapist(conn, THERAPIST_EMAIL, password_hash)
     small_id = await _therapist(conn, SMALL_THERAPIST_EMAIL, password_hash)
@@ -219,6 +220,8 @@ async def _seed_caseload(conn: AsyncConnection, password_hash: str) -> tuple[set
                 "therapist_id": granted,
                 "partner_id": partner_id,
                 "granted_at": now,
+                "answer": Answer.accepted.value,
+                "answered_at": now,
             }
             for granted in therapists
             for partner_id in couple.partner_ids

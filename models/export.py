@@ -62,11 +62,14 @@ class ExportedCouple(BaseModel):
 
 
 class GrantReceived(BaseModel):
-    """A couple whose access to the therapist stands: no name and no figure."""
+    """A couple whose two partners granted the therapist access: no name and no figure."""
 
     couple_id: uuid.UUID
     status: GrantStatus
-    granted_at: datetime = PydanticField(description="When access began: the second grant.")
+    granted_at: datetime = PydanticField(description="When both had granted: the second grant.")
+    answered_at: datetime | None = PydanticField(
+        description="When the therapist accepted or declined; null while the couple awaits."
+    )
 
 
 class ExportDocument(BaseModel):

@@ -20,13 +20,23 @@ from models.trend import (
     PursuerDistancer,
 )
 from models.types import EmailAddress, RequestBody
-from models.vocabulary import WeekStart
+from models.vocabulary import WeekStart, in_list
+
+
+class Answer(StrEnum):
+    """The therapist's answer to a couple whose two partners both granted access."""
+
+    accepted = "accepted"
+    declined = "declined"
 
 
 class TherapistGrant(SQLModel, table=True):
     """One partner's consent for one therapist account. The grant belongs to the
     membership (a composite key onto `couple_members`): it goes when the partner does,
-    so two grants on a couple always mean both of its partners."""
+    so two grants on a couple always mean both of its partners. The therapist's answer
+    is written on both grants of the couple at once: access stands while both say
+    `accepted`, and a grant given later (a new partner's) has none, so it must be
+    accepted again."""
 
     __tablename__ = "therapist_grants"
     __table_args__ = (
@@ -36,12 +46,15 @@ class TherapistGrant(SQLModel, table=True):
             ondelete="CASCADE",
         ),
         sa.Index(None, "therapist_id", "couple_id"),
+        sa.CheckConstraint("answer IS NULL OR " + in_list("answer", Answer), name="answer"),
     )
 
     couple_id: uuid.UUID = Field(primary_key=True)
     therapist_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
     partner_id: uuid.UUID = Field(primary_key=True)
     granted_at: datetime = created_at_field()
+    answer: str | None = Field(default=None, max_length=16)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AccessLogEntry(SQLModel, table=True):
@@ -65,8 +78,13 @@ class AccessLogEntry(SQLModel, table=True):
 
 
 class GrantStatus(StrEnum):
+    """`pending` until both partners granted, then `awaiting_therapist` until the
+    therapist accepts (`active`) or declines (`declined`)."""
+
     pending = "pending"
+    awaiting_therapist = "awaiting_therapist"
     active = "active"
+    declined = "declined"
 
 
 class GrantCreate(RequestBody):
@@ -79,12 +97,38 @@ class GrantPublic(BaseModel):
     email: str
     status: GrantStatus
     granted_by: list[uuid.UUID]
-    # When the last of both grants was given: null while pending.
-    active_since: datetime | None
+    active_since: datetime | None = Field(
+        description="When the therapist accepted the couple: null unless `active`."
+    )
+    answered_at: datetime | None = Field(
+        description="When the therapist accepted or declined: null until then."
+    )
 
 
 class GrantList(BaseModel):
     items: list[GrantPublic]
+
+
+class InvitationPublic(BaseModel):
+    """A couple awaiting the therapist's answer: the partners' names, nothing else."""
+
+    couple_id: uuid.UUID
+    partners: list[PartnerPublic]
+    invited_at: datetime = Field(description="When the second partner granted access.")
+
+
+class InvitationList(BaseModel):
+    items: list[InvitationPublic]
+
+
+class InvitationAnswer(InvitationPublic):
+    """The couple as the therapist's answer left it."""
+
+    status: GrantStatus
+    answered_at: datetime | None = Field(
+        description="When the therapist accepted or declined (the first time, for an "
+        "answer given again)."
+    )
 
 
 class AccessLogPublic(BaseModel):
@@ -141,7 +185,7 @@ class CaseloadCouple(BaseModel):
     timezone: str
     week_starts: WeekStart
     weights: Weights
-    access_since: datetime
+    access_since: datetime = Field(description="When the therapist accepted the couple.")
     last_activity_on: date | None = Field(
         description="The local date of the couple's latest bid: a date, not a time."
     )

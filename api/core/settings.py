@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # Couples' caseload readings kept per worker (api/therapists/ranking.py), each
     # ~2 KB, and as many couples again in therapists' ranked caseloads. 0: none.
     caseload_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
+    # Couples awaiting one therapist's answer at once: a grant that would make one more
+    # is a 409, so nobody can flood a therapist's invitations (listed whole, unpaged).
+    therapist_invitations_limit: int = Field(default=50, ge=1, le=1000)
+
     # `GET /me/export`: each streams for as long as its client reads, holding one of the
     # pool's connections and a snapshot of the database. A user may export so many times
     # per window, one at a time; a worker streams at most so many at once (keep it well
@@ -89,7 +93,7 @@ class Settings(BaseSettings):
     exports_per_worker: int = Field(default=2, ge=1, le=100)
     export_seconds: float = Field(default=600.0, ge=0.1, le=3600.0)
 
-    # Mail (api/mail/): `smtp` sends through `mail_host`; `log` writes each message to
+    # Mail (api/core/mail.py): `smtp` sends through `mail_host`; `log` writes each message to
     # the log instead, for development (`make run` needs no mail server). Production
     # must send for real, from an address of its own.
     mail_backend: Literal["log", "smtp"] = "log"

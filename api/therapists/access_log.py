@@ -12,7 +12,7 @@ from api.core import cursor as cursors
 from api.core.db import Database
 from api.core.errors import not_found
 from api.core.sql import ID_LISTS, RowsStatement, Statement
-from api.therapists.grants import BOTH
+from api.therapists.grants import ACCEPTED, BOTH
 from api.trends.service import Granted
 from models.base import utcnow
 from models.therapist import AccessLogEntry, AccessLogPublic
@@ -38,14 +38,16 @@ _VALUES = (
 )
 
 # The check and the entry in one statement: the read is logged only if access stands
-# (both partners' grants), and it is answered only if it was logged.
+# (both partners' grants, which the therapist accepted), and it is answered only if it
+# was logged.
 _CHECKED = RowsStatement(
     f"""
     {_INTO}
     SELECT {_VALUES}
     FROM {{rows}} JOIN users AS u ON u.id = rows_.therapist_id
     WHERE (SELECT count(*) FROM therapist_grants AS g
-           WHERE g.couple_id = rows_.couple_id AND g.therapist_id = rows_.therapist_id)
+           WHERE g.couple_id = rows_.couple_id AND g.therapist_id = rows_.therapist_id
+             AND g.answer = '{ACCEPTED}')
           = {BOTH}
     RETURNING id
     """,
@@ -73,7 +75,8 @@ _LISTED = {
         WITH listed AS (
             SELECT ids.id AS couple_id{_NEW_IDS[dialect][0]},
                    (SELECT count(*) FROM therapist_grants AS g
-                    WHERE g.couple_id = ids.id AND g.therapist_id = :therapist_id)
+                    WHERE g.couple_id = ids.id AND g.therapist_id = :therapist_id
+                      AND g.answer = '{ACCEPTED}')
                    = {BOTH} AS granted
             FROM {ids.relation("couple_ids")}
         )
@@ -126,8 +129,8 @@ async def record_read(
     end: date | None,
 ) -> Granted:
     """Log the therapist's read of one couple's weeks, committed before the read goes
-    on, and grant the read; a couple without both partners' grants for this therapist
-    is a 404."""
+    on, and grant the read; a couple without both partners' grants for this therapist,
+    accepted by it, is a 404."""
     row = _row(couple_id, therapist_id, endpoint, utcnow(), weeks, end)
     logged = await database.run_row(_CHECKED, **row)
     if logged is None:
@@ -144,8 +147,8 @@ async def record_listed(
     whole: bool,
 ) -> set[uuid.UUID]:
     """Log the couples a caseload page shows, in one statement: those whose access still
-    stands (both partners' grants), which are returned; with `whole`, none unless all
-    of them."""
+    stands (both partners' grants, accepted), which are returned; with `whole`, none
+    unless all of them."""
     if not couple_ids:
         return set()
     dialect = database.engine.dialect.name

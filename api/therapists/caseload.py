@@ -1,11 +1,11 @@
 """The caseload: every couple whose two partners both granted the therapist access,
-with the figures a dashboard ranks them by. At most three statements read it, however
-many couples there are: the couples (settings, partners, last bid, the version of
-their figures); then, for the couples whose readings this process does not hold for
-that version already, the rollup rows of the weeks the figures need and the time of
-their latest shared activity. Paging through a caseload thus reads the rollups once;
-and a worker that listens for changes holds the whole ranking, and reads none
-(api/therapists/ranking.py)."""
+and which the therapist accepted, with the figures a dashboard ranks them by. At most
+three statements read it, however many couples there are: the couples (settings,
+partners, last bid, the version of their figures); then, for the couples whose
+readings this process does not hold for that version already, the rollup rows of the
+weeks the figures need and the time of their latest shared activity. Paging through a
+caseload thus reads the rollups once; and a worker that listens for changes holds the
+whole ranking, and reads none (api/therapists/ranking.py)."""
 
 import uuid
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from api.core import cursor as cursors
 from api.core.db import Database
 from api.core.errors import invalid
 from api.core.sql import ID_LISTS, Record, Statement
-from api.therapists.grants import BOTH
+from api.therapists.grants import ACCEPTED, BOTH
 from api.therapists.ranking import CaseloadMemory, Ranking, rank
 from api.therapists.readings import (
     READ_WEEKS,
@@ -35,22 +35,22 @@ _UUID = sa.Uuid()
 _DATE = sa.Date()
 _TIME = UTCDateTime()
 
-# The couples whose two partners' grants for this therapist both stand, one row per
-# partner; the lookups of each couple's version and last bid run once per couple, in
-# the grouped subquery.
+# The couples whose two partners' grants for this therapist both stand, accepted by
+# it, one row per partner; the lookups of each couple's version and last bid run once
+# per couple, in the grouped subquery. Access began when the therapist accepted.
 _COUPLES = Statement(
     f"""
     SELECT c.id AS couple_id, c.timezone, c.week_starts, c.weight_toward, c.weight_away,
            c.weight_against, c.created_at, a.access_since, a.version, a.last_bid_at,
            m.user_id, u.display_name
     FROM (
-        SELECT g.couple_id, max(g.granted_at) AS access_since,
+        SELECT g.couple_id, max(g.answered_at) AS access_since,
                (SELECT version FROM bid_versions AS v WHERE v.couple_id = g.couple_id)
                  AS version,
                (SELECT max(b.occurred_at) FROM bids AS b
                 WHERE b.couple_id = g.couple_id AND b.deleted_at IS NULL) AS last_bid_at
         FROM therapist_grants AS g
-        WHERE g.therapist_id = :therapist_id
+        WHERE g.therapist_id = :therapist_id AND g.answer = '{ACCEPTED}'
         GROUP BY g.couple_id HAVING count(*) = {BOTH}
     ) AS a
     JOIN couples AS c ON c.id = a.couple_id

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from api.core.cursor import CursorQuery, LimitQuery
 from api.core.db import Transaction
-from api.core.deps import CallerDep
+from api.core.deps import CallerDep, SettingsDep
 from api.core.errors import problems
 from api.core.notices import heard_on_answer
 from api.couples.access import CouplePartners
@@ -23,16 +23,23 @@ router = APIRouter(prefix="/couples/{couple_id}", tags=["therapists"], responses
     status_code=status.HTTP_201_CREATED,
     response_model=GrantPublic,
     responses={
-        **problems(401, 404, 422),
+        **problems(401, 404, 409, 422),
         200: {"model": GrantPublic, "description": "Granted before: nothing changed"},
     },
     description="The caller's consent for the therapist account with this `email` to "
-    "read the couple's figures (aggregates only, never a note). Access is `active` only "
-    "while both partners' grants stand, and `pending` until then; `granted_by` lists "
-    "the partners who granted. 201 for a new grant; 200, changing nothing, when the "
-    "caller had granted it already. An email that is unknown, not a therapist "
-    "account's, or a therapist's not yet verified (`POST /auth/verify-email`), is the "
-    "same 422 on `email`: the answer does not tell whether an account exists.",
+    "read the couple's figures (aggregates only, never a note). The `status` is "
+    "`pending` until both partners granted; then `awaiting_therapist` until the "
+    "therapist accepts (`active`: the couple is in its caseload) or declines "
+    "(`declined`). Access stands only while both grants do and the therapist accepted. "
+    "`granted_by` lists the partners who granted; `active_since` is when the therapist "
+    "accepted, `answered_at` when it answered either way. 201 for a new grant; 200, "
+    "changing nothing, when the caller had granted it already (a declined couple invites "
+    "the therapist again by a revocation, then both grants). A grant that would make one "
+    "couple more awaiting the therapist than it may have at once "
+    "(`THERAPIST_INVITATIONS_LIMIT`) is a 409 `therapist-invitations-full`, and nothing "
+    "is written. An email that is unknown, not a therapist account's, or a therapist's "
+    "not yet verified (`POST /auth/verify-email`), is the same 422 on `email`: the "
+    "answer does not tell whether an account exists.",
 )
 async def grant_access(
     couple_id: uuid.UUID,
@@ -40,11 +47,19 @@ async def grant_access(
     caller: CallerDep,
     _partners: CouplePartners,
     conn: Transaction,
+    settings: SettingsDep,
     request: Request,
     response: Response,
 ) -> GrantPublic:
-    granted, created = await grants.grant(conn, couple_id, caller.id, str(body.email))
-    # A caseload held for the therapist lacks this couple: it must hear of the therapist.
+    granted, created = await grants.grant(
+        conn,
+        couple_id,
+        caller.id,
+        str(body.email),
+        invitations_limit=settings.therapist_invitations_limit,
+    )
+    # The therapist's invitations changed; and a caseload held for it may hold this
+    # couple (a new partner's grant awaits the therapist again): it must hear of it.
     heard_on_answer(request, granted.therapist_id)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -55,7 +70,8 @@ async def grant_access(
     "/therapists",
     responses=problems(401, 404, 422),
     description="The therapist accounts either partner has granted, in the order of "
-    "their first grant, with their status.",
+    "their first grant, with their status (`pending`, `awaiting_therapist`, `active` or "
+    "`declined`, as for a grant).",
 )
 async def list_grants(
     couple_id: uuid.UUID, _partners: CouplePartners, conn: Transaction
@@ -67,9 +83,10 @@ async def list_grants(
     "/therapists/{therapist_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problems(401, 404, 422),
-    description="Either partner revokes the therapist's access, whoever granted it: "
-    "both grants go, the therapist's next request gets 404, and access needs both "
-    "partners' grants again. A therapist with no grant on this couple is a 404.",
+    description="Either partner revokes the therapist's access, whoever granted it, "
+    "whatever its status: both grants go with the therapist's answer, the therapist's "
+    "next request gets 404, and access needs both partners' grants and the therapist's "
+    "acceptance again. A therapist with no grant on this couple is a 404.",
 )
 async def revoke_access(
     couple_id: uuid.UUID, therapist_id: uuid.UUID, _partners: CouplePartners, conn: Transaction

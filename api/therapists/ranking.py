@@ -201,11 +201,11 @@ class CaseloadMemory:
     """What this worker computed of caseloads. Each couple's readings, by everything
     they depend on (ReadingsKey, read on every computation). And each therapist's
     ranking, trusted with no statement until its `valid_until` while nothing of the
-    therapist's grants (alembic/versions/0009) or of any couple in it has been heard
-    since before it was read (api/core/notices.py): never on SQLite, which has no
-    notices. A couple whose access ended is never shown from memory: the access log's
-    entry, which checks the grants, comes first (api/therapists/service.py). Rankings
-    held count against `size` by their couples."""
+    therapist's grants or answers (alembic/versions/0009, 0012) or of any couple in it
+    has been heard since before it was read (api/core/notices.py): never on SQLite,
+    which has no notices. A couple whose access ended is never shown from memory: the
+    access log's entry, which checks the grants and the answer, comes first
+    (api/therapists/service.py). Rankings held count against `size` by their couples."""
 
     def __init__(self, clock: ChangeClock | None, size: int) -> None:
         self.clock = clock

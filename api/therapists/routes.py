@@ -68,8 +68,10 @@ def _trends_read(path: str) -> Callable[..., Awaitable[Read]]:
     response_model=Caseload,
     responses=problems(401, 403, 422),
     description="The couples whose two partners have both granted the caller access, "
-    "highest `risk` first (ties by `couple_id`), `limit` at a time (1 to 200, default 50); "
-    "pass `next_cursor` back as `cursor` for the next page (null on the last). A couple "
+    "and which the caller accepted (`POST /therapist/invitations/{couple_id}/accept`; "
+    "`access_since` is when), highest `risk` first (ties by `couple_id`), `limit` at a "
+    "time (1 to 200, default 50); pass `next_cursor` back as `cursor` for the next page "
+    "(null on the last). A couple "
     "whose risk changed between two pages may show on both or on neither. Every couple "
     "on the page is entered in its access log before the page is answered, and only one "
     "whose access still stands: a couple whose access ends while the page is read is "
@@ -97,10 +99,11 @@ async def list_caseload(
     responses=problems(401, 403, 404, 422),
     description="The couple's weekly trends, in the same shape and with the same "
     "parameters as the partners' `GET /couples/{couple_id}/trends/weekly`: aggregates "
-    "only, no free text. A couple without both partners' grants for the caller is a "
-    "404, as is one that does not exist; the read is entered in the couple's access "
-    "log. Figures that join the partners' weeks later (check-ins, activities) join "
-    "these as the same aggregates, never with their notes. " + TRENDS_DESCRIPTION,
+    "only, no free text. A couple without both partners' grants for the caller, or one "
+    "the caller has not accepted (awaiting its answer, or declined), is a 404, as is one "
+    "that does not exist; the read is entered in the couple's access log. Figures that "
+    "join the partners' weeks later (check-ins, activities) join these as the same "
+    "aggregates, never with their notes. " + TRENDS_DESCRIPTION,
 )
 async def couple_trends(read: Annotated[Read, Depends(_trends_read(_TRENDS))]) -> Response:
     computed, now = read

@@ -55,7 +55,8 @@ async def couple_trends(
     weeks: int,
     end: date | None,
 ) -> tuple[trends.Computed, datetime]:
-    """One couple's trends; a couple without both partners' grants is a 404."""
+    """One couple's trends; a couple without both partners' grants, accepted by the
+    therapist, is a 404."""
     granted = await access_log.record_read(
         database, couple_id, therapist_id, endpoint, weeks=weeks, end=end
     )

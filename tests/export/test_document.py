@@ -179,12 +179,12 @@ async def test_a_therapist_exports_their_account_and_the_couples_that_granted_th
     assert document["account"]["account_type"] == "therapist"
     assert document["couples"] == []
     (received,) = document["grants_received"]
-    assert set(received) == {"couple_id", "status", "granted_at"}
+    assert set(received) == {"couple_id", "status", "granted_at", "answered_at"}
     assert received["couple_id"] == couple.id
     assert received["status"] == "active"
     grants = _ok(await client.get(f"{couple.path}/therapists", headers=couple.first.headers))
     (kims,) = [grant for grant in grants["items"] if grant["therapist_id"] == kim.id]
-    assert received["granted_at"] == kims["active_since"]
+    assert received["answered_at"] == kims["answered_at"] == kims["active_since"]
     # Nothing the therapist does not see: no partner's name, no note.
     for word in ("Ana", "Ben", "a rough day", "tired of it"):
         assert word not in response.text

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.core.db import create_engine
+from api.core.errors import Problem
 from api.core.settings import Settings
 from api.main import create_app
 from api.therapists import grants as therapist_grants
@@ -282,33 +283,48 @@ async def test_weeks_stay_exact_under_concurrent_writes_and_a_new_calendar(
     assert +found == expected
 
 
+async def _therapist(client: httpx.AsyncClient) -> tuple[str, uuid.UUID]:
+    """A therapist account: its email and id."""
+    email = f"kim-{uuid.uuid4().hex[:8]}@example.org"
+    body = {"email": email, "password": PASSWORD, "display_name": "Kim"}
+    kim = await client.post("/api/v1/auth/register", json={**body, "account_type": "therapist"})
+    await verify_email(client, email)
+    return email, uuid.UUID(kim.json()["id"])
+
+
+async def _granted_by_one(
+    client: httpx.AsyncClient, therapist_email: str
+) -> tuple[uuid.UUID, uuid.UUID, dict[str, str]]:
+    """A couple whose first partner granted the therapist: its id, the id of its second
+    partner (who has not), and the first partner's headers."""
+    ana, ben = await _login(client, "Ana"), await _login(client, "Ben")
+    couple = (await client.post("/api/v1/couples", json={}, headers=ana)).json()
+    code = couple["invite"]["code"]
+    await client.post("/api/v1/couples/join", json={"code": code}, headers=ben)
+    grants = f"/api/v1/couples/{couple['id']}/therapists"
+    await client.post(grants, json={"email": therapist_email}, headers=ana)
+    ben_id = uuid.UUID((await client.get("/api/v1/me", headers=ben)).json()["id"])
+    return uuid.UUID(couple["id"]), ben_id, ana
+
+
 async def test_a_revocation_waits_for_a_grant_in_flight(
     live_client: httpx.AsyncClient, database_url: str
 ) -> None:
     """Partner A revokes while partner B's grant is still uncommitted: the revocation
-    waits for it and removes it too, so B, told `active`, is not left with a grant
-    that a later grant by A alone would make active again."""
-    ana, ben = await _login(live_client, "Ana"), await _login(live_client, "Ben")
-    kim_email = f"kim-{uuid.uuid4().hex[:8]}@example.org"
-    body = {"email": kim_email, "password": PASSWORD, "display_name": "Kim"}
-    kim = await live_client.post(
-        "/api/v1/auth/register", json={**body, "account_type": "therapist"}
-    )
-    await verify_email(live_client, kim_email)
-    couple = (await live_client.post("/api/v1/couples", json={}, headers=ana)).json()
-    code = couple["invite"]["code"]
-    await live_client.post("/api/v1/couples/join", json={"code": code}, headers=ben)
-    grants = f"/api/v1/couples/{couple['id']}/therapists"
-    await live_client.post(grants, json={"email": kim_email}, headers=ana)
-    ben_id = uuid.UUID((await live_client.get("/api/v1/me", headers=ben)).json()["id"])
-    couple_id, kim_id = uuid.UUID(couple["id"]), uuid.UUID(kim.json()["id"])
+    waits for it and removes it too, so B, told `awaiting_therapist`, is not left with
+    a grant that a later grant by A alone would complete again."""
+    kim_email, kim_id = await _therapist(live_client)
+    couple_id, ben_id, ana = await _granted_by_one(live_client, kim_email)
+    grants = f"/api/v1/couples/{couple_id}/therapists"
 
     engine = create_engine(database_url)
     try:
         async with engine.connect() as granting, engine.connect() as revoking:
             await granting.begin()
-            granted, _ = await therapist_grants.grant(granting, couple_id, ben_id, kim_email)
-            assert granted.status == "active"
+            granted, _ = await therapist_grants.grant(
+                granting, couple_id, ben_id, kim_email, invitations_limit=50
+            )
+            assert granted.status == "awaiting_therapist"
 
             async def revoke() -> None:
                 await revoking.begin()
@@ -325,3 +341,49 @@ async def test_a_revocation_waits_for_a_grant_in_flight(
     assert standing == [], standing
     again = await live_client.post(grants, json={"email": kim_email}, headers=ana)
     assert again.json()["status"] == "pending"
+
+
+async def test_grants_to_one_therapist_count_its_invitations_in_turn(
+    live_client: httpx.AsyncClient, database_url: str
+) -> None:
+    """Two couples' second grants to one therapist, in flight together, with room for
+    one couple more awaiting it: the later waits for the earlier to commit, counts it,
+    and is refused, so no more couples await the therapist than the limit."""
+    kim_email, _ = await _therapist(live_client)
+    completing = [(await _granted_by_one(live_client, kim_email))[:2] for _ in range(2)]
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as earlier, engine.connect() as later:
+            await earlier.begin()
+            granted, _ = await therapist_grants.grant(
+                earlier, *completing[0], kim_email, invitations_limit=1
+            )
+            assert granted.status == "awaiting_therapist"
+
+            async def grant_later() -> Problem | None:
+                await later.begin()
+                try:
+                    await therapist_grants.grant(
+                        later, *completing[1], kim_email, invitations_limit=1
+                    )
+                except Problem as problem:
+                    await later.rollback()
+                    return problem
+                await later.commit()
+                return None
+
+            refusal = asyncio.create_task(grant_later())
+            await asyncio.sleep(0.3)
+            assert not refusal.done()  # waiting for the earlier grant
+            await earlier.commit()
+            refused = await refusal
+    finally:
+        await engine.dispose()
+    assert refused is not None and refused.code == "therapist-invitations-full"
+    login = await live_client.post(
+        "/api/v1/auth/login", json={"email": kim_email, "password": PASSWORD}
+    )
+    kim = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    invitations = (await live_client.get("/api/v1/therapist/invitations", headers=kim)).json()
+    assert [item["couple_id"] for item in invitations["items"]] == [str(completing[0][0])]

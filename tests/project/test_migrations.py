@@ -246,3 +246,49 @@ def test_existing_profiles_stay_private_after_0007(empty_database: str) -> None:
     run_in_transaction(empty_database, write)
     command.upgrade(config, "head")
     assert run_in_transaction(empty_database, shared) == [False, False]
+
+
+def test_grants_given_before_0012_await_the_therapist(empty_database: str) -> None:
+    """Access needs the therapist's acceptance from 0012 on: a couple both of whose
+    partners had granted access awaits it, unanswered; and going back keeps the grants."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0011")
+    now = datetime.now(UTC)
+    rows = _rows(now)
+    therapist = {
+        **rows["users"][0],
+        "id": uuid.uuid4(),
+        "email": "kim@example.org",
+        "display_name": "Kim",
+        "account_type": "therapist",
+    }
+    couple_id = rows["couples"][0]["id"]
+    grants = [
+        {
+            "couple_id": couple_id,
+            "therapist_id": therapist["id"],
+            "partner_id": user["id"],
+            "granted_at": now,
+        }
+        for user in rows["users"]
+    ]
+
+    async def write(conn: AsyncConnection) -> None:
+        for table in ("users", "couples", "couple_members"):
+            await conn.execute(sa.insert(_as_of_0005(table, rows[table][0])), rows[table])
+        await conn.execute(sa.insert(_as_of_0005("users", therapist)), [therapist])
+        await conn.execute(sa.insert(_as_of_0005("therapist_grants", grants[0])), grants)
+
+    async def answers(conn: AsyncConnection) -> list[tuple[Any, ...]]:
+        found = await conn.execute(sa.text("SELECT answer, answered_at FROM therapist_grants"))
+        return [tuple(row) for row in found]
+
+    async def count(conn: AsyncConnection) -> int:
+        found = await conn.execute(sa.text("SELECT count(*) FROM therapist_grants"))
+        return int(found.scalar_one())
+
+    run_in_transaction(empty_database, write)
+    command.upgrade(config, "head")
+    assert run_in_transaction(empty_database, answers) == [(None, None), (None, None)]
+    command.downgrade(config, "0011")
+    assert run_in_transaction(empty_database, count) == 2

@@ -26,6 +26,7 @@ from api.main import app as served_app
 from tests.factories import PASSWORD, Couple, Person, make_couple, register
 from tests.http import assert_problem
 from tests.mail import MAILBOX, code_in
+from tests.therapists.helpers import grant_both
 
 
 class Who(StrEnum):
@@ -42,6 +43,15 @@ class Who(StrEnum):
 # routes that do not spoil anything (reads, or a fresh body built for each caller)
 # may come anywhere; `test_destructive_routes_succeed_only_last` holds the rest to it.
 ORDER = (Who.ANONYMOUS, Who.OTHER_PARTNER, Who.OTHER_THERAPIST, Who.THERAPIST, Who.PARTNER)
+# The same for a therapist's own write (declining the couple): the therapist with access
+# is the one caller who succeeds, last.
+THERAPIST_LAST = (
+    Who.ANONYMOUS,
+    Who.OTHER_PARTNER,
+    Who.PARTNER,
+    Who.OTHER_THERAPIST,
+    Who.THERAPIST,
+)
 
 
 # The date of the first partner's check-in in the world: any past date will do.
@@ -51,8 +61,8 @@ CHECKIN_DATE = "2026-01-05"
 @dataclass
 class World:
     """A couple with one bid, one check-in and one activity logged by its first
-    partner, another couple, therapist A with both partners' grants on the couple, and
-    therapist B with none."""
+    partner, another couple, therapist A with both partners' grants on the couple, which
+    it accepted, and therapist B with none."""
 
     client: httpx.AsyncClient
     couple: Couple
@@ -105,14 +115,7 @@ async def build_world(client: httpx.AsyncClient) -> World:
     other = await make_couple(client)
     therapist = await register(client, "Tess", account_type="therapist")
     outsider = await register(client, "Omar", account_type="therapist")
-    for partner in (couple.first, couple.second):
-        granted = await client.post(
-            f"{couple.path}/therapists",
-            json={"email": therapist.user["email"]},
-            headers=partner.headers,
-        )
-        assert granted.status_code == 201, granted.text
-    assert granted.json()["status"] == "active", granted.text
+    await grant_both(client, couple, therapist)
     return World(client, couple, bid.json(), activity.json(), other, therapist, outsider)
 
 
@@ -196,8 +199,10 @@ class Row:
     expect: Expect
     body: Body | None = None
     # Its success spoils the world for any caller after it: only the last caller in
-    # ORDER may succeed.
+    # its order may succeed.
     destructive: bool = False
+    # The order of its callers.
+    order: tuple[Who, ...] = ORDER
     # A 200 that lasts (server-sent events): the worker's streams are ended soon after
     # the call, so that the in-process client gets its whole answer.
     streamed: bool = False
@@ -318,6 +323,14 @@ MATRIX: dict[str, Row] = {
     "GET /api/v1/therapist/couples": Row(therapist_route(without_access=200)),
     "GET /api/v1/therapist/couples/{couple_id}/trends/weekly": Row(therapist_route(404)),
     "GET /api/v1/therapist/couples/{couple_id}/export.csv": Row(therapist_route(404)),
+    # Therapist A accepted the couple while the world was built: none awaits either.
+    "GET /api/v1/therapist/invitations": Row(therapist_route(without_access=200)),
+    # Accepted already: 200, nothing changed.
+    "POST /api/v1/therapist/invitations/{couple_id}/accept": Row(therapist_route(404)),
+    # It takes the couple out of therapist A's caseload.
+    "POST /api/v1/therapist/invitations/{couple_id}/decline": Row(
+        therapist_route(404), destructive=True, order=THERAPIST_LAST
+    ),
 }
 
 
@@ -359,9 +372,10 @@ def test_every_cell_is_filled_and_documented(operation: str) -> None:
 
 @pytest.mark.parametrize("operation", [op for op, row in MATRIX.items() if row.destructive])
 def test_destructive_routes_succeed_only_last(operation: str) -> None:
-    expect = MATRIX[operation].expect
-    assert expect[ORDER[-1]] < 400
-    assert all(expect[who] >= 400 for who in ORDER[:-1]), operation
+    row = MATRIX[operation]
+    assert set(row.order) == set(Who), operation
+    assert row.expect[row.order[-1]] < 400
+    assert all(row.expect[who] >= 400 for who in row.order[:-1]), operation
 
 
 def url_of(path: str, world: World) -> str:
@@ -408,7 +422,7 @@ async def test_role_matrix(operation: str, world: World, app: FastAPI) -> None:
     url = url_of(path, world)
     assert path_pattern(path).match(url), url
     before: Snapshot | None = None
-    for who in ORDER:
+    for who in row.order:
         expected = row.expect[who]
         refused = expected >= 400
         body = None if row.body is None else await row.body(world, who)

@@ -22,7 +22,7 @@ from simulation.seed import SeededCouple
 from simulation.simulator import simulate
 from tests.factories import Couple, Person, make_couple, register, seed_and_log_in
 from tests.http import assert_problem
-from tests.therapists.helpers import CASELOAD, grant_both, new_therapist
+from tests.therapists.helpers import CASELOAD, answer, grant_both, new_therapist
 
 FIGURES = ("bids", "toward", "away", "against", "pending", "deposits", "withdrawals", "net")
 
@@ -35,8 +35,8 @@ async def seed_granted(
     seed: int,
     weeks: int = 16,
 ) -> tuple[SeededCouple, str]:
-    """A simulated couple up to now whose partners both granted the therapist; and a
-    token of its first partner."""
+    """A simulated couple up to now whose partners both granted the therapist, which
+    accepted it; and a token of its first partner."""
     simulated = simulate(profile, seed=seed, end=utcnow() - timedelta(hours=1), weeks=weeks)
     tag = f"{profile}-{uuid.uuid4().hex[:8]}"
     seeded, partners = await seed_and_log_in(client, conn, simulated, tag)
@@ -47,6 +47,8 @@ async def seed_granted(
             headers=headers,
         )
         assert granted.status_code == 201, granted.text
+    accepted = await answer(client, str(seeded.couple_id), therapist, "accept")
+    assert accepted.status_code == 200, accepted.text
     return seeded, partners[0]["Authorization"].removeprefix("Bearer ")
 
 

@@ -25,7 +25,7 @@ from models import calendar, figures
 from models.base import utcnow
 from models.therapist import Caseload
 from tests.factories import Couple, Person, make_couple
-from tests.therapists.helpers import CASELOAD, grant_both
+from tests.therapists.helpers import CASELOAD, answer, grant_both, invite
 from tests.therapists.test_caseload import add_couples, statements_run
 
 
@@ -61,11 +61,14 @@ async def log_entries(client: httpx.AsyncClient, couple: Couple) -> int:
 
 
 async def grant_in_sql(conn: AsyncConnection, couple: Couple, therapist: Person) -> None:
+    """Both grants, accepted by the therapist, as another worker would write them."""
     assert couple.second is not None
     await conn.execute(
         sa.text(
-            "INSERT INTO therapist_grants (couple_id, therapist_id, partner_id, granted_at)"
-            " VALUES (:couple, :therapist, :first, :at), (:couple, :therapist, :second, :at)"
+            "INSERT INTO therapist_grants"
+            " (couple_id, therapist_id, partner_id, granted_at, answer, answered_at)"
+            " VALUES (:couple, :therapist, :first, :at, 'accepted', :at),"
+            " (:couple, :therapist, :second, :at, 'accepted', :at)"
         ),
         {
             "couple": uuid.UUID(couple.id),
@@ -235,6 +238,60 @@ async def test_grants_through_this_worker_are_heard_with_no_notice(
     async with statements_run(app) as statements:
         assert listed(await read(client, therapist)) == [held.id]
     # Read again at once: the couples, then the page's entries (none refused).
+    assert len(statements) == 2, statements
+
+
+@pytest.mark.usefixtures("listening")
+async def test_answers_through_this_worker_are_heard_with_no_notice(
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The therapist's accept or decline through this worker changes the caseload it
+    holds at once, before (or without) its notice, as a change of the therapist: a
+    couple declined is gone with no refused entry, and one accepted is shown."""
+    held, declined = await add_couples(client, therapist, 2)
+    joining = await make_couple(client)
+    await invite(client, joining, therapist)
+    monkeypatch.setattr(app.state.notices, "_clock", _Deaf(app.state.change_clock))
+    assert sorted(listed(await read(client, therapist))) == sorted([held.id, declined.id])
+
+    assert (await answer(client, joining.id, therapist, "accept")).status_code == 200
+    assert sorted(listed(await read(client, therapist))) == sorted(
+        [held.id, declined.id, joining.id]
+    )
+    assert (await answer(client, declined.id, therapist, "decline")).status_code == 200
+    async with statements_run(app) as statements:
+        assert sorted(listed(await read(client, therapist))) == sorted([held.id, joining.id])
+    # Read again at once: the couples, then the page's entries (none refused).
+    assert len(statements) == 2, statements
+    assert await log_entries(client, declined) == 2
+
+
+@pytest.mark.usefixtures("listening")
+async def test_answers_given_elsewhere_are_read_once_heard(
+    client: httpx.AsyncClient, app: FastAPI, therapist: Person, conn: AsyncConnection
+) -> None:
+    """The notice of a grant's change (migration 0009) comes with the answer's UPDATE."""
+    (held,) = await add_couples(client, therapist, 1)
+    joining = await make_couple(client)
+    await invite(client, joining, therapist)
+    assert listed(await read(client, therapist)) == [held.id]
+
+    async def answered_elsewhere(couple: Couple, given: str) -> None:
+        mark = app.state.change_clock.mark()
+        await conn.execute(
+            sa.text(
+                "UPDATE therapist_grants SET answer = :answer, answered_at = :at"
+                " WHERE couple_id = :couple"
+            ),
+            {"answer": given, "at": utcnow(), "couple": uuid.UUID(couple.id)},
+        )
+        await heard(app, therapist.id, mark)
+
+    await answered_elsewhere(joining, "accepted")
+    assert sorted(listed(await read(client, therapist))) == sorted([held.id, joining.id])
+    await answered_elsewhere(held, "declined")
+    async with statements_run(app) as statements:
+        assert listed(await read(client, therapist)) == [joining.id]
     assert len(statements) == 2, statements
 
 

@@ -1,4 +1,5 @@
-"""Therapist access: both partners' grants, and revocation by either."""
+"""Therapist access: both partners' grants (which the therapist then answers:
+tests/therapists/test_invitations.py), and revocation by either."""
 
 from typing import Any
 
@@ -9,6 +10,7 @@ from tests.factories import Couple, Person, make_couple, register
 from tests.http import assert_problem
 from tests.therapists.helpers import (
     CASELOAD,
+    answer,
     export_of,
     grant,
     grant_both,
@@ -34,9 +36,17 @@ async def test_one_grant_is_not_enough(
     assert couple.second is not None
     second = await grant(client, couple, couple.second, therapist)
     assert second.status_code == 201, second.text
-    assert second.json()["status"] == "active"
+    assert second.json()["status"] == "awaiting_therapist"
     assert second.json()["granted_by"] == [couple.first.id, couple.second.id]
-    assert second.json()["active_since"] is not None
+    assert second.json()["active_since"] is None
+    assert second.json()["answered_at"] is None
+
+    accepted = await answer(client, couple.id, therapist, "accept")
+    assert accepted.status_code == 200, accepted.text
+    listed = await client.get(f"{couple.path}/therapists", headers=couple.first.headers)
+    (after,) = listed.json()["items"]
+    assert after["status"] == "active"
+    assert after["active_since"] == after["answered_at"] is not None
     for path in (trends_of(couple), export_of(couple)):
         assert (await client.get(path, headers=therapist.headers)).status_code == 200
     caseload = await client.get(CASELOAD, headers=therapist.headers)
@@ -68,7 +78,8 @@ async def test_a_couple_of_one_stays_pending_until_the_second_partner_grants(
     assert_problem(await client.get(trends_of(couple), headers=therapist.headers), 404)
     couple.second = ben
     both = await grant(client, couple, ben, therapist)
-    assert both.json()["status"] == "active"
+    assert both.json()["status"] == "awaiting_therapist"
+    assert (await answer(client, couple.id, therapist, "accept")).status_code == 200
     assert (await client.get(trends_of(couple), headers=therapist.headers)).status_code == 200
 
 
