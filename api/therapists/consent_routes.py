@@ -10,7 +10,7 @@ from api.core.db import Transaction
 from api.core.deps import CallerDep
 from api.core.errors import problems
 from api.core.notices import heard_on_answer
-from api.couples.access import CouplePartners
+from api.couples.access import CouplePartners, OpenCouplePartners
 from api.therapists import grants
 from api.therapists.access_log import entries as access_log_entries
 from models.therapist import AccessLogPage, GrantCreate, GrantList, GrantPublic
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/couples/{couple_id}", tags=["therapists"], responses
     status_code=status.HTTP_201_CREATED,
     response_model=GrantPublic,
     responses={
-        **problems(401, 404, 422),
+        **problems(401, 404, 409, 422),
         200: {"model": GrantPublic, "description": "Granted before: nothing changed"},
     },
     description="The caller's consent for the therapist account with this `email` to "
@@ -32,13 +32,15 @@ router = APIRouter(prefix="/couples/{couple_id}", tags=["therapists"], responses
     "the partners who granted. 201 for a new grant; 200, changing nothing, when the "
     "caller had granted it already. An email that is unknown, not a therapist "
     "account's, or a therapist's not yet verified (`POST /auth/verify-email`), is the "
-    "same 422 on `email`: the answer does not tell whether an account exists.",
+    "same 422 on `email`: the answer does not tell whether an account exists. A "
+    "dissolved couple (a partner erased their account) grants no one: its grants went "
+    "with the dissolution, and a new one is a 409 `couple-dissolved`.",
 )
 async def grant_access(
     couple_id: uuid.UUID,
     body: GrantCreate,
     caller: CallerDep,
-    _partners: CouplePartners,
+    _partners: OpenCouplePartners,
     conn: Transaction,
     request: Request,
     response: Response,
