@@ -39,6 +39,7 @@ REFUSED_WHEN_DISSOLVED = (
     " A dissolved couple (a partner erased their account) is a 409 `couple-dissolved`."
 )
 
-# A couple that takes new rows: a bid's perception, a check-in, an activity, an invite,
-# a therapist grant.
+# A couple that takes new rows: a bid's perception, a check-in, an activity. (A bid, an
+# invite and a therapist grant are refused by their services: api/bids/service.py,
+# `new_invite` in api/couples/service.py, api/therapists/grants.py.)
 OpenCouplePartners = Annotated[list[uuid.UUID], Depends(open_couple_partners)]

@@ -194,17 +194,16 @@ def dissolved() -> Problem:
     )
 
 
-async def refuse_dissolved(conn: AsyncConnection, couple_id: uuid.UUID) -> None:
-    """A 409 for a dissolved couple. On PostgreSQL the couple's row is then held in
-    share mode until the transaction ends, the lock every write of the couple takes
-    first: a dissolution (api/users/erasure.py) waits for this write to commit, or this
-    write waits for the dissolution and then sees it."""
-    dissolved_at = await conn.scalar(
-        sa.select(_couples.c.dissolved_at)
-        .where(_couples.c.id == couple_id)
-        .with_for_update(read=True)
-    )
-    if dissolved_at is not None:
+async def refuse_dissolved(
+    conn: AsyncConnection, couple_id: uuid.UUID, *, hold: bool = True
+) -> None:
+    """A 409 for a dissolved couple. With `hold`, on PostgreSQL, the couple's row is then
+    held in share mode until the transaction ends, the lock every write of the couple
+    takes first: a dissolution (api/users/erasure.py) waits for this write to commit,
+    or this write waits for the dissolution and then sees it. Without it, for a caller
+    that holds the row already, or for whom a plain read is enough."""
+    query = sa.select(_couples.c.dissolved_at).where(_couples.c.id == couple_id)
+    if await conn.scalar(query.with_for_update(read=True) if hold else query) is not None:
         raise dissolved()
 
 
@@ -215,7 +214,9 @@ async def new_invite(
     partners: list[uuid.UUID],
     invite_hours: int,
 ) -> InvitePublic:
-    await refuse_dissolved(conn, couple_id)
+    # A plain read: a dissolved couple is full in any case, and a join that takes the
+    # couple's row must not wait for an invite that holds it.
+    await refuse_dissolved(conn, couple_id, hold=False)
     if len(partners) >= 2:
         raise Problem(409, "This couple already has two partners.", code="couple-full")
     return await _new_invite(conn, couple_id, user_id, invite_hours)

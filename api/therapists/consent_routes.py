@@ -10,7 +10,7 @@ from api.core.db import Transaction
 from api.core.deps import CallerDep
 from api.core.errors import problems
 from api.core.notices import heard_on_answer
-from api.couples.access import CouplePartners, OpenCouplePartners
+from api.couples.access import CouplePartners
 from api.therapists import grants
 from api.therapists.access_log import entries as access_log_entries
 from models.therapist import AccessLogPage, GrantCreate, GrantList, GrantPublic
@@ -40,7 +40,7 @@ async def grant_access(
     couple_id: uuid.UUID,
     body: GrantCreate,
     caller: CallerDep,
-    _partners: OpenCouplePartners,
+    _partners: CouplePartners,
     conn: Transaction,
     request: Request,
     response: Response,

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.db import insert_or_skip
 from api.core.errors import invalid, not_found
+from api.couples.service import refuse_dissolved
 from models.base import utcnow
 from models.couple import Couple
 from models.therapist import GrantPublic, GrantStatus, TherapistGrant
@@ -40,8 +41,10 @@ async def grant(
 ) -> tuple[GrantPublic, bool]:
     """The caller's grant to the therapist account with this email (normalised, as
     `EmailAddress` gives it), and whether it is new (a partner who granted already
-    changes nothing)."""
+    changes nothing). A dissolved couple grants no one (409), checked once its turn is
+    taken: a dissolution under way is waited for."""
     await _take_turn(conn, couple_id)
+    await refuse_dissolved(conn, couple_id, hold=False)
     therapist_id = await conn.scalar(
         sa.select(_users.c.id).where(
             _users.c.email == email,

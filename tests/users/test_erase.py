@@ -1,6 +1,7 @@
 """`DELETE /me`: the account erased in one transaction, as docs/privacy.md says. The
 search reads every table the database lists, so a table added later is searched too."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -483,3 +484,51 @@ async def test_the_partners_open_event_stream_hears_of_the_erasure(
             pulled = await page(http, couple, couple.second, cursor=event.data["cursor"])
             assert pulled["couple"]["dissolved_at"] is not None
             assert {"type": "checkin", "id": theirs["id"]} in pulled["deleted"]
+
+
+async def test_the_partners_writes_racing_an_erasure_are_stored_or_refused_whole(
+    client: httpx.AsyncClient, conn: AsyncConnection
+) -> None:
+    """The partner's writes, spread over the time the erasure takes: on PostgreSQL
+    each waits for the dissolution or it waits for them (the couple's row, taken first
+    by both), so each is stored before it and handed over with the rest, or refused
+    after it; never a 500, never a row left naming the erased partner, and the rollups
+    still a recount of the rows."""
+    couple = await make_couple(client, timezone=ZONE)
+    first, second = couple.first, couple.second
+    assert second is not None
+    theirs = await log_bid(client, couple, second, note="racing", occurred_at=_ago(hours=5))
+
+    async def write(number: int) -> int:
+        await asyncio.sleep(number * 0.01)  # spread over the erasure, before and after
+        if number % 4 == 0:
+            made = await client.post(
+                couple.bids, json={"kind": "play", "response": "toward"}, headers=second.headers
+            )
+        elif number % 4 == 1:
+            made = await client.put(
+                f"{couple.path}/checkins/{_days_ago(number % 20)}",
+                json={"connection": 4, "stress": 6},
+                headers=second.headers,
+            )
+        elif number % 4 == 2:
+            made = await perceive(client, couple, theirs["id"], second, "away")
+        else:
+            activity = {"kind": "other", "occurred_at": _ago(hours=number)}
+            made = await client.post(
+                f"{couple.path}/activities", json=activity, headers=second.headers
+            )
+        if made.status_code == 409:
+            assert made.json()["type"] == "urn:toward:problem:couple-dissolved"
+        return made.status_code
+
+    await check_in(client, couple, first, _days_ago(1))
+    await log_bid(client, couple, first, response="against", occurred_at=_ago(hours=3))
+    erasure = asyncio.create_task(erase(client, first))
+    statuses = await asyncio.gather(*(write(number) for number in range(40)))
+    erased = await erasure
+    assert erased.status_code == 204, erased.text
+    assert set(statuses) <= {200, 201, 409}, statuses
+    assert await traces(conn, needles_of(first)) == set()
+    raw = await raw_rows(conn, couple.id)
+    assert await stored_rollups(conn, couple.id) == reference_rollups(raw, Calendar(ZONE, "monday"))
