@@ -54,9 +54,9 @@ The codes: `validation`, `bad-request`, `unauthenticated`, `bad-credentials`,
 `refresh-token-reused`, `email-taken`, `email-verified`, `too-many-codes`,
 `too-many-resets`, `not-found`, `method-not-allowed`,
 `body-too-large`, `partners-only`, `therapists-only`, `already-partner`,
-`couple-full`, `couple-incomplete`, `id-conflict`, `not-logger`, `stale-version`,
-`cursor-expired`, `export-running`, `too-many-exports`,
-`cursor-expired`, `therapist-invitations-full`, `invitation-declined`,
+`couple-full`, `couple-incomplete`, `couple-dissolved`, `id-conflict`, `not-logger`,
+`stale-version`, `cursor-expired`, `export-running`, `too-many-exports`,
+`therapist-invitations-full`, `invitation-declined`, `wrong-password`,
 `busy`, `not-ready`, `database-unavailable`, `internal`; and `http-error` for any
 other error of the HTTP layer.
 

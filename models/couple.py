@@ -55,6 +55,9 @@ class Couple(CoupleBase, table=True):
         sa_type=sa.BigInteger,
         sa_column_kwargs={"server_default": "0"},
     )
+    # When a partner erased their account and left the couple to the other as a record
+    # (api/users/erasure.py): it takes nothing new from then on.
+    dissolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CoupleMember(SQLModel, table=True):
@@ -166,6 +169,13 @@ class CouplePublic(BaseModel):
     partners: list[PartnerProfile]
     weights: Weights
     created_at: datetime
+    dissolved_at: datetime | None = PydanticField(
+        description="When the couple was dissolved: the other partner erased their account "
+        '(`DELETE /me`), and a stand-in named "Former partner" took their place. A dissolved '
+        "couple reads as before, but takes no new bid, perception, check-in, activity, "
+        "invite or therapist grant (409 `couple-dissolved`). Null while both partners are "
+        "there."
+    )
 
 
 class CoupleWithInvite(CouplePublic):

@@ -18,7 +18,13 @@ from models.types import (
     TimeZoneName,
     not_null,
 )
-from models.vocabulary import AccountType, AttachmentStyle, LoveLanguage, in_list
+from models.vocabulary import (
+    FORMER_PARTNER,
+    AccountType,
+    AttachmentStyle,
+    LoveLanguage,
+    in_list,
+)
 
 Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
 
@@ -52,7 +58,9 @@ class UserBase(SQLModel):
 class User(UserBase, table=True):
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint(in_list("account_type", AccountType), name="account_type"),
+        sa.CheckConstraint(
+            in_list("account_type", AccountType, FORMER_PARTNER), name="account_type"
+        ),
         sa.CheckConstraint(
             "attachment_style IS NULL OR " + in_list("attachment_style", AttachmentStyle),
             name="attachment_style",
@@ -91,6 +99,13 @@ class UserUpdate(RequestBody):
     share_profile: StrictBool | None = None
 
     _not_null = not_null("display_name", "timezone", "love_languages", "share_profile")
+
+
+class PasswordConfirmation(RequestBody):
+    """The account's password, asked again before a change that cannot be undone."""
+
+    # Bounded as a login's is: a longer one can never match.
+    password: str = PydanticField(max_length=1024, description="The account's password.")
 
 
 class UserPublic(BaseModel):

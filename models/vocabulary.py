@@ -9,6 +9,12 @@ class AccountType(StrEnum):
     therapist = "therapist"
 
 
+# The account that stands in for an erased partner in the couple they leave behind
+# (api/users/erasure.py): stored as an account type, never registered as one, and never
+# logged in.
+FORMER_PARTNER = "former"
+
+
 class Response(StrEnum):
     toward = "toward"
     away = "away"
@@ -138,7 +144,8 @@ class ActivityKind(StrEnum):
     other = "other"
 
 
-def in_list(column: str, enum: type[StrEnum]) -> str:
-    """SQL for a check constraint that keeps a text column inside an enumeration."""
-    values = ", ".join(f"'{member.value}'" for member in enum)
+def in_list(column: str, enum: type[StrEnum], *more: str) -> str:
+    """SQL for a check constraint that keeps a text column inside an enumeration (and
+    the `more` values given)."""
+    values = ", ".join(f"'{value}'" for value in (*(member.value for member in enum), *more))
     return f"{column} IN ({values})"

@@ -12,7 +12,7 @@ from api.core.deps import CallerDep
 from api.core.errors import problems
 from api.core.responses import PRIVATE, batch_answer
 from api.core.sql import Record
-from api.couples.access import CouplePartners
+from api.couples.access import REFUSED_WHEN_DISSOLVED, CouplePartners, OpenCouplePartners
 from models.activity import (
     ActivityBatch,
     ActivityBatchItem,
@@ -63,14 +63,15 @@ def _viewed(row: Record, response: Response) -> ActivityPublic:
     "included, is a 409 `id-conflict`. `occurred_at` is required: any time from 1900 on, "
     "up to 5 minutes ahead. `duration_minutes` is a whole number from 1 to 1440 (a day), "
     "or left out when unknown; it then adds nothing to the weekly minutes. The note is "
-    "seen by both partners: activities are shared, so there is no private flag.",
+    "seen by both partners: activities are shared, so there is no private flag."
+    + REFUSED_WHEN_DISSOLVED,
 )
 async def create_activity(
     couple_id: uuid.UUID,
     body: ActivityCreate,
     response: Response,
     caller: CallerDep,
-    _partners: CouplePartners,
+    _partners: OpenCouplePartners,
     conn: Transaction,
 ) -> ActivityPublic:
     row, created = await service.create_activity(conn, couple_id, caller.id, body)
@@ -99,13 +100,14 @@ async def create_activity(
     "`occurred_at` that is not valid; 409 `id-conflict` for an `id` taken by another "
     "create or a deleted activity). The answer lists the items in the request's order with "
     "the stored activity and whether it was `created` now; 201 when any was, 200 when all "
-    "were replays. The body may be up to `MAX_BATCH_BODY_BYTES` (1 MiB by default).",
+    "were replays. The body may be up to `MAX_BATCH_BODY_BYTES` (1 MiB by default)."
+    + REFUSED_WHEN_DISSOLVED,
 )
 async def create_activities(
     couple_id: uuid.UUID,
     body: ActivityBatch,
     caller: CallerDep,
-    _partners: CouplePartners,
+    _partners: OpenCouplePartners,
     conn: Transaction,
 ) -> Response:
     stored = await service.create_activities(conn, couple_id, caller.id, body.items)

@@ -22,6 +22,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from pwdlib import PasswordHash
+from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from api.core.errors import busy
@@ -109,12 +110,16 @@ class Place:
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
         """Whether the password is right. An unknown account is checked against a dummy
-        hash, so that it takes as long as a real check."""
+        hash, so that it takes as long as a real check. A stored value that is no hash
+        (`!`, the stand-in for an erased partner: api/users/erasure.py) matches nothing."""
         if password_hash is None:
             dummy = await self.passwords.dummy_hash()
             await self.passwords.run(self.passwords.hasher.verify, password, dummy)
             return False
-        return await self.passwords.run(self.passwords.hasher.verify, password, password_hash)
+        try:
+            return await self.passwords.run(self.passwords.hasher.verify, password, password_hash)
+        except UnknownHashError:
+            return False
 
 
 async def passwords(request: Request) -> Passwords:

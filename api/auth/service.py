@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.auth import ratelimit, verification
 from api.auth.passwords import Passwords
 from api.core.db import Database
-from api.core.errors import Problem
+from api.core.deps import unauthenticated
+from api.core.errors import FieldError, Problem
 from api.core.mail import Mailer
 from api.core.security import (
     Device,
@@ -29,6 +30,7 @@ from api.users.service import create_user, email_taken
 from models.base import utcnow
 from models.token import LoginRequest, LoginTokens, RefreshToken, TokenPair
 from models.user import User, UserCreate, UserPublic
+from models.vocabulary import FORMER_PARTNER
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 _tokens: sa.Table = RefreshToken.__table__  # type: ignore[attr-defined]
@@ -95,8 +97,6 @@ async def login(
     before the password is checked, and forgotten once it proves right: parallel
     guesses each take a place in the limit, as guesses one after another would."""
     email = body.email
-    now = utcnow()
-    window = timedelta(seconds=settings.login_window_seconds)
     shown = read_device_token(body.device_token, settings)
     with passwords.place() as place:
         async with database.transaction() as conn:
@@ -108,21 +108,15 @@ async def login(
                     )
                 )
             ).first()
-            account = _Account(row.id, row.password_hash, row.account_type) if row else None
+            # The stand-in for an erased partner has no password: it is no account to log
+            # in to, and is checked against the dummy hash as an unknown address is.
+            account = None
+            if row is not None and row.account_type != FORMER_PARTNER:
+                account = _Account(row.id, row.password_hash, row.account_type)
             # Another account's device is no device of this one.
             device = shown if shown and account and shown.user_id == account.id else None
             device_id = device.id if device else None
-            limit = ratelimit.per_account(email, device_id, settings.login_failures_per_email)
-            limits = [
-                limit,
-                ratelimit.per_client(
-                    ratelimit.FAILURES, client, settings.login_failures_per_client
-                ),
-            ]
-            wait = await ratelimit.retry_after(conn, limits, now, window)
-            if wait is not None:
-                raise ratelimit.too_many("failed logins", wait, "too-many-logins")
-            await ratelimit.record_failure(conn, email, client, device_id, now, window)
+            limit = await _count_failure(conn, email, device_id, client, settings)
         right = await place.verify(body.password, account.password_hash if account else None)
     if account is None or not right:
         raise Problem(401, "The email or password is not right.", code="bad-credentials")
@@ -134,6 +128,67 @@ async def login(
         )
     device = device or Device(user_id=account.id, id=uuid.uuid4())
     return LoginTokens(**pair.model_dump(), device_token=create_device_token(device, settings))
+
+
+async def _count_failure(
+    conn: AsyncConnection,
+    email: str,
+    device_id: uuid.UUID | None,
+    client: str,
+    settings: Settings,
+) -> ratelimit.Limit:
+    """Count a password check of the account as a failed login, until it proves right
+    (`forget_failures` with the limit returned): a 429 once the account (from this
+    device, or from clients it does not know) or the client address has failed too
+    often in the window."""
+    now = utcnow()
+    window = timedelta(seconds=settings.login_window_seconds)
+    limit = ratelimit.per_account(email, device_id, settings.login_failures_per_email)
+    limits = [
+        limit,
+        ratelimit.per_client(ratelimit.FAILURES, client, settings.login_failures_per_client),
+    ]
+    wait = await ratelimit.retry_after(conn, limits, now, window)
+    if wait is not None:
+        raise ratelimit.too_many("failed logins", wait, "too-many-logins")
+    await ratelimit.record_failure(conn, email, client, device_id, now, window)
+    return limit
+
+
+async def confirm_password(
+    database: Database,
+    passwords: Passwords,
+    user_id: uuid.UUID,
+    password: str,
+    client: str,
+    settings: Settings,
+) -> None:
+    """The caller's password, asked again before a change that cannot be undone
+    (`DELETE /me`). Checked as a login is, outside any transaction, and counted under the
+    same limits as a login to the account from a client it does not know, so that a
+    stolen access token cannot be used to guess the password: a 429 past them, a 403
+    for a wrong password, a 401 for an account that is gone."""
+    with passwords.place() as place:
+        async with database.transaction() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(_users.c.email, _users.c.password_hash).where(_users.c.id == user_id)
+                )
+            ).first()
+            if row is None:
+                raise unauthenticated("The account of this token no longer exists.")
+            await ratelimit.serialise(conn, ratelimit.LOGINS, row.email)
+            limit = await _count_failure(conn, row.email, None, client, settings)
+        right = await place.verify(password, row.password_hash)
+    if not right:
+        raise Problem(
+            403,
+            "The password is not right.",
+            code="wrong-password",
+            errors=[FieldError(field="password", message="is not the account's password")],
+        )
+    async with database.transaction() as conn:
+        await ratelimit.forget_failures(conn, limit)
 
 
 async def _issue_pair(

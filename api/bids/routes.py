@@ -15,7 +15,7 @@ from api.core.deps import CallerDep
 from api.core.errors import problems
 from api.core.responses import PRIVATE, batch_answer
 from api.core.sql import Record
-from api.couples.access import CouplePartners
+from api.couples.access import REFUSED_WHEN_DISSOLVED, CouplePartners, OpenCouplePartners
 from models.bid import (
     BidBatch,
     BidBatchItem,
@@ -68,7 +68,8 @@ def _creates(model: type[BaseModel], replayed: str, *statuses: int) -> dict[str,
     "any other create with an existing `id`, a deleted bid's included, is a 409. "
     "`occurred_at` defaults to now; it may be any time from 1900 on, up to 5 minutes "
     "ahead. `response` and `style` are the caller's own perception. A couple whose second "
-    "partner has not joined yet cannot log bids (409).",
+    "partner has not joined yet cannot log bids (409 `couple-incomplete`), nor can a "
+    "dissolved one (409 `couple-dissolved`: a partner erased their account).",
 )
 async def create_bid(
     couple_id: uuid.UUID, body: BidCreate, caller: CallerDep, database: DatabaseDep
@@ -104,7 +105,7 @@ async def create_bid(
     "taken by another create or a deleted bid). The answer lists the items in the "
     "request's order with the stored bid and whether it was `created` now; 201 when any "
     "was, 200 when all were replays. The body may be up to `MAX_BATCH_BODY_BYTES` (1 MiB "
-    "by default).",
+    "by default)." + REFUSED_WHEN_DISSOLVED,
 )
 async def create_bids(
     couple_id: uuid.UUID, body: BidBatch, caller: CallerDep, database: DatabaseDep
@@ -222,9 +223,10 @@ async def delete_bid(
 
 @router.put(
     "/{bid_id}/perception",
-    responses=problems(401, 404, 412, 422),
+    responses=problems(401, 404, 409, 412, 422),
     description="Record the caller's own view of how the bid was answered; either partner "
-    "may, each for themselves. `response: null` withdraws the caller's view.",
+    "may, each for themselves. `response: null` withdraws the caller's view."
+    + REFUSED_WHEN_DISSOLVED,
 )
 async def set_perception(
     couple_id: uuid.UUID,
@@ -232,7 +234,7 @@ async def set_perception(
     body: Perception,
     response: Response,
     caller: CallerDep,
-    _partners: CouplePartners,
+    _partners: OpenCouplePartners,
     conn: Transaction,
     if_match: IfMatch = None,
 ) -> BidPublic:

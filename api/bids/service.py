@@ -15,7 +15,7 @@ from api.core.db import Database
 from api.core.errors import FieldError, Problem, each_item, invalid, invalid_items, not_found
 from api.core.sql import Record, RowsStatement
 from api.core.versions import change_version, refuse_stale
-from api.couples.service import partner_ids
+from api.couples.service import partner_ids, refuse_dissolved
 from models.base import utcnow
 from models.bid import Bid, BidCreate, BidPublic, BidUpdate, Perception, PerceptionPublic
 from models.vocabulary import BidKind, effective_response
@@ -30,10 +30,10 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _INSERTED = [column for column in _bids.c if column.name != "change_seq"]
 _COLUMNS = ", ".join(column.name for column in _INSERTED)
 _PERCEPTION_COLUMNS = ("bidder_response", "bidder_style", "responder_response", "responder_style")
-# The hot path, one statement (api/core/sql.py): the couple's membership check, the
-# responder (the bidder's partner) and the insert. No row back means: not a partner,
-# no second partner yet, a bidder outside the couple, or a taken id; `create_bid`
-# then finds out which.
+# The hot path, one statement (api/core/sql.py): the couple's membership check, that it
+# is not dissolved, the responder (the bidder's partner) and the insert. No row back
+# means: not a partner, no second partner yet, a dissolved couple, a bidder outside the
+# couple, or a taken id; `create_bid` then finds out which.
 _INSERT = RowsStatement(
     f"""
     INSERT INTO bids ({_COLUMNS})
@@ -48,6 +48,7 @@ _INSERT = RowsStatement(
       ON caller.couple_id = rows_.couple_id AND caller.user_id = rows_.caller_id
     JOIN couple_members AS other
       ON other.couple_id = caller.couple_id AND other.user_id <> caller.user_id
+    JOIN couples ON couples.id = caller.couple_id AND couples.dissolved_at IS NULL
     WHERE rows_.bidder_id IN (caller.user_id, other.user_id)
     -- Rows in couple order: the triggers lock each couple's counters as its first row
     -- comes, so concurrent batches take them in one order and cannot deadlock.
@@ -267,10 +268,12 @@ def _replays(existing: Record, couple_id: uuid.UUID, caller_id: uuid.UUID, row: 
 async def _partners_for_bids(
     conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID
 ) -> list[uuid.UUID]:
-    """The couple's partners, when the caller is one and both have joined."""
+    """The couple's partners, when the caller is one, both have joined, and the couple
+    is not dissolved."""
     partners = await partner_ids(conn, couple_id)
     if caller_id not in partners:
         raise not_found("couple")
+    await refuse_dissolved(conn, couple_id)
     if len(partners) < 2:
         raise Problem(
             409, "Bids need both partners: share the invite code first.", code="couple-incomplete"

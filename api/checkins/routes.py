@@ -13,7 +13,7 @@ from api.core.deps import CallerDep
 from api.core.errors import problems
 from api.core.responses import PRIVATE
 from api.core.sql import Record
-from api.couples.access import CouplePartners
+from api.couples.access import REFUSED_WHEN_DISSOLVED, CouplePartners, OpenCouplePartners
 from models.checkin import CheckinPage, CheckinPublic, CheckinPut
 from models.types import LocalDate
 
@@ -52,7 +52,7 @@ def _viewed(row: Record, viewer_id: uuid.UUID, response: Response) -> CheckinPub
             "model": CheckinPublic,
             "description": "A new check-in: none for that date before, or it had been deleted",
         },
-        **problems(401, 404, 412, 422),
+        **problems(401, 404, 409, 412, 422),
     },
     description="Put the caller's check-in for a local date of the couple: 201 when there "
     "was none (a deleted one comes back under its old id), 200 when it replaces the "
@@ -64,7 +64,8 @@ def _viewed(row: Record, viewer_id: uuid.UUID, response: Response) -> CheckinPub
     "any more; without it the put is unconditional. A couple whose second partner has "
     "not joined yet may check in. The partner's check-in for a date shows to the caller "
     "only once the caller has checked in for it; the caller may still change theirs "
-    "afterwards, and the partner sees when by its `updated_at` (nothing is locked).",
+    "afterwards, and the partner sees when by its `updated_at` (nothing is locked)."
+    + REFUSED_WHEN_DISSOLVED,
 )
 async def put_checkin(
     couple_id: uuid.UUID,
@@ -72,7 +73,7 @@ async def put_checkin(
     body: CheckinPut,
     response: Response,
     caller: CallerDep,
-    _partners: CouplePartners,
+    _partners: OpenCouplePartners,
     conn: Transaction,
     if_match: IfMatch = None,
 ) -> CheckinPublic:

@@ -110,7 +110,8 @@ async def update_couple(
     status_code=status.HTTP_201_CREATED,
     responses=problems(401, 404, 409, 422),
     description="A new invite code for the second partner; codes handed out before stop "
-    "working. A couple that already has two partners is a 409.",
+    "working. A couple that already has two partners is a 409 `couple-full`, and a "
+    "dissolved one (a partner erased their account) a 409 `couple-dissolved`.",
 )
 async def new_invite(
     couple_id: uuid.UUID,

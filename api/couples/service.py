@@ -110,6 +110,7 @@ def _public(row: Any, partners: list[PartnerProfile]) -> CouplePublic:
         partners=partners,
         weights=Weights.of(row._mapping),
         created_at=row.created_at,
+        dissolved_at=row.dissolved_at,
     )
 
 
@@ -184,6 +185,28 @@ async def _new_invite(
     return InvitePublic(code=code, expires_at=expires_at)
 
 
+def dissolved() -> Problem:
+    return Problem(
+        409,
+        "This couple was dissolved when a partner erased their account: it keeps its "
+        "record, and takes nothing new.",
+        code="couple-dissolved",
+    )
+
+
+async def refuse_dissolved(
+    conn: AsyncConnection, couple_id: uuid.UUID, *, hold: bool = True
+) -> None:
+    """A 409 for a dissolved couple. With `hold`, on PostgreSQL, the couple's row is then
+    held in share mode until the transaction ends, the lock every write of the couple
+    takes first: a dissolution (api/users/erasure.py) waits for this write to commit,
+    or this write waits for the dissolution and then sees it. Without it, for a caller
+    that holds the row already, or for whom a plain read is enough."""
+    query = sa.select(_couples.c.dissolved_at).where(_couples.c.id == couple_id)
+    if await conn.scalar(query.with_for_update(read=True) if hold else query) is not None:
+        raise dissolved()
+
+
 async def new_invite(
     conn: AsyncConnection,
     couple_id: uuid.UUID,
@@ -191,6 +214,9 @@ async def new_invite(
     partners: list[uuid.UUID],
     invite_hours: int,
 ) -> InvitePublic:
+    # A plain read: a dissolved couple is full in any case, and a join that takes the
+    # couple's row must not wait for an invite that holds it.
+    await refuse_dissolved(conn, couple_id, hold=False)
     if len(partners) >= 2:
         raise Problem(409, "This couple already has two partners.", code="couple-full")
     return await _new_invite(conn, couple_id, user_id, invite_hours)

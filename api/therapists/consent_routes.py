@@ -39,7 +39,9 @@ router = APIRouter(prefix="/couples/{couple_id}", tags=["therapists"], responses
     "(`THERAPIST_INVITATIONS_LIMIT`) is a 409 `therapist-invitations-full`, and nothing "
     "is written. An email that is unknown, not a therapist account's, or a therapist's "
     "not yet verified (`POST /auth/verify-email`), is the same 422 on `email`: the "
-    "answer does not tell whether an account exists.",
+    "answer does not tell whether an account exists. A dissolved couple (a partner "
+    "erased their account) grants no one: its grants went with the dissolution, and a "
+    "new one is a 409 `couple-dissolved`.",
 )
 async def grant_access(
     couple_id: uuid.UUID,

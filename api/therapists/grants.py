@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.db import insert_or_skip
 from api.core.errors import Problem, invalid, not_found
+from api.couples.service import refuse_dissolved
 from models.base import utcnow
 from models.couple import Couple
 from models.export import GrantReceived
@@ -93,8 +94,11 @@ async def grant(
     """The caller's grant to the therapist account with this email (normalised, as
     `EmailAddress` gives it), and whether it is new (a partner who granted already
     changes nothing). A grant that would make the couple one more than
-    `invitations_limit` awaiting the therapist is a 409, and writes nothing."""
+    `invitations_limit` awaiting the therapist is a 409, and writes nothing. A dissolved
+    couple grants no one (409), checked once its turn is taken: a dissolution under way
+    is waited for."""
     await _take_turn(conn, couple_id)
+    await refuse_dissolved(conn, couple_id, hold=False)
     # Grants to one therapist take turns too, on its account's row (in a mode that
     # still lets other rows refer to it): the couples awaiting it, counted below, are
     # all those whose grants committed before.

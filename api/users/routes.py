@@ -1,13 +1,15 @@
 """`/me`: the caller's own account."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response, status
 
+from api.auth.access import PASSWORD_AGAIN, PasswordConfirmed
 from api.core.conditional import IfMatch
-from api.core.db import Transaction
+from api.core.db import DatabaseDep, Transaction
 from api.core.deps import CallerDep, unauthenticated
 from api.core.errors import problems
+from api.core.notices import heard_on_answer
 from api.core.responses import tagged_json
-from api.users import service
+from api.users import erasure, service
 from models.user import UserPublic, UserUpdate
 
 router = APIRouter(prefix="/me", tags=["me"], responses=problems(503))
@@ -50,3 +52,27 @@ async def update_me(
     if user is None:
         raise unauthenticated("The account of this token no longer exists.")
     return tagged_json(user)
+
+
+@router.delete(
+    "",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 422, 429),
+    description="Erase the caller's account, at once and for good, in one transaction: the "
+    "account, its logins, its check-ins, its perceptions, its private bids and the notes "
+    "it wrote go. A couple with another partner is dissolved: it stays as that partner's "
+    "record, with \"Former partner\" in the caller's place, its therapists' access ended, "
+    "and takes nothing new (`dissolved_at`); a couple with nobody else in it goes whole. "
+    "A therapist's grants go; the couples' access logs keep its name. docs/privacy.md "
+    "says what goes and what stays. Afterwards the account's refresh tokens are a 401, "
+    "and so is its access token wherever the account is read (`GET /me`); on a couple's "
+    "paths it is a 404, as for anyone who is not a partner; it expires within "
+    "`ACCESS_TOKEN_MINUTES`. The address may register again." + PASSWORD_AGAIN,
+)
+async def erase_me(caller: PasswordConfirmed, database: DatabaseDep, request: Request) -> Response:
+    heard = await erasure.erase_account(database, caller.id)
+    if heard is None:
+        raise unauthenticated("The account of this token no longer exists.")
+    for key in heard:
+        heard_on_answer(request, key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

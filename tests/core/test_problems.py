@@ -55,7 +55,7 @@ async def test_a_body_that_cannot_be_read_as_json_is_422_on_body(
 
 async def test_a_method_a_path_does_not_serve_lists_every_method_it_does(client, couple):
     for path, expected in (
-        ("/api/v1/me", {"GET", "PATCH"}),
+        ("/api/v1/me", {"GET", "PATCH", "DELETE"}),
         (f"{couple.bids}/00000000-0000-4000-8000-000000000000", {"GET", "PATCH", "DELETE"}),
         ("/api/v1/couples", {"GET", "POST"}),
         ("/api/v1/couples/join", {"POST"}),

@@ -14,7 +14,16 @@ from tests.factories import Couple, Person
 
 COUPLES = "/api/v1/couples"
 DEFAULT_WEIGHTS = {"toward": 1, "away": -5, "against": -5}
-COUPLE_FIELDS = {"id", "name", "timezone", "week_starts", "partners", "weights", "created_at"}
+COUPLE_FIELDS = {
+    "id",
+    "name",
+    "timezone",
+    "week_starts",
+    "partners",
+    "weights",
+    "created_at",
+    "dissolved_at",
+}
 
 
 def parse_time(value: str) -> datetime:

@@ -33,6 +33,7 @@ async def test_create_makes_the_caller_first_partner_with_an_invite(client, sett
     assert body["partners"] == [partners_of(ana)]
     assert body["weights"] == DEFAULT_WEIGHTS
     assert before - timedelta(seconds=1) <= parse_time(body["created_at"]) <= after
+    assert body["dissolved_at"] is None
     invite = body["invite"]
     assert set(invite) == {"code", "expires_at"}
     assert isinstance(invite["code"], str) and len(invite["code"]) >= 8

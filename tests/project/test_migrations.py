@@ -2,9 +2,11 @@
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -292,3 +294,35 @@ def test_grants_given_before_0012_await_the_therapist(empty_database: str) -> No
     assert run_in_transaction(empty_database, answers) == [(None, None), (None, None)]
     command.downgrade(config, "0011")
     assert run_in_transaction(empty_database, count) == 2
+
+
+def test_a_stand_in_account_is_stored_from_0013_and_a_partner_before_it(
+    empty_database: str,
+) -> None:
+    """0013 widens the account types by `former` (on SQLite by rewriting the table's
+    definition in place), refuses any other; going back keeps the row, as a partner."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "head")
+    former, other = _rows(datetime.now(UTC))["users"]
+    users = metadata.tables["users"]
+
+    def write(row: dict[str, Any]) -> Callable[[AsyncConnection], Awaitable[None]]:
+        async def run(conn: AsyncConnection) -> None:
+            await conn.execute(sa.insert(users), [row])
+
+        return run
+
+    async def types(conn: AsyncConnection) -> list[str]:
+        return list((await conn.execute(sa.select(users.c.account_type))).scalars())
+
+    run_in_transaction(empty_database, write({**former, "account_type": "former"}))
+    with pytest.raises(sa.exc.IntegrityError):
+        run_in_transaction(empty_database, write({**other, "account_type": "ghost"}))
+    command.downgrade(config, "0012")
+    assert run_in_transaction(empty_database, types) == ["partner"]
+    with pytest.raises(sa.exc.IntegrityError):
+        run_in_transaction(empty_database, write({**other, "account_type": "former"}))
+    command.upgrade(config, "head")
+    run_in_transaction(empty_database, write({**other, "account_type": "former"}))
+    assert sorted(run_in_transaction(empty_database, types)) == ["former", "partner"]
+    assert _model_differences(empty_database) == []

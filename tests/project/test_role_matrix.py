@@ -275,6 +275,9 @@ MATRIX: dict[str, Row] = {
     "PATCH /api/v1/me": Row(signed_in(200), fixed({"display_name": "Renamed"})),
     # Everyone's own data: a therapist's too.
     "GET /api/v1/me/export": Row(signed_in(200)),
+    # Each caller erases their own account with their own password: only the caller's
+    # rows go, and the couple's partner, whose erasure dissolves the couple, goes last.
+    "DELETE /api/v1/me": Row(signed_in(204), fixed({"password": PASSWORD})),
     "GET /api/v1/couples": Row(signed_in(200)),
     # "Only partner accounts create or join couples."
     "POST /api/v1/couples": Row(signed_in(201, therapist=403), fixed({"name": "Another"})),

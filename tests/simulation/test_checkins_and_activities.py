@@ -26,6 +26,7 @@ from simulation.simulator import (
     simulate,
 )
 from tests.factories import PASSWORD
+from tests.trends.reference import Counts, add_checkin, stored_rollup
 
 END = datetime(2025, 3, 15, 21, 0, tzinfo=UTC)
 WEEKS = 26
@@ -229,27 +230,6 @@ def test_a_recovering_couple_comes_back_together(seed: int) -> None:
     assert any(a.occurred_at >= simulated.end - timedelta(weeks=4) for a in simulated.activities)
 
 
-Counts = dict[tuple[object, ...], Counter[str]]
-
-
-async def stored_rollup(
-    conn: AsyncConnection,
-    table: sa.Table,
-    couple_id: uuid.UUID,
-    keys: Sequence[str],
-    counts: Sequence[str],
-) -> Counts:
-    """A rollup's rows of the couple by (week, *`keys`), each row's counts that are not 0."""
-    rows = (await conn.execute(sa.select(table).where(table.c.couple_id == couple_id))).mappings()
-    stored = {
-        (row["week_start"], *(row[key] for key in keys)): Counter(
-            {name: row[name] for name in counts if row[name]}
-        )
-        for row in rows
-    }
-    return {key: counted for key, counted in stored.items() if counted}
-
-
 async def live_rows(conn: AsyncConnection, table: sa.Table, couple_id: uuid.UUID) -> int | None:
     return await conn.scalar(
         sa.select(sa.func.count())
@@ -283,12 +263,7 @@ async def test_the_seeded_rollups_count_the_simulated_checkins_and_activities(
         # Paired: the other partner checked in for the same date.
         paired = checkin.local_date in dates[1 - checkin.partner]
         counts = checkins[week_of(checkin.local_date, "monday"), partner_id, paired]
-        counts["checkins"] += 1
-        counts["connection_sum"] += checkin.connection
-        counts["connection_squares"] += checkin.connection**2
-        counts["stress_sum"] += checkin.stress
-        for sign in checkin.signs:
-            counts[f"sign_{sign.value}"] += 1
+        add_checkin(counts, checkin.connection, checkin.stress, (s.value for s in checkin.signs))
     stored = await stored_rollup(
         conn, _checkin_weeks, seeded.couple_id, ("partner_id", "paired"), CHECKIN_COUNTS
     )

@@ -4,6 +4,7 @@ figure and the bank account recounted from the couple's raw `bids`, `checkins` a
 `datetime` and plain Python)."""
 
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,16 +15,20 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.activity import Activity
+from models.activity import Activity, ActivityWeek
 from models.bid import Bid
-from models.checkin import Checkin
+from models.checkin import CHECKIN_COUNTS, Checkin, CheckinWeek
 from models.couple import Couple
+from models.trend import BidWeek
 from models.vocabulary import ActivityKind, DistancingSign
 
 _BIDS: sa.Table = Bid.__table__  # type: ignore[attr-defined]
 _CHECKINS: sa.Table = Checkin.__table__  # type: ignore[attr-defined]
 _ACTIVITIES: sa.Table = Activity.__table__  # type: ignore[attr-defined]
 _COUPLES: sa.Table = Couple.__table__  # type: ignore[attr-defined]
+_BID_WEEKS: sa.Table = BidWeek.__table__  # type: ignore[attr-defined]
+_CHECKIN_WEEKS: sa.Table = CheckinWeek.__table__  # type: ignore[attr-defined]
+_ACTIVITY_WEEKS: sa.Table = ActivityWeek.__table__  # type: ignore[attr-defined]
 
 # The stored order of the signs (a check-in keeps them as bits, the first the lowest).
 SIGN_CODES = tuple(sign.value for sign in DistancingSign)
@@ -379,4 +384,92 @@ def reference_bank(
             "withdrawals": recent_withdrawals,
             "net": sum(signed_value(bid, weights) for bid in recent),
         },
+    }
+
+
+# A rollup's rows by key, (week start, *the rollup's own keys), each with its counts
+# that are not 0; a row of nothing but zeros is left out.
+Counts = dict[tuple[object, ...], Counter[str]]
+
+BID_COUNTS = ("bids", "toward", "away", "against", "both_views", "agreements", "repairs")
+# Each rollup table, its keys besides the couple and the week, and its counts.
+ROLLUPS: dict[str, tuple[sa.Table, tuple[str, ...], tuple[str, ...]]] = {
+    "bid_weeks": (_BID_WEEKS, ("responder_id",), BID_COUNTS),
+    "checkin_weeks": (_CHECKIN_WEEKS, ("partner_id", "paired"), CHECKIN_COUNTS),
+    "activity_weeks": (_ACTIVITY_WEEKS, ("kind",), ("activities", "minutes")),
+}
+
+
+async def stored_rollup(
+    conn: AsyncConnection,
+    table: sa.Table,
+    couple_id: uuid.UUID,
+    keys: Sequence[str],
+    counts: Sequence[str],
+) -> Counts:
+    """A rollup's rows of the couple by (week, *`keys`), each row's counts that are not 0."""
+    rows = (await conn.execute(sa.select(table).where(table.c.couple_id == couple_id))).mappings()
+    stored = {
+        (row["week_start"], *(row[key] for key in keys)): Counter(
+            {name: row[name] for name in counts if row[name]}
+        )
+        for row in rows
+    }
+    return {key: counted for key, counted in stored.items() if counted}
+
+
+async def stored_rollups(conn: AsyncConnection, couple_id: str) -> dict[str, Counts]:
+    """The three weekly rollups of the couple as the triggers left them."""
+    return {
+        name: await stored_rollup(conn, table, uuid.UUID(couple_id), keys, counts)
+        for name, (table, keys, counts) in ROLLUPS.items()
+    }
+
+
+def add_checkin(counts: Counter[str], connection: int, stress: int, signs: Iterable[str]) -> None:
+    """What one live check-in adds to its row of `checkin_weeks`."""
+    counts["checkins"] += 1
+    counts["connection_sum"] += connection
+    counts["connection_squares"] += connection**2
+    counts["stress_sum"] += stress
+    for code in signs:
+        counts[f"sign_{code}"] += 1
+
+
+def reference_rollups(raw: Raw, calendar: Calendar) -> dict[str, Counts]:
+    """What the three weekly rollups hold for the couple's raw rows, recounted here."""
+    bids: Counts = defaultdict(Counter)
+    for bid in raw.bids:
+        if bid.deleted:
+            continue
+        counts = bids[local_week(bid.occurred_at, calendar), uuid.UUID(bid.responder_id)]
+        counts["bids"] += 1
+        if bid.effective is not None:
+            counts[bid.effective] += 1
+        if bid.bidder_response is not None and bid.responder_response is not None:
+            counts["both_views"] += 1
+            counts["agreements"] += bid.bidder_response == bid.responder_response
+        counts["repairs"] += bid.repair
+    live = [checkin for checkin in raw.checkins if not checkin.deleted]
+    checked_in = {(checkin.partner_id, checkin.local_date) for checkin in live}
+    checkins: Counts = defaultdict(Counter)
+    for checkin in live:
+        # Paired: the other partner has a live check-in for the same date.
+        paired = any(on == checkin.local_date and by != checkin.partner_id for by, on in checked_in)
+        week = checkin_week(checkin, calendar)
+        counts = checkins[week, uuid.UUID(checkin.partner_id), paired]
+        add_checkin(counts, checkin.connection, checkin.stress, checkin.noticed)
+    activities: Counts = defaultdict(Counter)
+    for activity in raw.activities:
+        if not activity.deleted:
+            counts = activities[local_week(activity.occurred_at, calendar), activity.kind]
+            counts["activities"] += 1
+            counts["minutes"] += activity.minutes or 0
+    return {
+        name: {key: +counted for key, counted in counted_rows.items() if +counted}
+        for name, counted_rows in (
+            ("bid_weeks", bids),
+            ("checkin_weeks", checkins),
+            ("activity_weeks", activities),
+        )
     }
