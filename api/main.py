@@ -56,7 +56,8 @@ The codes: `validation`, `bad-request`, `unauthenticated`, `bad-credentials`,
 `body-too-large`, `partners-only`, `therapists-only`, `already-partner`,
 `couple-full`, `couple-incomplete`, `couple-dissolved`, `id-conflict`, `not-logger`,
 `stale-version`, `cursor-expired`, `export-running`, `too-many-exports`,
-`therapist-invitations-full`, `invitation-declined`, `wrong-password`,
+`therapist-invitations-full`, `invitation-declined`, `email-unverified`,
+`wrong-password`,
 `busy`, `not-ready`, `database-unavailable`, `internal`; and `http-error` for any
 other error of the HTTP layer.
 

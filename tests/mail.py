@@ -18,12 +18,26 @@ CODE = re.compile(r"\b[A-Z2-9]{5}(?:-[A-Z2-9]{5}){3}\b")
 
 class Mailbox:
     """Every message the server accepted, by recipient. With `refusals`, the server
-    answers the next so many messages with a temporary failure (451)."""
+    answers the next so many messages with a temporary failure (451); it refuses the
+    recipients in `unknown` for good."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._messages: list[EmailMessage] = []
         self.refusals = 0
+        # Recipients refused for good (550), as a server refuses an unknown mailbox.
+        self.unknown: set[str] = set()
+        self.recipients_refused = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.unknown:
+            with self._lock:
+                self.recipients_refused += 1
+            return "550 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:

@@ -18,12 +18,14 @@ def _message(settings: Settings, to: str, subject: str, text: str) -> EmailMessa
     return message
 
 
-def verification(settings: Settings, to: str, name: str, code: str) -> EmailMessage:
+def verification(settings: Settings, to: str, code: str) -> EmailMessage:
+    # No display name: it is whatever the registration said, and the address is not
+    # proven yet; the message must carry nobody's words to a stranger's inbox.
     return _message(
         settings,
         to,
         "Confirm your email address for Toward",
-        f"Hello {name},\n\n"
+        "Hello,\n\n"
         "To confirm that this address is yours, enter this code in Toward:\n\n"
         f"    {code}\n\n"
         f"It works once, for {settings.verify_code_hours} hours. If you did not make an "

@@ -35,11 +35,13 @@ async def request_reset(
         if wait is not None:
             raise ratelimit.too_many("password resets from this address", wait, "too-many-resets")
         await ratelimit.record_attempt(conn, ratelimit.RESET, client, now, window)
+        # The account's row is held: parallel requests for one address count its codes
+        # in turn, so none gets past `codes_per_hour`.
         account = (
             await conn.execute(
-                sa.select(_users.c.id, _users.c.display_name).where(
-                    _users.c.email == email, _users.c.email_verified_at.is_not(None)
-                )
+                sa.select(_users.c.id, _users.c.display_name)
+                .where(_users.c.email == email, _users.c.email_verified_at.is_not(None))
+                .with_for_update()
             )
         ).first()
         issued = None
@@ -69,11 +71,13 @@ async def confirm_reset(
 ) -> None:
     """The code is checked, then the password hashed outside any transaction, then the
     code spent with the password set in one: of two confirms racing with one code, one
-    sets its password and the other gets the 422."""
+    sets its password and the other gets the 422. A code that works is never refused by
+    the limit on wrong ones: others behind the same address cannot lock its owner out."""
     with passwords.place() as place:
         async with database.transaction() as conn:
-            await check_code_limit(conn, client, settings)
             known = await codes.holder(conn, code, CodePurpose.reset, utcnow())
+            if known is None:
+                await check_code_limit(conn, client, settings)
         if known is None:
             raise await wrong_code(database, client, settings)
         password_hash = await place.hash(password)

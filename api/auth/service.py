@@ -71,7 +71,7 @@ async def register(
     if user is None:  # registered by another request while this one hashed
         raise _email_taken()
     if issued.code is not None:
-        verification.mail_code(mailer, settings, user.email, user.display_name, issued.code)
+        verification.mail_code(mailer, settings, user.email, issued.code)
     return user
 
 
@@ -164,10 +164,12 @@ async def confirm_password(
     settings: Settings,
 ) -> None:
     """The caller's password, asked again before a change that cannot be undone
-    (`DELETE /me`). Checked as a login is, outside any transaction, and counted under the
-    same limits as a login to the account from a client it does not know, so that a
-    stolen access token cannot be used to guess the password: a 429 past them, a 403
-    for a wrong password, a 401 for an account that is gone."""
+    (`DELETE /me`). Checked as a login is, outside any transaction, and counted as
+    failed logins of the account from a device of its own, the signed-in account (its
+    id stands for the device), so that a stolen access token cannot be used to guess the
+    password, while strangers' failed logins, which anyone who knows the email can make,
+    never hold the owner back: a 429 past the limits, a 403 for a wrong password, a 401
+    for an account that is gone."""
     with passwords.place() as place:
         async with database.transaction() as conn:
             row = (
@@ -178,7 +180,7 @@ async def confirm_password(
             if row is None:
                 raise unauthenticated("The account of this token no longer exists.")
             await ratelimit.serialise(conn, ratelimit.LOGINS, row.email)
-            limit = await _count_failure(conn, row.email, None, client, settings)
+            limit = await _count_failure(conn, row.email, user_id, client, settings)
         right = await place.verify(password, row.password_hash)
     if not right:
         raise Problem(

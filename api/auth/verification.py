@@ -36,10 +36,10 @@ async def issue_code(
     )
 
 
-def mail_code(mailer: Mailer, settings: Settings, email: str, name: str, code: str) -> None:
+def mail_code(mailer: Mailer, settings: Settings, email: str, code: str) -> None:
     """Once the code has committed: a message that came first could carry a code that
     does not work yet, or never will."""
-    mailer.send_later(messages.verification(settings, email, name, code))
+    mailer.send_later(messages.verification(settings, email, code))
 
 
 async def resend(
@@ -48,7 +48,7 @@ async def resend(
     async with database.transaction() as conn:
         account = (
             await conn.execute(
-                sa.select(_users.c.email, _users.c.display_name, _users.c.email_verified_at)
+                sa.select(_users.c.email, _users.c.email_verified_at)
                 .where(_users.c.id == user_id)
                 .with_for_update()
             )
@@ -61,7 +61,7 @@ async def resend(
     if issued.code is None:
         assert issued.retry_after is not None
         raise ratelimit.too_many("codes sent to this address", issued.retry_after, "too-many-codes")
-    mail_code(mailer, settings, account.email, account.display_name, issued.code)
+    mail_code(mailer, settings, account.email, issued.code)
 
 
 async def check_code_limit(conn: AsyncConnection, client: str, settings: Settings) -> None:
@@ -84,12 +84,15 @@ async def wrong_code(database: Database, client: str, settings: Settings) -> Pro
 
 
 async def verify(database: Database, code: str, client: str, settings: Settings) -> EmailVerified:
+    """A code that works is never refused by the limit on wrong ones: others behind the
+    same address cannot lock its owner out, and with 100 bits a right code is no guess."""
     async with database.transaction() as conn:
-        await check_code_limit(conn, client, settings)
         now = utcnow()
         user_id = await codes.spend(conn, code, CodePurpose.verify, now)
         email = None
-        if user_id is not None:
+        if user_id is None:
+            await check_code_limit(conn, client, settings)
+        else:
             email = await conn.scalar(
                 sa.update(_users)
                 .where(_users.c.id == user_id)

@@ -69,7 +69,8 @@ def _creates(model: type[BaseModel], replayed: str, *statuses: int) -> dict[str,
     "`occurred_at` defaults to now; it may be any time from 1900 on, up to 5 minutes "
     "ahead. `response` and `style` are the caller's own perception. A couple whose second "
     "partner has not joined yet cannot log bids (409 `couple-incomplete`), nor can a "
-    "dissolved one (409 `couple-dissolved`: a partner erased their account).",
+    "dissolved one (409 `couple-dissolved`: a partner erased their account), though a "
+    "replay of a create stored before still gets its 200.",
 )
 async def create_bid(
     couple_id: uuid.UUID, body: BidCreate, caller: CallerDep, database: DatabaseDep
@@ -105,7 +106,8 @@ async def create_bid(
     "taken by another create or a deleted bid). The answer lists the items in the "
     "request's order with the stored bid and whether it was `created` now; 201 when any "
     "was, 200 when all were replays. The body may be up to `MAX_BATCH_BODY_BYTES` (1 MiB "
-    "by default)." + REFUSED_WHEN_DISSOLVED,
+    "by default)." + REFUSED_WHEN_DISSOLVED + " A batch whose every item is a replay of "
+    "a create stored before still gets its 200.",
 )
 async def create_bids(
     couple_id: uuid.UUID, body: BidBatch, caller: CallerDep, database: DatabaseDep

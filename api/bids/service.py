@@ -2,6 +2,7 @@
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -213,7 +214,15 @@ async def create_bids(
     now = utcnow()
     rows, errors = each_item(items, lambda body: _insert_values(couple_id, caller_id, body, now))
     async with database.transaction() as conn:
-        partners = await _partners_for_bids(conn, couple_id, caller_id)
+        try:
+            partners = await _partners_for_bids(conn, couple_id, caller_id)
+        except Problem:
+            # A phone that lost the answer to its batch sends it again: if every item was
+            # stored, it gets them, whatever became of the couple since.
+            replayed = await _replayed(conn, couple_id, caller_id, rows) if not errors else None
+            if replayed is None:
+                raise
+            return replayed
         errors.extend(
             FieldError(
                 field=f"items.{index}.bidder_id",
@@ -265,6 +274,21 @@ def _replays(existing: Record, couple_id: uuid.UUID, caller_id: uuid.UUID, row: 
     )
 
 
+async def _replayed(
+    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID, rows: Sequence[Record]
+) -> list[tuple[Record, bool]] | None:
+    """Every row's stored bid when each is a replay of the create that stored it, else
+    None."""
+    stored = await _stored(conn, [row["id"] for row in rows])
+    found = [stored.get(row["id"]) for row in rows]
+    if any(
+        existing is None or not _replays(existing, couple_id, caller_id, row)
+        for existing, row in zip(found, rows, strict=True)
+    ):
+        return None
+    return [(existing, False) for existing in found if existing is not None]
+
+
 async def _partners_for_bids(
     conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID
 ) -> list[uuid.UUID]:
@@ -290,15 +314,16 @@ async def _not_inserted(
     digest: str,
 ) -> Record:
     """Why the insert wrote nothing, as the problem to answer; or the stored bid when
-    the create was a replay of the same request."""
-    partners = await _partners_for_bids(conn, couple_id, caller_id)
-    if bidder_id not in partners:
-        raise invalid("bidder_id", "must be a partner of this couple")
+    the create was a replay of the same request, whatever became of the couple since
+    (a phone that lost the answer sends it again)."""
     existing = (await _stored(conn, [bid_id])).get(bid_id)
     if existing is not None and _replays(
         existing, couple_id, caller_id, {"request_digest": digest}
     ):
         return existing
+    partners = await _partners_for_bids(conn, couple_id, caller_id)
+    if bidder_id not in partners:
+        raise invalid("bidder_id", "must be a partner of this couple")
     raise Problem(409, _ID_TAKEN, code="id-conflict")
 
 

@@ -226,6 +226,13 @@ async def received(conn: AsyncConnection, therapist_id: uuid.UUID) -> list[Grant
     return sorted(both, key=lambda grant: (grant.granted_at, grant.couple_id))
 
 
+async def _verified(conn: AsyncConnection, user_id: uuid.UUID) -> bool:
+    verified_at = await conn.scalar(
+        sa.select(_users.c.email_verified_at).where(_users.c.id == user_id)
+    )
+    return verified_at is not None
+
+
 async def revoke(conn: AsyncConnection, couple_id: uuid.UUID, therapist_id: uuid.UUID) -> None:
     """Both partners' grants go, and the therapist's answer with them: access ends, and
     to have it again both must grant and the therapist accept."""
@@ -250,6 +257,15 @@ async def answer(
     wanted = GrantStatus.active if given == Answer.accepted else GrantStatus.declined
     if status == wanted:
         return status, rows
+    if given == Answer.accepted and not await _verified(conn, therapist_id):
+        # Accounts made before addresses were verified have grants awaiting them: none
+        # is accepted until the therapist proves the address is theirs.
+        raise Problem(
+            409,
+            "Verify your email address first (POST /auth/verify-email): only then can "
+            "you accept a couple.",
+            code="email-unverified",
+        )
     if status == GrantStatus.declined:
         raise Problem(
             409,

@@ -69,7 +69,9 @@ def _answered(given: Answer) -> Callable[..., Awaitable[InvitationAnswer]]:
     "its trends and export can be read (each read entered in its access log). 200 with "
     "status `active`; accepting a couple accepted already changes nothing. A couple the "
     "caller declined is a 409 (`invitation-declined`): its partners must revoke the "
-    "grant and grant access again, which makes a new invitation." + _ANSWER,
+    "grant and grant access again, which makes a new invitation. A therapist whose "
+    "address is not verified yet (an account made before addresses were) is a 409 "
+    "`email-unverified`: it verifies it first (`POST /auth/verify-email`)." + _ANSWER,
 )
 async def accept(
     answered: Annotated[InvitationAnswer, Depends(_answered(Answer.accepted))],

@@ -80,6 +80,33 @@ async def test_an_account_is_sent_few_codes_an_hour(client, conn, configure):
     assert await _codes_of(conn, person.user["email"]) == 2
 
 
+async def test_parallel_requests_send_no_more_codes_than_allowed(app, client, conn, configure):
+    """From many addresses at once, each taking its own turn per address: the account's
+    own count still holds."""
+    configure(codes_per_hour=3)
+    person = await register(client, verified=True)
+    email = person.user["email"]
+
+    async def ask() -> int:
+        async with client_from(app, new_address()) as elsewhere:
+            return (await elsewhere.post(RESET, json={"email": email})).status_code
+
+    assert set(await asyncio.gather(*(ask() for _ in range(8)))) == {202}
+    assert await _codes_of(conn, email) == 3
+
+
+async def test_a_code_that_works_is_not_refused_behind_a_limited_address(app, configure):
+    configure(code_requests_per_client=1, code_window_seconds=600)
+    async with client_from(app, new_address()) as client:
+        person = await register(client, verified=True)
+        code = await _reset_code(client, person.user["email"], count=2)
+        wrong = {"code": "WRONG", "password": NEW_PASSWORD}
+        assert_problem(await client.post(CONFIRM, json=wrong), 422, "code")
+        assert_problem(await client.post(CONFIRM, json=wrong), 429)
+        right = await client.post(CONFIRM, json={"code": code, "password": NEW_PASSWORD})
+        assert right.status_code == 204, right.text
+
+
 async def test_requests_are_limited_per_client_address(app, configure):
     configure(code_requests_per_client=2, code_window_seconds=600)
     async with client_from(app, new_address()) as client:

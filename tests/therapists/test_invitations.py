@@ -354,3 +354,25 @@ def test_the_status_follows_both_grants_answers(
     answers: list[str | None], status: GrantStatus
 ) -> None:
     assert status_of(answers) == status
+
+
+async def test_a_therapist_accepts_only_once_its_address_is_verified(
+    client: httpx.AsyncClient, couple: Couple, therapist: Person, conn: AsyncConnection
+) -> None:
+    """An account made before addresses were verified has grants awaiting it (migration
+    0012): it accepts none until it proves the address is its own."""
+    assert couple.second is not None
+    for partner in (couple.first, couple.second):
+        await grant(client, couple, partner, therapist)
+    users = sa.table("users", sa.column("id", sa.Uuid()), sa.column("email_verified_at"))
+    await conn.execute(
+        sa.update(users).where(users.c.id == uuid.UUID(therapist.id)).values(email_verified_at=None)
+    )
+
+    refused = await answer(client, couple.id, therapist, "accept")
+    body = assert_problem(refused, 409)
+    assert body["type"] == "urn:toward:problem:email-unverified"
+    assert await statuses(client, couple) == ["awaiting_therapist"]
+    await assert_unseen(client, couple, therapist)
+    # Declining needs no proof: it gives the therapist nothing.
+    assert (await answer(client, couple.id, therapist, "decline")).status_code == 200

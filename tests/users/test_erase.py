@@ -17,8 +17,8 @@ from models.user import User
 from tests.bids.helpers import log_bid, perceive
 from tests.changes.helpers import Replica, page
 from tests.checkins.helpers import check_in, delete, listed
-from tests.factories import PASSWORD, Couple, Person, make_couple, register
-from tests.http import assert_problem
+from tests.factories import PASSWORD, Couple, Person, make_couple, new_address, register
+from tests.http import assert_problem, client_from
 from tests.live import EventReader, serving
 from tests.therapists.helpers import CASELOAD, grant_both, log_of, trends_of
 from tests.trends.reference import (
@@ -250,6 +250,13 @@ async def test_the_erased_accounts_tokens_stop_working_and_its_address_is_free(
     assert_problem(refresh, 401)
     assert_problem(await erase(client, person), 401)
     assert_problem(await client.get(couple.path, headers=person.headers), 404)
+    # Joining another couple, or making one, with the token of the account that is gone.
+    waiting = await make_couple(client, joined=False)
+    join = {"code": waiting.data["invite"]["code"]}
+    assert_problem(
+        await client.post("/api/v1/couples/join", json=join, headers=person.headers), 401
+    )
+    assert_problem(await client.post("/api/v1/couples", json={}, headers=person.headers), 401)
     credentials = {"email": person.user["email"], "password": PASSWORD}
     assert_problem(await client.post("/api/v1/auth/login", json=credentials), 401)
 
@@ -276,21 +283,37 @@ async def test_a_wrong_password_is_403_and_changes_nothing(
     assert before["dissolved_at"] is None
 
 
-async def test_wrong_passwords_count_with_failed_logins_under_the_same_limit(
-    client: httpx.AsyncClient, couple: Couple, configure: Any
+async def test_wrong_passwords_are_limited_as_failed_logins_of_the_account_own(
+    app: Any, client: httpx.AsyncClient, couple: Couple, configure: Any
 ) -> None:
+    """A stolen access token gets no more guesses than a login would; and strangers'
+    failed logins, which anyone who knows the email can make, never hold the owner back."""
     configure(login_failures_per_email=3)
     person = couple.first
     wrong_login = {"email": person.user["email"], "password": "a wrong guess"}
-    assert (await client.post("/api/v1/auth/login", json=wrong_login)).status_code == 401
-    for _ in range(2):
+    async with client_from(app, new_address()) as stranger:
+        for _ in range(3):
+            assert_problem(await stranger.post("/api/v1/auth/login", json=wrong_login), 401)
+        assert_problem(await stranger.post("/api/v1/auth/login", json=wrong_login), 429)
+    for _ in range(3):
         assert_problem(await erase(client, person, "another wrong guess"), 403)
     for password in ("yet another guess", PASSWORD):
         limited = assert_problem(await erase(client, person, password), 429)
         assert limited["type"] == "urn:toward:problem:too-many-logins"
     assert int((await erase(client, person)).headers["retry-after"]) >= 1
-    assert_problem(await client.post("/api/v1/auth/login", json=wrong_login), 429)
     assert (await client.get(ME, headers=person.headers)).status_code == 200
+
+
+async def test_strangers_failed_logins_do_not_stop_an_erasure(
+    app: Any, client: httpx.AsyncClient, couple: Couple, configure: Any
+) -> None:
+    configure(login_failures_per_email=2)
+    person = couple.first
+    wrong_login = {"email": person.user["email"], "password": "a wrong guess"}
+    async with client_from(app, new_address()) as stranger:
+        for _ in range(3):
+            await stranger.post("/api/v1/auth/login", json=wrong_login)
+    assert (await erase(client, person)).status_code == 204
 
 
 async def test_a_bad_body_is_422_and_no_token_401(
@@ -532,3 +555,31 @@ async def test_the_partners_writes_racing_an_erasure_are_stored_or_refused_whole
     assert await traces(conn, needles_of(first)) == set()
     raw = await raw_rows(conn, couple.id)
     assert await stored_rollups(conn, couple.id) == reference_rollups(raw, Calendar(ZONE, "monday"))
+
+
+async def test_a_bid_create_replayed_after_the_couple_dissolved_still_gets_its_bid(
+    client: httpx.AsyncClient, couple: Couple
+) -> None:
+    """A phone that lost the answer to its create sends it again: the bid was stored,
+    and the answer says so, whatever became of the couple since (API.md's replay)."""
+    assert couple.second is not None
+    body = {"id": str(uuid.uuid4()), "kind": "humor"}
+    batch = {"items": [{"id": str(uuid.uuid4()), "kind": "play"}]}
+    first = await client.post(couple.bids, json=body, headers=couple.first.headers)
+    assert first.status_code == 201, first.text
+    batched = await client.post(f"{couple.bids}:batch", json=batch, headers=couple.first.headers)
+    assert batched.status_code == 201, batched.text
+    assert (await erase(client, couple.second)).status_code == 204
+
+    again = await client.post(couple.bids, json=body, headers=couple.first.headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == body["id"]
+    batched_again = await client.post(
+        f"{couple.bids}:batch", json=batch, headers=couple.first.headers
+    )
+    assert batched_again.status_code == 200, batched_again.text
+    assert [item["created"] for item in batched_again.json()["items"]] == [False]
+    # Anything new is still refused.
+    mixed = {"items": [*batch["items"], {"kind": "humor"}]}
+    refused = await client.post(f"{couple.bids}:batch", json=mixed, headers=couple.first.headers)
+    assert assert_problem(refused, 409)["type"] == "urn:toward:problem:couple-dissolved"
