@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.auth import ratelimit, verification
 from api.auth.passwords import Passwords
 from api.core.db import Database
-from api.core.deps import unauthenticated
+from api.core.deps import account_gone
 from api.core.errors import FieldError, Problem
 from api.core.mail import Mailer
 from api.core.security import (
@@ -178,7 +178,7 @@ async def confirm_password(
                 )
             ).first()
             if row is None:
-                raise unauthenticated("The account of this token no longer exists.")
+                raise account_gone()
             await ratelimit.serialise(conn, ratelimit.LOGINS, row.email)
             limit = await _count_failure(conn, row.email, user_id, client, settings)
         right = await place.verify(password, row.password_hash)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import codes, messages, ratelimit
 from api.core.db import Database
-from api.core.deps import unauthenticated
+from api.core.deps import account_gone
 from api.core.errors import Problem, invalid
 from api.core.mail import Mailer
 from api.core.settings import Settings
@@ -54,7 +54,7 @@ async def resend(
             )
         ).first()
         if account is None:
-            raise unauthenticated("The account of this token no longer exists.")
+            raise account_gone()
         if account.email_verified_at is not None:
             raise Problem(409, "This email address is verified already.", code="email-verified")
         issued = await issue_code(conn, user_id, settings, utcnow())

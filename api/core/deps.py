@@ -31,6 +31,12 @@ def unauthenticated(detail: str = "A valid bearer access token is required.") ->
     return Problem(401, detail, code="unauthenticated", headers={"WWW-Authenticate": "Bearer"})
 
 
+def account_gone() -> Problem:
+    """The 401 of a token whose account was erased: it outlives the account by up to
+    its lifetime, being stateless."""
+    return unauthenticated("The account of this token no longer exists.")
+
+
 async def current_login(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.conditional import content_tag_of
 from api.core.db import insert_or_skip
-from api.core.deps import unauthenticated
+from api.core.deps import account_gone
 from api.core.errors import Problem, not_found
 from api.core.security import digest, new_invite_code, normalise_invite_code
 from api.core.sql import Statement
@@ -142,7 +142,7 @@ async def create_couple(
     _only_partners(account_type)
     user_timezone = await conn.scalar(sa.select(_users.c.timezone).where(_users.c.id == user_id))
     if user_timezone is None:
-        raise _account_gone()
+        raise account_gone()
     couple_id = uuid.uuid4()
     now = utcnow()
     await conn.execute(
@@ -223,11 +223,6 @@ async def new_invite(
     return await _new_invite(conn, couple_id, user_id, invite_hours)
 
 
-def _account_gone() -> Problem:
-    """An access token outlives an erased account by up to its lifetime."""
-    return unauthenticated("The account of this token no longer exists.")
-
-
 async def join(
     conn: AsyncConnection, user_id: uuid.UUID, account_type: str, code: str
 ) -> CouplePublic:
@@ -259,7 +254,7 @@ async def join(
         sa.select(_users.c.id).where(_users.c.id == user_id).with_for_update(key_share=True)
     )
     if account is None:
-        raise _account_gone()
+        raise account_gone()
     joined = await conn.execute(
         insert_or_skip(conn, _members)
         .values(couple_id=invite.couple_id, user_id=user_id, slot=2, joined_at=now)

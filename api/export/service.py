@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.db import Database
-from api.core.deps import unauthenticated
+from api.core.deps import account_gone
 from api.core.errors import Problem, busy
 from api.core.settings import Settings
 from api.users.service import get_user
@@ -57,7 +57,7 @@ async def _admit(
         # The account's row, held until the commit: a user's starts take turns, so two
         # at once cannot both find none running.
         if await get_user(conn, user_id, lock=True) is None:
-            raise unauthenticated("The account of this token no longer exists.")
+            raise account_gone()
         if await _running(conn, user_id, now, settings):
             raise Problem(
                 429,

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, Response, status
 from api.auth.access import PASSWORD_AGAIN, PasswordConfirmed
 from api.core.conditional import IfMatch
 from api.core.db import DatabaseDep, Transaction
-from api.core.deps import CallerDep, unauthenticated
+from api.core.deps import CallerDep, account_gone
 from api.core.errors import problems
 from api.core.notices import heard_on_answer
 from api.core.responses import tagged_json
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/me", tags=["me"], responses=problems(503))
 async def read_me(caller: CallerDep, conn: Transaction) -> Response:
     user = await service.get_user(conn, caller.id)
     if user is None:
-        raise unauthenticated("The account of this token no longer exists.")
+        raise account_gone()
     return tagged_json(user)
 
 
@@ -50,7 +50,7 @@ async def update_me(
 ) -> Response:
     user = await service.update_user(conn, caller.id, body, if_match)
     if user is None:
-        raise unauthenticated("The account of this token no longer exists.")
+        raise account_gone()
     return tagged_json(user)
 
 
@@ -72,7 +72,7 @@ async def update_me(
 async def erase_me(caller: PasswordConfirmed, database: DatabaseDep, request: Request) -> Response:
     heard = await erasure.erase_account(database, caller.id)
     if heard is None:
-        raise unauthenticated("The account of this token no longer exists.")
+        raise account_gone()
     for key in heard:
         heard_on_answer(request, key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
