@@ -17,7 +17,6 @@ from api.changes.events import Notices, ended_on_stop_signal
 from api.changes.routes import router as changes_router
 from api.checkins.routes import router as checkins_router
 from api.core.body_limit import BodyLimit
-from api.core.cache import LRUCache
 from api.core.conditional import ETAG_LIST_LENGTH
 from api.core.db import Database
 from api.core.deps import API_PREFIX
@@ -36,6 +35,7 @@ from api.therapists.consent_routes import router as consent_router
 from api.therapists.invitation_routes import router as invitation_router
 from api.therapists.ranking import CaseloadMemory
 from api.therapists.routes import router as therapist_router
+from api.trends.memory import TrendsCache
 from api.trends.routes import router as trends_router
 from api.trends.service import KnownStates
 from api.users.routes import router as me_router
@@ -82,7 +82,7 @@ def provide(app: FastAPI, settings: Settings) -> None:
     app.state.passwords = Passwords.of(settings)
     # Computed trends per process, each checked against the couple's version on every
     # read (read from the database, or known: see `known_states` in the lifespan).
-    app.state.trends_cache = LRUCache(settings.trends_cache_size)
+    app.state.trends_cache = TrendsCache(settings.trends_cache_size)
     app.state.caseload_memory = CaseloadMemory(app.state.change_clock, settings.caseload_cache_size)
 
 

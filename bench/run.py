@@ -498,6 +498,21 @@ def _read_trends_after_writes(trend_couples: list[tuple[str, str, str]]) -> Resu
     return result
 
 
+def _after_writes_note(baseline: Result, writes: Result, held: Result, after: Result) -> str:
+    """What the reads after writes cost apart from their writes: each pair of requests
+    costs a write and a read, so the pairs' rate is bounded by the writes' own, even
+    were each read as cheap as one answered from memory."""
+    pair = baseline.rate / after.rate
+    write = baseline.rate / writes.rate
+    bound = 1 / (write + baseline.rate / held.rate)
+    read = 1 / (pair - write) if pair > write else float("inf")
+    return (
+        f"trends after each write: {after.rate / baseline.rate:.3f} of healthz; each read"
+        f" (the pair's cost less a write's) {read:.2f} of healthz; the pairs' bound, were"
+        f" each read as cheap as one from memory, {bound:.3f}"
+    )
+
+
 # A year of a couple of the caseload, synced from nothing in pages of FEED_LIMIT.
 FEED_LIMIT = 500
 
@@ -782,6 +797,7 @@ def main() -> None:
             f" {writes.rate:.0f} single creates per second"
             f" ({batches.rate * BATCH_ITEMS / writes.rate:.1f} times)"
         )
+        print(_after_writes_note(baseline, writes, reads[0], after_writes))
         print(f"{feed_note}\n{notices}")
         stored = _count(env["DATABASE_URL"], _COUPLE_BIDS, couple["id"])
         answered = writes.answered - writes.failures

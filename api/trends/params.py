@@ -8,14 +8,15 @@ from fastapi import Depends, Query, Request
 from pydantic import AfterValidator
 
 from api.trends import service
+from api.trends.memory import TrendsCache
 from models.types import LocalDate
 
 
-async def trends_cache(request: Request) -> service.TrendsCache:
+async def trends_cache(request: Request) -> TrendsCache:
     return request.app.state.trends_cache  # type: ignore[no-any-return]
 
 
-TrendsCacheDep = Annotated[service.TrendsCache, Depends(trends_cache)]
+TrendsCacheDep = Annotated[TrendsCache, Depends(trends_cache)]
 
 
 async def known_states(request: Request) -> service.KnownStates:

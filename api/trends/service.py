@@ -1,15 +1,17 @@
 """Trend and bank-account reads, as driver statements (api/core/sql.py) whose cost grows
 with the weeks read, not with the bids logged. A trends read first reads the couple's
 state (partners, settings, a version of its figures); trends computed from that same
-version before are answered from memory (api/core/cache.py), others are computed
-from the couple's rollup rows for the weeks asked for."""
+version before are answered from memory, others are computed from the couple's rollup
+rows for the weeks asked for: only the weeks whose rows changed since the window's
+last computation, and concurrent reads of one version compute once
+(api/trends/memory.py)."""
 
 import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,12 +21,24 @@ from api.core.db import Database
 from api.core.errors import not_found
 from api.core.notices import ChangeClock
 from api.core.sql import Record, Statement
+from api.trends.memory import (
+    Basis,
+    Computed,
+    Made,
+    TrendsCache,
+    TrendsKey,
+    Version,
+    Week,
+    trends_body,
+    week_json,
+    week_rows,
+)
 from models import calendar, figures
 from models.base import UTCDateTime, utcnow
 from models.checkin import CHECKIN_COUNTS
 from models.couple import Weights
 from models.figures import ActivityTally, CheckinTally, Habits, HabitWeeks, RollupRow, Tally
-from models.trend import BankAccount, Flag, Last7Days, Summary, WeeklyTrends
+from models.trend import BankAccount, Last7Days, Summary, WeeklyTrends
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
@@ -260,23 +274,6 @@ class Granted:
 Reader = uuid.UUID | Granted
 
 
-class Version(NamedTuple):
-    """Everything a couple's figures depend on but the rollup rows: computed trends
-    stay good while it stays the same."""
-
-    timezone: str
-    week_starts: str
-    weights: tuple[int, int, int]
-    settings_changed_at: datetime
-    partners: tuple[uuid.UUID, ...]
-    bid_writes: int | None  # `bid_versions.version`: None before the first bid
-
-
-# A read's couple, figures version, number of weeks, last week, and the partner reading
-# (None for a granted read): partners count different check-ins (the reveal rule).
-TrendsKey = tuple[uuid.UUID, Version, int, date, uuid.UUID | None]
-
-
 @dataclass(frozen=True)
 class State:
     """A couple's settings and partners, and a version of its figures."""
@@ -355,38 +352,6 @@ def _of_rows(rows: Sequence[Record]) -> State | None:
     )
 
 
-@dataclass(frozen=True)
-class Computed:
-    """A couple's trends for one window, but for what the passing of time changes:
-    the `not-logging` flag is decided on each request."""
-
-    trends: WeeklyTrends
-    body: bytes
-    tag: str  # of `body`, kept with it: a served read does not hash 40 KB again
-    last_bid_at: datetime | None
-    couple_since: datetime
-    window_end: datetime
-
-    def flags_at(self, now: datetime) -> list[Flag]:
-        """The summary's flags as of `now`: `not-logging` last, when it applies."""
-        quiet = figures.quiet(self.last_bid_at, self.couple_since, min(now, self.window_end))
-        flags = self.trends.summary.flags
-        return flags if quiet is None else [*flags, quiet]
-
-    def representation(self, now: datetime) -> tuple[bytes, str | None]:
-        """The body as of `now`, and its tag when it is the one computed (None: the
-        `not-logging` flag changed it since, and its tag is its own)."""
-        flags = self.flags_at(now)
-        if flags is self.trends.summary.flags:
-            return self.body, self.tag
-        flagged = self.trends.summary.model_copy(update={"flags": flags})
-        body = self.trends.model_copy(update={"summary": flagged}).model_dump_json().encode()
-        return body, None
-
-
-TrendsCache = LRUCache[TrendsKey, Computed]
-
-
 async def weekly_trends(
     database: Database,
     cache: TrendsCache,
@@ -403,13 +368,40 @@ async def weekly_trends(
     now = utcnow()
     last_week = calendar.week_of(end or calendar.local_date(now, state.timezone), state.week_starts)
     viewer = reader if isinstance(reader, uuid.UUID) else None
-    computed = cache.get((couple_id, state.version, weeks, last_week, viewer))
-    if computed is None:
-        key, computed = await _compute(
-            database, couple_id, state, viewer, weeks=weeks, end=end, now=now
+    key = (couple_id, state.version, weeks, last_week, viewer)
+    computed = cache.computed.get(key)
+    if computed is not None:
+        return computed, now
+
+    async def compute() -> Computed:
+        window = (couple_id, weeks, last_week, viewer)
+        read_key, computed, basis = await _compute(
+            database,
+            couple_id,
+            state,
+            viewer,
+            weeks=weeks,
+            end=end,
+            now=now,
+            basis=cache.bases.get(window),
         )
-        cache.put(key, computed)
-    return computed, now
+        cache.computed.put(read_key, computed)
+        cache.bases.put(window, basis)
+        return computed
+
+    if not cache.size:
+        return await compute(), now
+    return await cache.running.get(key, compute), now
+
+
+def _made(rows: Sequence[Record]) -> Made:
+    """What one week's rollup rows make."""
+    read = Rollups.of(rows)
+    return Made(
+        read.bids,
+        next(iter(read.checkins.values()), None),
+        next(iter(read.activities.values()), None),
+    )
 
 
 def _couple_row(rows: Sequence[Record]) -> Record:
@@ -429,7 +421,11 @@ async def _compute(
     weeks: int,
     end: date | None,
     now: datetime,
-) -> tuple[TrendsKey, Computed]:
+    basis: Basis | None,
+) -> tuple[TrendsKey, Computed, Basis]:
+    """The trends of the window, and the parts to compute its next version from. The
+    weeks of `basis` (the window's last computation) whose rows read the same are
+    taken as they are, up to the first that differs."""
     timezone, week_starts = state.timezone, state.week_starts
     # The calendar read first may have changed by the time the weeks are read (a new
     # time zone re-buckets them); the weeks' statement says which one it read.
@@ -451,24 +447,67 @@ async def _compute(
             break
         timezone, week_starts = settings["timezone"], settings["week_starts"]
     weights = Weights.of(settings)
-    rollups = Rollups.of(rows)
-    counts = rollups.bids
-    habits = rollups.habits(settings["last_activity_at"], timezone, state.created_at)
-    habit_weeks = habits.weekly(read)
+    version = _version(settings, state.partners)
     earlier = Tally(
         toward=settings["toward_before"],
         away=settings["away_before"],
         against=settings["against_before"],
     )
-    weekly = figures.week_figures(
-        read,
+    context = (*version[:-1], tuple(read), earlier)
+    known = basis.weeks if basis is not None and basis.context == context else {}
+    by_week = week_rows(rows)
+    read_rows = {
+        week: frozenset(tuple(row.values()) for row in by_week.get(week, ())) for week in read
+    }
+    # The weeks before the first whose rows changed keep what they made and their
+    # figures; from it on each week is computed again (its balance carries on from the
+    # week before).
+    first = next(
+        (
+            index
+            for index, week in enumerate(read)
+            if week not in known or known[week].rows != read_rows[week]
+        ),
+        len(read),
+    )
+    made = {week: known[week].made for week in read[:first]}
+    made.update((week, _made(by_week.get(week, ()))) for week in read[first:])
+    counts = [row for week in read for row in made[week].bids]
+    rollups = Rollups(
         counts,
+        {week: tally for week in read if (tally := made[week].checkins) is not None},
+        {week: kinds for week in read if (kinds := made[week].activities) is not None},
+    )
+    habits = rollups.habits(settings["last_activity_at"], timezone, state.created_at)
+    habit_weeks = habits.weekly(read)
+    balance_before = (
+        known[read[first - 1]].figures["balance"]
+        if first
+        else figures.amounts(earlier, weights).net
+    )
+    weekly = [known[week].figures for week in read[:first]] + figures.week_figures(
+        read[first:],
+        [row for week in read[first:] for row in made[week].bids],
         state.partners,
         weights,
-        balance_before=figures.amounts(earlier, weights).net,
+        balance_before=balance_before,
         habits=habit_weeks,
     )
     summary = summarise(counts, window, read, state.partners, habits, habit_weeks)
+    shown = set(window)
+    parts = {
+        week: Week(
+            read_rows[week],
+            made[week],
+            figured,
+            None
+            if week not in shown
+            else reused.json
+            if index < first and (reused := known[week]).json is not None
+            else week_json(figured),
+        )
+        for index, (week, figured) in enumerate(zip(read, weekly, strict=True))
+    }
     # Built from values already typed: validating a year of weeks again would cost more
     # than computing them.
     trends = WeeklyTrends.model_construct(
@@ -480,7 +519,7 @@ async def _compute(
         weeks=weekly[-weeks:],
         summary=summary,
     )
-    body = trends.model_dump_json().encode()
+    body = trends_body(trends, [parts[week].json or b"" for week in window])
     computed = Computed(
         trends=trends,
         body=body,
@@ -489,7 +528,8 @@ async def _compute(
         couple_since=state.created_at,
         window_end=window_end,
     )
-    return (couple_id, _version(settings, state.partners), weeks, last_week, viewer), computed
+    key = (couple_id, version, weeks, last_week, viewer)
+    return key, computed, Basis(context, parts)
 
 
 def summarise(
