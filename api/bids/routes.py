@@ -18,7 +18,6 @@ from api.core.sql import Record
 from api.couples.access import REFUSED_WHEN_DISSOLVED, CouplePartners, OpenCouplePartners
 from models.bid import (
     BidBatch,
-    BidBatchItem,
     BidBatchResult,
     BidCreate,
     BidPage,
@@ -113,13 +112,9 @@ async def create_bids(
     couple_id: uuid.UUID, body: BidBatch, caller: CallerDep, database: DatabaseDep
 ) -> Response:
     stored = await service.create_bids(database, couple_id, caller.id, body.items)
-    result = BidBatchResult(
-        items=[
-            BidBatchItem(index=index, created=created, bid=service.to_public(row, caller.id))
-            for index, (row, created) in enumerate(stored)
-        ]
+    return batch_answer(
+        service.batch_result(stored, caller.id), any(created for _, created in stored)
     )
-    return batch_answer(result, any(created for _, created in stored))
 
 
 @router.get(

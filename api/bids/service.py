@@ -14,11 +14,12 @@ from api.core import cursor as cursors
 from api.core.conditional import etag_listed
 from api.core.db import Database
 from api.core.errors import FieldError, Problem, each_item, invalid, invalid_items, not_found
+from api.core.ids import new_ids
 from api.core.sql import Record, RowsStatement
 from api.core.versions import change_version, refuse_stale
-from api.couples.service import partner_ids, refuse_dissolved
+from api.couples.service import held_partner_ids
 from models.base import utcnow
-from models.bid import Bid, BidCreate, BidPublic, BidUpdate, Perception, PerceptionPublic
+from models.bid import Bid, BidBatchResult, BidCreate, BidPublic, BidUpdate, Perception
 from models.vocabulary import BidKind, effective_response
 
 _bids: sa.Table = Bid.__table__  # type: ignore[attr-defined]
@@ -93,43 +94,62 @@ def _check_occurred_at(occurred_at: datetime, now: datetime) -> None:
         raise invalid("occurred_at", "may not be before 1900-01-01T00:00:00Z")
 
 
-def to_public(row: Record, viewer_id: uuid.UUID) -> BidPublic:
+def _public_fields(row: Record, viewer_id: uuid.UUID) -> dict[str, Any]:
+    """The fields of `BidPublic`, as `viewer_id` sees the bid, not yet validated."""
     perceptions = []
     if row["bidder_response"] is not None:
         perceptions.append(
-            PerceptionPublic(
-                partner_id=row["bidder_id"],
-                response=row["bidder_response"],
-                style=row["bidder_style"],
-            )
+            {
+                "partner_id": row["bidder_id"],
+                "response": row["bidder_response"],
+                "style": row["bidder_style"],
+            }
         )
     if row["responder_response"] is not None:
         perceptions.append(
-            PerceptionPublic(
-                partner_id=row["responder_id"],
-                response=row["responder_response"],
-                style=row["responder_style"],
-            )
+            {
+                "partner_id": row["responder_id"],
+                "response": row["responder_response"],
+                "style": row["responder_style"],
+            }
         )
     both = row["bidder_response"] is not None and row["responder_response"] is not None
     hidden = row["private"] and row["logged_by"] != viewer_id
-    return BidPublic(
-        id=row["id"],
-        couple_id=row["couple_id"],
-        bidder_id=row["bidder_id"],
-        responder_id=row["responder_id"],
-        logged_by=row["logged_by"],
-        occurred_at=row["occurred_at"],
-        kind=row["kind"],
-        channel=row["channel"],
-        note=None if hidden else row["note"],
-        private=row["private"],
-        repair=row["repair"],
-        perceptions=perceptions,
-        response=effective_response(row["bidder_response"], row["responder_response"]),
-        agreement=(row["bidder_response"] == row["responder_response"]) if both else None,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+    return {
+        "id": row["id"],
+        "couple_id": row["couple_id"],
+        "bidder_id": row["bidder_id"],
+        "responder_id": row["responder_id"],
+        "logged_by": row["logged_by"],
+        "occurred_at": row["occurred_at"],
+        "kind": row["kind"],
+        "channel": row["channel"],
+        "note": None if hidden else row["note"],
+        "private": row["private"],
+        "repair": row["repair"],
+        "perceptions": perceptions,
+        "response": effective_response(row["bidder_response"], row["responder_response"]),
+        "agreement": (row["bidder_response"] == row["responder_response"]) if both else None,
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def to_public(row: Record, viewer_id: uuid.UUID) -> BidPublic:
+    return BidPublic.model_validate(_public_fields(row, viewer_id))
+
+
+def batch_result(stored: Sequence[tuple[Record, bool]], viewer_id: uuid.UUID) -> BidBatchResult:
+    """A batch's answer, validated as a whole: one call into pydantic for hundreds of
+    bids costs about a third less than a model built per bid, per perception and per
+    item, and gives the same answer."""
+    return BidBatchResult.model_validate(
+        {
+            "items": [
+                {"index": index, "created": created, "bid": _public_fields(row, viewer_id)}
+                for index, (row, created) in enumerate(stored)
+            ]
+        }
     )
 
 
@@ -140,8 +160,14 @@ def request_digest(body: BidCreate, bidder_id: uuid.UUID) -> str:
     return hashlib.sha256(parsed.model_dump_json().encode()).hexdigest()
 
 
+def _ids(items: Sequence[BidCreate]) -> list[uuid.UUID]:
+    """Each create's bid id: the one it sent, else a new one (made all together)."""
+    made = iter(new_ids(sum(body.id is None for body in items)))
+    return [body.id or next(made) for body in items]
+
+
 def _insert_values(
-    couple_id: uuid.UUID, caller_id: uuid.UUID, body: BidCreate, now: datetime
+    couple_id: uuid.UUID, caller_id: uuid.UUID, body: BidCreate, bid_id: uuid.UUID, now: datetime
 ) -> dict[str, Any]:
     """A create's row for `_INSERT`; a 422 when its `occurred_at` is out of range."""
     bidder_id = body.bidder_id or caller_id
@@ -150,7 +176,7 @@ def _insert_values(
     role = "bidder" if caller_id == bidder_id else "responder"
     return {
         **dict.fromkeys(_PERCEPTION_COLUMNS),
-        "id": body.id or uuid.uuid4(),
+        "id": bid_id,
         "couple_id": couple_id,
         "caller_id": caller_id,
         "bidder_id": bidder_id,
@@ -186,7 +212,7 @@ async def create_bid(
     database: Database, couple_id: uuid.UUID, caller_id: uuid.UUID, body: BidCreate
 ) -> tuple[Record, bool]:
     """The stored bid, and whether it was created now (False: a replay of the same create)."""
-    values = _insert_values(couple_id, caller_id, body, utcnow())
+    values = _insert_values(couple_id, caller_id, body, _ids([body])[0], utcnow())
     inserted = await database.run_row(_INSERT, **values)
     if inserted is not None:
         return _created(values, inserted["responder_id"]), True
@@ -212,7 +238,10 @@ async def create_bids(
     (a replay gives the stored bid), with the problems of all bad items at once, each
     naming its item's `index`."""
     now = utcnow()
-    rows, errors = each_item(items, lambda body: _insert_values(couple_id, caller_id, body, now))
+    rows, errors = each_item(
+        list(zip(items, _ids(items), strict=True)),
+        lambda item: _insert_values(couple_id, caller_id, *item, now),
+    )
     async with database.transaction() as conn:
         try:
             partners = await _partners_for_bids(conn, couple_id, caller_id)
@@ -293,11 +322,10 @@ async def _partners_for_bids(
     conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID
 ) -> list[uuid.UUID]:
     """The couple's partners, when the caller is one, both have joined, and the couple
-    is not dissolved."""
-    partners = await partner_ids(conn, couple_id)
-    if caller_id not in partners:
-        raise not_found("couple")
-    await refuse_dissolved(conn, couple_id)
+    is not dissolved; on PostgreSQL its row is then held in share mode, the first lock
+    every write of the couple takes (`held_partner_ids`), before the insert's triggers
+    take its counters."""
+    partners = await held_partner_ids(conn, couple_id, caller_id)
     if len(partners) < 2:
         raise Problem(
             409, "Bids need both partners: share the invite code first.", code="couple-incomplete"

@@ -48,6 +48,44 @@ async def partner_ids(conn: AsyncConnection, couple_id: uuid.UUID) -> list[uuid.
     return [row["user_id"] for row in await _PARTNERS.fetch(conn, couple_id=couple_id)]
 
 
+# `partner_ids` and `refuse_dissolved` in one driver statement, for a write on its hot
+# path. The caller's membership is in the WHERE so that only a partner's request takes
+# the couple's row, as when the two ran in turn. SQLite has no FOR SHARE (nor needs it:
+# one writer at a time).
+_HELD_PARTNERS = {
+    dialect: Statement(
+        f"""
+        SELECT m.user_id, c.dissolved_at IS NOT NULL AS dissolved
+        FROM couples AS c JOIN couple_members AS m ON m.couple_id = c.id
+        WHERE c.id = :couple_id
+          AND EXISTS (SELECT 1 FROM couple_members
+                      WHERE couple_id = :couple_id AND user_id = :caller_id)
+        ORDER BY m.slot
+        {lock}
+        """,
+        {"couple_id": _members.c.couple_id.type, "caller_id": _members.c.user_id.type},
+        {"user_id": _members.c.user_id.type, "dissolved": sa.Boolean()},
+    )
+    for dialect, lock in (("postgresql", "FOR SHARE OF c"), ("sqlite", ""))
+}
+
+
+async def held_partner_ids(
+    conn: AsyncConnection, couple_id: uuid.UUID, caller_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The couple's partners in join order, when the caller is one (else the 404 of
+    `couple_partners`, api/couples/access.py) and the couple is not dissolved (else
+    409). On PostgreSQL the couple's row is then held as `refuse_dissolved` holds it."""
+    rows = await _HELD_PARTNERS[conn.dialect.name].fetch(
+        conn, couple_id=couple_id, caller_id=caller_id
+    )
+    if not rows:
+        raise not_found("couple")
+    if rows[0]["dissolved"]:
+        raise dissolved()
+    return [row["user_id"] for row in rows]
+
+
 def _only_partners(account_type: str) -> None:
     if account_type != AccountType.partner:
         raise Problem(403, "Only partner accounts create or join couples.", code="partners-only")
