@@ -74,9 +74,11 @@ class Bid(SQLModel, table=True):
 
     id: uuid.UUID = Field(primary_key=True)
     couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE")
-    bidder_id: uuid.UUID = Field(foreign_key="users.id")
-    responder_id: uuid.UUID = Field(foreign_key="users.id")
-    logged_by: uuid.UUID = Field(foreign_key="users.id")
+    # The couple's partners, taken from `couple_members` by the insert itself, which
+    # refuses anyone else: no foreign keys to `users` (alembic/versions/0014).
+    bidder_id: uuid.UUID
+    responder_id: uuid.UUID
+    logged_by: uuid.UUID
     occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     kind: str = Field(max_length=32)
     channel: str | None = Field(default=None, max_length=16)

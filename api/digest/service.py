@@ -15,7 +15,6 @@ from api.couples.access import couple_partners
 from api.digest.catalogue import Catalogue
 from api.digest.compose import Partner, Sentence, compose
 from api.trends import service as trends
-from api.trends.memory import Computed, TrendsCache
 from models import calendar
 from models.base import utcnow
 
@@ -33,14 +32,14 @@ class Digest(BaseModel):
     sentences: list[Sentence] = Field(description="A few sentences, in the order described.")
 
 
-def _flag_codes(computed: Computed, now: datetime) -> list[str]:
+def _flag_codes(computed: trends.Computed, now: datetime) -> list[str]:
     """The codes of the summary's flags as the trends route serves them at `now`."""
     return [str(flag.code) for flag in computed.flags_at(now)]
 
 
 async def weekly_digest(
     database: Database,
-    cache: TrendsCache,
+    cache: trends.TrendsCache,
     couple_id: uuid.UUID,
     caller: Caller,
     *,

@@ -16,8 +16,8 @@ from api.core.responses import PRIVATE, private_json
 from api.therapists import export, service
 from api.therapists.access import TherapistDep
 from api.therapists.ranking import CaseloadMemory
-from api.trends.memory import Computed
 from api.trends.params import TRENDS_DESCRIPTION, EndQuery, TrendsCacheDep, WeeksQuery
+from api.trends.service import Computed
 from models import figures
 from models.therapist import Caseload
 from models.trend import WeeklyTrends

@@ -11,7 +11,6 @@ from api.core.db import Database
 from api.therapists import access_log, caseload, grants
 from api.therapists.ranking import CaseloadMemory, Page
 from api.trends import service as trends
-from api.trends.memory import Computed, TrendsCache
 from models.export import GrantReceived
 from models.therapist import AccessLogPublic, GrantPublic
 
@@ -48,14 +47,14 @@ async def caseload_page(
 
 async def couple_trends(
     database: Database,
-    cache: TrendsCache,
+    cache: trends.TrendsCache,
     couple_id: uuid.UUID,
     therapist_id: uuid.UUID,
     endpoint: str,
     *,
     weeks: int,
     end: date | None,
-) -> tuple[Computed, datetime]:
+) -> tuple[trends.Computed, datetime]:
     """One couple's trends; a couple without both partners' grants, accepted by the
     therapist, is a 404."""
     granted = await access_log.record_read(

@@ -23,9 +23,7 @@ from api.core.notices import ChangeClock
 from api.core.sql import Record, Statement
 from api.trends.memory import (
     Basis,
-    Computed,
     Made,
-    TrendsCache,
     TrendsKey,
     Version,
     Week,
@@ -33,6 +31,10 @@ from api.trends.memory import (
     week_json,
     week_rows,
 )
+
+# Other features read a computation through this module, not memory's.
+from api.trends.memory import Computed as Computed
+from api.trends.memory import TrendsCache as TrendsCache
 from models import calendar, figures
 from models.base import UTCDateTime, utcnow
 from models.checkin import CHECKIN_COUNTS
