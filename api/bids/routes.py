@@ -113,7 +113,7 @@ async def create_bids(
 ) -> Response:
     stored = await service.create_bids(database, couple_id, caller.id, body.items)
     return batch_answer(
-        service.batch_result(stored, caller.id), any(created for _, created in stored)
+        service.batch_json(stored, caller.id), any(created for _, created in stored)
     )
 
 

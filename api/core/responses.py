@@ -32,11 +32,11 @@ def tagged_json(model: BaseModel) -> Response:
     return private_json(body, etag=content_tag(body))
 
 
-def batch_answer(result: BaseModel, any_created: bool) -> Response:
-    """A batch's answer: 201 when any item was created now, 200 when every one was a
-    replay of an earlier create."""
+def batch_answer(result: BaseModel | bytes, any_created: bool) -> Response:
+    """A batch's answer (a model, or its JSON already serialised): 201 when any item
+    was created now, 200 when every one was a replay of an earlier create."""
     return Response(
-        result.model_dump_json(),
+        result if isinstance(result, bytes) else result.model_dump_json(),
         status_code=201 if any_created else 200,
         headers=PRIVATE,
         media_type="application/json",
