@@ -3,10 +3,11 @@
 - Whole answers, keyed by everything they depend on (`TrendsKey`): a read of a version
   of a couple's figures computed before is answered from memory.
 - For each window read (couple, weeks, last week, reader), the parts of its last
-  computation (`Basis`): each week's rollup rows as read, what they made, and the
-  week's figures and JSON. A read after a write reads the rows again, but builds the
-  figures and JSON only of the weeks whose rows differ and of the weeks after them
-  (the balance runs on): for a bid logged now, the current week alone.
+  computation (`Basis`): what each week's rollup rows made, the week's figures, and
+  where its JSON is in the answer. A read after a write reads the rows again, but
+  builds the figures and JSON only of the weeks whose rows made something else and of
+  the weeks after them (the balance runs on): for a bid logged now, the current week
+  alone.
 - Computations running: concurrent reads of the same version share one.
 
 With a size of 0 (`TRENDS_CACHE_SIZE`) nothing is remembered or shared: each read
@@ -21,7 +22,6 @@ from typing import Any, NamedTuple
 from pydantic import TypeAdapter
 
 from api.core.cache import LRUCache, Shared
-from api.core.sql import Record
 from models import figures
 from models.figures import ActivityTally, CheckinTally, RollupRow
 from models.trend import Flag, WeekFigures, WeeklyTrends
@@ -58,24 +58,31 @@ class Made:
 
 @dataclass(frozen=True)
 class Week:
-    """One week of a computation: its rollup rows as read (in any order), what they
-    made, its figures, and their JSON when the week is in the answer."""
+    """One week of a computation: what its rollup rows made, its figures, and where
+    their JSON is in the answer's body when the week is in the answer."""
 
-    rows: frozenset[tuple[Any, ...]]
     made: Made
     figures: WeekFigures
-    json: bytes | None
+    span: tuple[int, int] | None
 
 
 @dataclass(frozen=True)
 class Basis:
-    """The weeks of a window's last computation, and what every week's figures there
-    depend on besides its own rows: the couple's calendar, weights and partners (a
-    `Version` without its count of writes), the weeks read and the totals before them
-    (the balance starts from those)."""
+    """The weeks of a window's last computation and its answer's body, and what every
+    week's figures there depend on besides its own rows: the couple's calendar,
+    weights and partners (a `Version` without its count of writes), the weeks read and
+    the totals before them (the balance starts from those)."""
 
     context: tuple[Any, ...]
     weeks: dict[date, Week]
+    body: bytes  # the computed answer's own: no copy
+
+    def json_of(self, week: Week) -> bytes:
+        """The week's JSON, as the last answer holds it."""
+        if week.span is None:
+            return week_json(week.figures)
+        start, end = week.span
+        return self.body[start:end]
 
 
 @dataclass(frozen=True)
@@ -115,17 +122,6 @@ class TrendsCache:
         self.running: Shared[TrendsKey, Computed] = Shared()
 
 
-def week_rows(rows: Sequence[Record]) -> dict[date, list[Record]]:
-    """The rollup rows of a weeks' read by week (the couple's row, with no week, left
-    out)."""
-    by_week: dict[date, list[Record]] = {}
-    for row in rows:
-        week = row["week_start"]
-        if week is not None:
-            by_week.setdefault(week, []).append(row)
-    return by_week
-
-
 _WEEK = TypeAdapter(WeekFigures)
 
 
@@ -137,11 +133,20 @@ def week_json(week: WeekFigures) -> bytes:
 _WEEKS_MARK = b'"weeks":[]'
 
 
-def trends_body(trends: WeeklyTrends, weeks: Sequence[bytes]) -> bytes:
+def trends_body(
+    trends: WeeklyTrends, weeks: Sequence[bytes]
+) -> tuple[bytes, list[tuple[int, int] | None]]:
     """`trends.model_dump_json()`, with the JSON of its weeks given rather than
-    encoded again (tests/trends/test_memory.py holds the two equal)."""
+    encoded again (tests/trends/test_memory.py holds the two equal); and where each
+    week's JSON is in it."""
     empty = trends.model_copy(update={"weeks": []}).model_dump_json().encode()
     before, mark, after = empty.partition(_WEEKS_MARK)
     if not mark or _WEEKS_MARK in after:
-        return trends.model_dump_json().encode()
-    return b"".join((before, b'"weeks":[', b",".join(weeks), b"]", after))
+        return trends.model_dump_json().encode(), [None] * len(weeks)
+    opening = before + b'"weeks":['
+    spans: list[tuple[int, int] | None] = []
+    at = len(opening)
+    for week in weeks:
+        spans.append((at, at + len(week)))
+        at += len(week) + 1
+    return b"".join((opening, b",".join(weeks), b"]", after)), spans

@@ -29,7 +29,6 @@ from api.trends.memory import (
     Week,
     trends_body,
     week_json,
-    week_rows,
 )
 
 # Other features read a computation through this module, not memory's.
@@ -396,14 +395,22 @@ async def weekly_trends(
     return await cache.running.get(key, compute), now
 
 
-def _made(rows: Sequence[Record]) -> Made:
-    """What one week's rollup rows make."""
-    read = Rollups.of(rows)
-    return Made(
-        read.bids,
-        next(iter(read.checkins.values()), None),
-        next(iter(read.activities.values()), None),
-    )
+def _made_by_week(rollups: Rollups, weeks: Sequence[date]) -> dict[date, Made]:
+    """What each week's rollup rows made, its bids' rows in one order."""
+    bids: dict[date, list[RollupRow]] = {week: [] for week in weeks}
+    for row in rollups.bids:
+        bids[row.week_start].append(row)
+    return {
+        week: Made(
+            sorted(bids[week], key=_RESPONDER),
+            rollups.checkins.get(week),
+            rollups.activities.get(week),
+        )
+        for week in weeks
+    }
+
+
+_RESPONDER = operator.attrgetter("responder_id")
 
 
 def _couple_row(rows: Sequence[Record]) -> Record:
@@ -457,28 +464,17 @@ async def _compute(
     )
     context = (*version[:-1], tuple(read), earlier)
     known = basis.weeks if basis is not None and basis.context == context else {}
-    by_week = week_rows(rows)
-    read_rows = {
-        week: frozenset(tuple(row.values()) for row in by_week.get(week, ())) for week in read
-    }
-    # The weeks before the first whose rows changed keep what they made and their
-    # figures; from it on each week is computed again (its balance carries on from the
-    # week before).
+    rollups = Rollups.of(rows)
+    made = _made_by_week(rollups, read)
+    # The weeks before the first that changed keep their figures and JSON; from it on
+    # each week is computed again (its balance carries on from the week before).
     first = next(
         (
             index
             for index, week in enumerate(read)
-            if week not in known or known[week].rows != read_rows[week]
+            if week not in known or known[week].made != made[week]
         ),
         len(read),
-    )
-    made = {week: known[week].made for week in read[:first]}
-    made.update((week, _made(by_week.get(week, ()))) for week in read[first:])
-    counts = [row for week in read for row in made[week].bids]
-    rollups = Rollups(
-        counts,
-        {week: tally for week in read if (tally := made[week].checkins) is not None},
-        {week: kinds for week in read if (kinds := made[week].activities) is not None},
     )
     habits = rollups.habits(settings["last_activity_at"], timezone, state.created_at)
     habit_weeks = habits.weekly(read)
@@ -489,27 +485,13 @@ async def _compute(
     )
     weekly = [known[week].figures for week in read[:first]] + figures.week_figures(
         read[first:],
-        [row for week in read[first:] for row in made[week].bids],
+        rollups.bids,
         state.partners,
         weights,
         balance_before=balance_before,
         habits=habit_weeks,
     )
-    summary = summarise(counts, window, read, state.partners, habits, habit_weeks)
-    shown = set(window)
-    parts = {
-        week: Week(
-            read_rows[week],
-            made[week],
-            figured,
-            None
-            if week not in shown
-            else reused.json
-            if index < first and (reused := known[week]).json is not None
-            else week_json(figured),
-        )
-        for index, (week, figured) in enumerate(zip(read, weekly, strict=True))
-    }
+    summary = summarise(rollups.bids, window, read, state.partners, habits, habit_weeks)
     # Built from values already typed: validating a year of weeks again would cost more
     # than computing them.
     trends = WeeklyTrends.model_construct(
@@ -521,7 +503,20 @@ async def _compute(
         weeks=weekly[-weeks:],
         summary=summary,
     )
-    body = trends_body(trends, [parts[week].json or b"" for week in window])
+    shown = len(read) - len(window)
+    body, spans = trends_body(
+        trends,
+        [
+            basis.json_of(known[week])
+            if basis is not None and index < first
+            else week_json(weekly[index])
+            for index, week in enumerate(read[shown:], start=shown)
+        ],
+    )
+    parts = {
+        week: Week(made[week], weekly[index], spans[index - shown] if index >= shown else None)
+        for index, week in enumerate(read)
+    }
     computed = Computed(
         trends=trends,
         body=body,
@@ -531,7 +526,7 @@ async def _compute(
         window_end=window_end,
     )
     key = (couple_id, version, weeks, last_week, viewer)
-    return key, computed, Basis(context, parts)
+    return key, computed, Basis(context, parts, body)
 
 
 def summarise(

@@ -151,6 +151,9 @@ async def test_the_body_from_each_weeks_json_is_the_models_json(
     )
     trends = computed.trends
 
-    built = trends_body(trends, [week_json(week) for week in trends.weeks])
+    weeks = [week_json(week) for week in trends.weeks]
+    built, spans = trends_body(trends, weeks)
 
     assert built == trends.model_dump_json().encode()
+    assert None not in spans
+    assert [built[span[0] : span[1]] for span in spans if span is not None] == weeks
