@@ -399,7 +399,8 @@ def _made_by_week(rollups: Rollups, weeks: Sequence[date]) -> dict[date, Made]:
     """What each week's rollup rows made, its bids' rows in one order."""
     bids: dict[date, list[RollupRow]] = {week: [] for week in weeks}
     for row in rollups.bids:
-        bids[row.week_start].append(row)
+        # Every row is of a week read; one that is not counts for no week, as before.
+        bids.get(row.week_start, []).append(row)
     return {
         week: Made(
             sorted(bids[week], key=_RESPONDER),
