@@ -4,7 +4,8 @@
   `users`. The insert of bids (api/bids/service.py) takes all three from the couple's
   `couple_members` rows and refuses anyone else; on PostgreSQL a statement trigger
   then checks, once per statement and with the couple's row held (the change stamp
-  took it), that every bid inserted names partners of its couple as they are now. An
+  took it), that every bid inserted names partners of its couple as they are now (and
+  a row trigger checks an update that changes them, which only an erasure makes). An
   insert that read the couple before an erasure committed (api/users/erasure.py) thus
   fails as the foreign keys made it fail (23503), and the write batcher tries each of
   its rows again alone, which then finds the couple dissolved. SQLite writes one
@@ -19,7 +20,9 @@
   Removing a FOREIGN KEY clause changes nothing stored, so the table's definition is
   rewritten in place, by SQLite's own procedure for such changes
   (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema
-  Changes").
+  Changes"). It matches the clauses as this project's migrations wrote them: a
+  definition written otherwise (a table rebuilt by hand) stops the upgrade, which
+  changes nothing.
 - Going back puts the keys back, after checking that every bid's users exist.
 
 Revision ID: 0014
@@ -97,6 +100,37 @@ _PG_CHECK = [
     REFERENCING NEW TABLE AS new_bids
     FOR EACH STATEMENT EXECUTE FUNCTION bids_name_partners()
     """,
+    # Only an erasure changes these, after the stand-in took the erased partner's place
+    # in `couple_members`; PostgreSQL takes no column list on a trigger with transition
+    # tables, so this one goes row by row, and only for rows whose partners change.
+    """
+    CREATE FUNCTION bid_names_partners() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NOT EXISTS (
+            SELECT 1 FROM couple_members
+            WHERE couple_id = NEW.couple_id AND user_id = NEW.bidder_id
+        ) OR NOT EXISTS (
+            SELECT 1 FROM couple_members
+            WHERE couple_id = NEW.couple_id AND user_id = NEW.responder_id
+        ) OR NEW.logged_by NOT IN (NEW.bidder_id, NEW.responder_id) THEN
+            RAISE EXCEPTION 'a bid names someone who is not a partner of its couple'
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER bid_names_partners
+    AFTER UPDATE OF couple_id, bidder_id, responder_id, logged_by ON bids
+    FOR EACH ROW WHEN (
+        OLD.couple_id IS DISTINCT FROM NEW.couple_id
+        OR OLD.bidder_id IS DISTINCT FROM NEW.bidder_id
+        OR OLD.responder_id IS DISTINCT FROM NEW.responder_id
+        OR OLD.logged_by IS DISTINCT FROM NEW.logged_by
+    )
+    EXECUTE FUNCTION bid_names_partners()
+    """,
 ]
 
 
@@ -123,8 +157,9 @@ def downgrade() -> None:
         if missing:
             raise RuntimeError(f"{missing} bids name a {column} that is no account")
     if bind.dialect.name == "postgresql":
-        op.execute("DROP TRIGGER bids_name_partners ON bids")
-        op.execute("DROP FUNCTION bids_name_partners()")
+        for name in ("bids_name_partners", "bid_names_partners"):
+            op.execute(f"DROP TRIGGER {name} ON bids")
+            op.execute(f"DROP FUNCTION {name}()")
         for column in _COLUMNS:
             op.create_foreign_key(_name(column), "bids", "users", [column], ["id"])
         return

@@ -65,3 +65,28 @@ async def test_a_bid_naming_a_stranger_is_refused_by_the_database(
         sa.select(sa.func.count()).where(BIDS.c.couple_id == uuid.UUID(couple.id))
     )
     assert stored == 1
+
+
+@pytest.mark.usefixtures("postgresql_only")
+async def test_a_bid_moved_to_a_stranger_is_refused_by_the_database(
+    client: httpx.AsyncClient, couple: Couple, conn: AsyncConnection
+) -> None:
+    stranger = await make_couple(client)
+    assert couple.second is not None
+    row = _row(couple, couple.first.id, couple.second.id, couple.first.id)
+    await conn.execute(sa.insert(BIDS), [row])
+
+    for column in ("bidder_id", "responder_id", "logged_by"):
+        with pytest.raises(sa.exc.IntegrityError) as error:
+            await conn.execute(
+                sa.update(BIDS)
+                .where(BIDS.c.id == row["id"])
+                .values({column: uuid.UUID(stranger.first.id)})
+            )
+        assert "not a partner" in str(error.value)
+    # Swapping who bid and who responded names the same partners.
+    await conn.execute(
+        sa.update(BIDS)
+        .where(BIDS.c.id == row["id"])
+        .values(bidder_id=row["responder_id"], responder_id=row["bidder_id"])
+    )
