@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.bid import Bid
-from tests.factories import Couple, make_couple
+from tests.factories import Couple, Person, make_couple
 
 BIDS: sa.Table = Bid.__table__  # type: ignore[attr-defined]
 
@@ -36,22 +36,22 @@ def _row(couple: Couple, bidder: str, responder: str, logged_by: str) -> dict[st
 
 
 @pytest.fixture
-def postgresql_only(conn: AsyncConnection) -> None:
+async def stranger(client: httpx.AsyncClient, conn: AsyncConnection) -> Person:
+    """A partner of another couple; on PostgreSQL only, where the database checks."""
     if conn.dialect.name != "postgresql":
         pytest.skip("SQLite writes one transaction at a time: the insert's reading is the check")
+    return (await make_couple(client)).first
 
 
-@pytest.mark.usefixtures("postgresql_only")
 async def test_a_bid_naming_a_stranger_is_refused_by_the_database(
-    client: httpx.AsyncClient, couple: Couple, conn: AsyncConnection
+    couple: Couple, conn: AsyncConnection, stranger: Person
 ) -> None:
-    stranger = await make_couple(client)
     assert couple.second is not None
     first, second = couple.first.id, couple.second.id
     refused = [
-        _row(couple, first, stranger.first.id, first),
-        _row(couple, stranger.first.id, second, second),
-        _row(couple, first, second, stranger.first.id),
+        _row(couple, first, stranger.id, first),
+        _row(couple, stranger.id, second, second),
+        _row(couple, first, second, stranger.id),
         _row(couple, first, str(uuid.uuid4()), first),
     ]
 
@@ -67,11 +67,9 @@ async def test_a_bid_naming_a_stranger_is_refused_by_the_database(
     assert stored == 1
 
 
-@pytest.mark.usefixtures("postgresql_only")
 async def test_a_bid_moved_to_a_stranger_is_refused_by_the_database(
-    client: httpx.AsyncClient, couple: Couple, conn: AsyncConnection
+    couple: Couple, conn: AsyncConnection, stranger: Person
 ) -> None:
-    stranger = await make_couple(client)
     assert couple.second is not None
     row = _row(couple, couple.first.id, couple.second.id, couple.first.id)
     await conn.execute(sa.insert(BIDS), [row])
@@ -81,7 +79,7 @@ async def test_a_bid_moved_to_a_stranger_is_refused_by_the_database(
             await conn.execute(
                 sa.update(BIDS)
                 .where(BIDS.c.id == row["id"])
-                .values({column: uuid.UUID(stranger.first.id)})
+                .values({column: uuid.UUID(stranger.id)})
             )
         assert "not a partner" in str(error.value)
     # Swapping who bid and who responded names the same partners.
