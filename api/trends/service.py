@@ -399,7 +399,7 @@ def _made_by_week(rollups: Rollups, weeks: Sequence[date]) -> dict[date, Made]:
     """What each week's rollup rows made, its bids' rows in one order."""
     bids: dict[date, list[RollupRow]] = {week: [] for week in weeks}
     for row in rollups.bids:
-        # Every row is of a week read; one that is not counts for no week, as before.
+        # The statement reads only these weeks: a row of another would count for none.
         bids.get(row.week_start, []).append(row)
     return {
         week: Made(
