@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -29,6 +30,11 @@ from tests.clock import Clock
 from tests.factories import Couple, Person, make_couple
 from tests.http import client_from
 from tests.migrations import alembic_config
+
+# Property tests check what is computed, not how fast: an example slowed by a busy
+# machine (the first one, say, while caches fill) is not a failure.
+hypothesis.settings.register_profile("toward", deadline=None)
+hypothesis.settings.load_profile("toward")
 
 # Set before the settings are first read. Cheap Argon2id parameters: the suite hashes
 # hundreds of passwords; and it registers them all from one address.
