@@ -346,17 +346,17 @@ def fitted_change(weekly: Sequence[Tally]) -> tuple[float, float] | None:
     from a least-squares line through the weekly rates weighted by answered bids, and
     its t statistic (the slope
     over its binomial standard error). None with too few weeks or answers."""
-    points = [(x, week) for x, week in enumerate(weekly) if week.answered]
-    answered = sum(week.answered for _, week in points)
+    # (week, answered, toward) of each answered week: `answered` is a sum, taken once.
+    points = [
+        (x, answered, week.toward) for x, week in enumerate(weekly) if (answered := week.answered)
+    ]
+    answered = sum(count for _, count, _ in points)
     if len(points) < DIRECTION_MIN_WEEKS or answered < DIRECTION_MIN_ANSWERED:
         return None
-    mean_x = sum(x * week.answered for x, week in points) / answered
-    rate = sum(week.toward for _, week in points) / answered
-    spread = sum(week.answered * (x - mean_x) ** 2 for x, week in points)
-    slope = (
-        sum(week.answered * (x - mean_x) * (week.toward / week.answered) for x, week in points)
-        / spread
-    )
+    mean_x = sum(x * count for x, count, _ in points) / answered
+    rate = sum(toward for _, _, toward in points) / answered
+    spread = sum(count * (x - mean_x) ** 2 for x, count, _ in points)
+    slope = sum(count * (x - mean_x) * (toward / count) for x, count, toward in points) / spread
     variance = rate * (1 - rate)
     if variance == 0:
         # Every answer the same: no change, or none the data can tell apart from it.

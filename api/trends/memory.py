@@ -3,11 +3,11 @@
 - Whole answers, keyed by everything they depend on (`TrendsKey`): a read of a version
   of a couple's figures computed before is answered from memory.
 - For each window read (couple, weeks, last week, reader), the parts of its last
-  computation (`Basis`): what each week's rollup rows made, the week's figures, and
-  where its JSON is in the answer. A read after a write reads the rows again, but
-  builds the figures and JSON only of the weeks whose rows made something else and of
-  the weeks after them (the balance runs on): for a bid logged now, the current week
-  alone.
+  computation (`Basis`): each week's rollup rows as read and what they made, the
+  week's figures, and where its JSON is in the answer. A read after a write reads the
+  rows again, but makes objects, figures and JSON only of the weeks whose rows read
+  otherwise and of the weeks after them (the balance runs on): for a bid logged now,
+  the current week alone.
 - Computations running: concurrent reads of the same version share one.
 
 With a size of 0 (`TRENDS_CACHE_SIZE`) nothing is remembered or shared: each read
@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 
 from api.core.cache import LRUCache, Shared
 from models import figures
-from models.figures import ActivityTally, CheckinTally, RollupRow
+from models.figures import ActivityTally, CheckinTally, Tally
 from models.trend import Flag, WeekFigures, WeeklyTrends
 
 
@@ -46,21 +46,27 @@ TrendsKey = tuple[uuid.UUID, Version, int, date, uuid.UUID | None]
 WindowKey = tuple[uuid.UUID, int, date, uuid.UUID | None]
 
 
-@dataclass(frozen=True)
-class Made:
-    """What one week's rollup rows make: its bids' rows, and its check-ins' and
-    activities' tallies (None: the week has none)."""
+# One rollup row as a read compares it: its source, week, responder and values.
+RawRow = tuple[Any, ...]
 
-    bids: list[RollupRow]
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """What one week's rollup rows make: the sum of its bids' rows, and its check-ins'
+    and activities' tallies (None: the week has none)."""
+
+    bids: Tally
     checkins: CheckinTally | None
     activities: ActivityTally | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Week:
-    """One week of a computation: what its rollup rows made, its figures, and where
-    their JSON is in the answer's body when the week is in the answer."""
+    """One week of a computation: its rollup rows as read (in the statement's order),
+    what they made, its figures, and where their JSON is in the answer's body when the
+    week is in the answer."""
 
+    rows: tuple[RawRow, ...]
     made: Made
     figures: WeekFigures
     span: tuple[int, int] | None

@@ -4,11 +4,12 @@ state (partners, settings, a version of its figures); trends computed from that 
 version before are answered from memory, others are computed from the couple's rollup
 rows for the weeks asked for: only the weeks whose rows changed since the window's
 last computation, and concurrent reads of one version compute once
-(api/trends/memory.py)."""
+(api/trends/memory.py). A read after a change the worker heard of (a write, most
+often) reads the state with the weeks, in one statement: it would compute anyway."""
 
 import operator
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from api.core.sql import Record, Statement
 from api.trends.memory import (
     Basis,
     Made,
-    TrendsKey,
+    RawRow,
     Version,
     Week,
     trends_body,
@@ -39,7 +40,7 @@ from models.base import UTCDateTime, utcnow
 from models.checkin import CHECKIN_COUNTS
 from models.couple import Weights
 from models.figures import ActivityTally, CheckinTally, Habits, HabitWeeks, RollupRow, Tally
-from models.trend import BankAccount, Last7Days, Summary, WeeklyTrends
+from models.trend import BankAccount, Last7Days, Summary, WeekFigures, WeeklyTrends
 from models.vocabulary import WeekStart
 
 _UUID = sa.Uuid()
@@ -144,12 +145,22 @@ class Rollups:
     def habits(
         self, last_activity_at: datetime | None, timezone: str, began_at: datetime
     ) -> Habits:
-        return Habits(
-            self.checkins,
-            self.activities,
-            None if last_activity_at is None else calendar.local_date(last_activity_at, timezone),
-            calendar.local_date(began_at, timezone),
-        )
+        return _habits(self.checkins, self.activities, last_activity_at, timezone, began_at)
+
+
+def _habits(
+    checkins: dict[date, CheckinTally],
+    activities: dict[date, ActivityTally],
+    last_activity_at: datetime | None,
+    timezone: str,
+    began_at: datetime,
+) -> Habits:
+    return Habits(
+        checkins,
+        activities,
+        None if last_activity_at is None else calendar.local_date(last_activity_at, timezone),
+        calendar.local_date(began_at, timezone),
+    )
 
 
 # Who may read, and everything the figures depend on but the bids' weeks: calendar,
@@ -169,8 +180,9 @@ _STATE = Statement(
 )
 
 # The couple's settings and version, the totals of all earlier weeks, the last bid and
-# the last activity before the window's end, in a first row (`source` 'couple'); then
-# a row per rollup row of the weeks read (bids, check-ins and activities). A single
+# the last activity before the window's end, in a first row (`source` 'couple'); a row
+# per partner (`source` 'member': `responder_id` the partner, `n0` the slot); then a
+# row per rollup row of the weeks read (bids, check-ins and activities). A single
 # statement, so all of it comes from one snapshot; the couple's values come once, not
 # on every rollup row (a year of weeks is some 200 rows). The subqueries name no outer
 # column, so each runs once, whatever the plan.
@@ -178,6 +190,7 @@ _COUPLE_COLUMNS = [
     "timezone",
     "week_starts",
     *_WEIGHTS,
+    "created_at",
     "updated_at",
     "version",
     "toward_before",
@@ -189,7 +202,7 @@ _COUPLE_COLUMNS = [
 _WEEKS = Statement(
     f"""
     SELECT 'couple' AS source, c.timezone, c.week_starts,
-           {", ".join(f"c.{name}" for name in _WEIGHTS)}, c.updated_at,
+           {", ".join(f"c.{name}" for name in _WEIGHTS)}, c.created_at, c.updated_at,
            (SELECT version FROM bid_versions WHERE couple_id = :couple_id) AS version,
            earlier.toward AS toward_before, earlier.away AS away_before,
            earlier.against AS against_before,
@@ -207,6 +220,10 @@ _WEEKS = Statement(
         FROM bid_weeks WHERE couple_id = :couple_id AND week_start < :first_week
     ) AS earlier
     WHERE c.id = :couple_id
+    UNION ALL
+    SELECT 'member', {", ".join("NULL" for _ in _COUPLE_COLUMNS)}, CAST(NULL AS date),
+           m.user_id, m.slot, {", ".join("CAST(NULL AS integer)" for _ in _VALUES[1:])}
+    FROM couple_members AS m WHERE m.couple_id = :couple_id
     UNION ALL
     SELECT w.source, {", ".join("NULL" for _ in _COUPLE_COLUMNS)},
            {", ".join(f"w.{name}" for name in ["week_start", *_ROLLUP_COLUMNS])}
@@ -228,6 +245,7 @@ _WEEKS = Statement(
     },
     {
         **ROLLUP_RESULT_TYPES,
+        "created_at": _TIME,
         "updated_at": _TIME,
         "last_bid_at": _TIME,
         "last_activity_at": _TIME,
@@ -312,6 +330,14 @@ class KnownStates:
             return None
         return found[1]
 
+    def last(self, couple_id: uuid.UUID) -> tuple[State, bool] | None:
+        """The state last read of the couple, and whether it is trusted (else its
+        calendar is the likeliest, where a read of the couple's weeks starts)."""
+        found = self._states.get(couple_id)
+        if found is None:
+            return None
+        return found[1], self.clock.unchanged(couple_id, found[0])
+
     def put(self, couple_id: uuid.UUID, mark: int | None, state: State | None) -> None:
         if mark is not None and state is not None:
             self._states.put(couple_id, (mark, state))
@@ -334,8 +360,8 @@ async def _state(
     state = _of_rows(await database.fetch_shared(_STATE, couple_id=couple_id))
     if known is not None:
         known.put(couple_id, mark, state)
-    if state is None or not (granted or reader in state.partners):
-        raise not_found("couple")
+    _check_reader(state, couple_id, reader)
+    assert state is not None
     return state
 
 
@@ -365,53 +391,130 @@ async def weekly_trends(
 ) -> tuple[Computed, datetime]:
     """The trends computed from the rollups, or remembered from a read of the same
     version of the couple's figures; and the time of the read, to render them at."""
-    state = await _state(database, couple_id, reader, known)
     now = utcnow()
-    last_week = calendar.week_of(end or calendar.local_date(now, state.timezone), state.week_starts)
     viewer = reader if isinstance(reader, uuid.UUID) else None
+    last = None if known is None or not cache.size else known.last(couple_id)
+    mark = None if known is None else known.clock.mark()
+    if last is not None and known is not None and not last[1] and mark is not None:
+        # A change was heard since the state was read (a write, most often): it has to
+        # be computed again, so the state is read with the weeks, in one statement.
+        read = await _read_weeks(
+            database, couple_id, last[0], viewer, weeks=weeks, end=end, now=now
+        )
+        known.put(couple_id, mark, read.state)
+        _check_reader(read.state, couple_id, reader)
+        return await _computed(cache, read, viewer, weeks=weeks, end=end), now
+    state = await _state(database, couple_id, reader, known)
+    last_week = calendar.week_of(end or calendar.local_date(now, state.timezone), state.week_starts)
     key = (couple_id, state.version, weeks, last_week, viewer)
     computed = cache.computed.get(key)
     if computed is not None:
         return computed, now
 
     async def compute() -> Computed:
-        window = (couple_id, weeks, last_week, viewer)
-        read_key, computed, basis = await _compute(
-            database,
-            couple_id,
-            state,
-            viewer,
-            weeks=weeks,
-            end=end,
-            now=now,
-            basis=cache.bases.get(window),
-        )
-        cache.computed.put(read_key, computed)
-        cache.bases.put(window, basis)
-        return computed
+        read = await _read_weeks(database, couple_id, state, viewer, weeks=weeks, end=end, now=now)
+        return await _computed(cache, read, viewer, weeks=weeks, end=end, shared=False)
 
     if not cache.size:
         return await compute(), now
     return await cache.running.get(key, compute), now
 
 
-def _made_by_week(rollups: Rollups, weeks: Sequence[date]) -> dict[date, Made]:
-    """What each week's rollup rows made, its bids' rows in one order."""
-    bids: dict[date, list[RollupRow]] = {week: [] for week in weeks}
-    for row in rollups.bids:
-        # The statement reads only these weeks: a row of another would count for none.
-        bids.get(row.week_start, []).append(row)
-    return {
-        week: Made(
-            sorted(bids[week], key=_RESPONDER),
-            rollups.checkins.get(week),
-            rollups.activities.get(week),
-        )
-        for week in weeks
-    }
+async def _computed(
+    cache: TrendsCache,
+    read: "_WeeksRead",
+    viewer: uuid.UUID | None,
+    *,
+    weeks: int,
+    end: date | None,
+    shared: bool = True,
+) -> Computed:
+    """The trends of the weeks read: remembered, or computed from the window's last
+    computation and remembered. `shared`: concurrent computations of one version share
+    one (else the caller shares them)."""
+    key = (read.couple_id, read.state.version, weeks, read.last_week, viewer)
+    computed = cache.computed.get(key)
+    if computed is not None:
+        return computed
+
+    async def compute() -> Computed:
+        window = (read.couple_id, weeks, read.last_week, viewer)
+        computed, basis = _compute(read, viewer, weeks=weeks, basis=cache.bases.get(window))
+        cache.computed.put(key, computed)
+        cache.bases.put(window, basis)
+        return computed
+
+    if not shared or not cache.size:
+        return await compute()
+    return await cache.running.get(key, compute)
 
 
-_RESPONDER = operator.attrgetter("responder_id")
+def _check_reader(state: State | None, couple_id: uuid.UUID, reader: Reader) -> None:
+    """A 404 unless `reader` is a partner of the couple, or a read granted on it."""
+    granted = isinstance(reader, Granted) and reader.couple_id == couple_id
+    if state is None or not (granted or reader in state.partners):
+        raise not_found("couple")
+
+
+# A rollup row of `_WEEKS` as a read compares it (`RawRow`), and where its values are:
+# taken by name from SQLite's rows (mappings), by position from asyncpg's records (a
+# third of the time: a year of weeks is some 200 rows of 33 columns).
+_RAW_COLUMNS = ["source", "week_start", *_ROLLUP_COLUMNS]
+_WEEKS_COLUMNS = ["source", *_COUPLE_COLUMNS, *_RAW_COLUMNS[1:]]
+_RAW_BY_NAME = operator.itemgetter(*_RAW_COLUMNS)
+_RAW_BY_POSITION = operator.itemgetter(*(_WEEKS_COLUMNS.index(name) for name in _RAW_COLUMNS))
+_RESPONDER_AT, _VALUES_AT = 2, 3
+_VALUE_SLICES = {
+    source: slice(_VALUES_AT, _VALUES_AT + len(values))
+    for source, (_, values, _) in _BRANCHES.items()
+}
+
+
+def _rows_by_week(
+    rows: Sequence[Record], weeks: Sequence[date]
+) -> tuple[dict[date, tuple[RawRow, ...]], list[tuple[int, uuid.UUID]]]:
+    """Each week's rollup rows, in the statement's order (rows that read the same make
+    the same figures; rows that read otherwise, even in another order, are computed
+    again); and the couple's partners, with their slots."""
+    by_week: dict[date, list[RawRow]] = {week: [] for week in weeks}
+    members: list[tuple[int, uuid.UUID]] = []
+    raw = _RAW_BY_NAME if rows and isinstance(rows[0], Mapping) else _RAW_BY_POSITION
+    for row in map(raw, rows):
+        found = by_week.get(row[1])
+        if found is not None:
+            found.append(row)
+        elif row[0] == "member":
+            members.append((row[_VALUES_AT], row[_RESPONDER_AT]))
+    return {week: tuple(found) for week, found in by_week.items()}, members
+
+
+def _made(rows: Sequence[RawRow]) -> tuple[list[RollupRow], Made]:
+    """A week's bids' rollup rows, and what its rows make."""
+    bids: list[RollupRow] = []
+    checkins = activities = None
+    for row in rows:
+        source = row[0]
+        if source == "bids":
+            counts = row[_VALUE_SLICES["bids"]]
+            bids.append(RollupRow.of(row[1], row[_RESPONDER_AT], counts))
+        elif source == "checkins":
+            checkins = CheckinTally.of(row[_VALUE_SLICES["checkins"]])
+        elif source == "activities":
+            activities = ActivityTally.of(row[_VALUE_SLICES["activities"]])
+    return bids, Made(figures.tally(bids), checkins, activities)
+
+
+def _week(
+    kept: Week | None,
+    rows: tuple[RawRow, ...],
+    made: Made,
+    computed: WeekFigures,
+    span: tuple[int, int] | None,
+) -> Week:
+    """A week of the new computation: the one kept when it is the same."""
+    if kept is not None and kept.span == span:
+        return kept
+    return Week(rows, made, computed, span)
 
 
 def _couple_row(rows: Sequence[Record]) -> Record:
@@ -422,29 +525,43 @@ def _couple_row(rows: Sequence[Record]) -> Record:
     raise not_found("couple")
 
 
-async def _compute(
+@dataclass(frozen=True)
+class _WeeksRead:
+    """What `_WEEKS` read of a couple for a window: the rollup rows of each week read
+    (`raw`), the couple's row (`settings`) and state, and the window in the couple's
+    calendar as read."""
+
+    couple_id: uuid.UUID
+    settings: Record
+    raw: dict[date, tuple[RawRow, ...]]
+    state: State
+    last_week: date
+    window: list[date]
+    read: list[date]
+    window_end: datetime
+
+
+async def _read_weeks(
     database: Database,
     couple_id: uuid.UUID,
-    state: State,
+    guess: State,
     viewer: uuid.UUID | None,
     *,
     weeks: int,
     end: date | None,
     now: datetime,
-    basis: Basis | None,
-) -> tuple[TrendsKey, Computed, Basis]:
-    """The trends of the window, and the parts to compute its next version from. The
-    weeks of `basis` (the window's last computation) whose rows read the same are
-    taken as they are, up to the first that differs."""
-    timezone, week_starts = state.timezone, state.week_starts
-    # The calendar read first may have changed by the time the weeks are read (a new
-    # time zone re-buckets them); the weeks' statement says which one it read.
+) -> _WeeksRead:
+    """The couple's weeks of the window, in the calendar of `guess` (a state read
+    before): when the statement finds another (a new time zone re-buckets the weeks),
+    read again in that one. A 404 when the couple is gone."""
+    timezone, week_starts = guess.timezone, guess.week_starts
     for _ in range(3):
         last_week = calendar.week_of(end or calendar.local_date(now, timezone), week_starts)
         window = calendar.window(last_week, weeks)
         read = calendar.window(last_week, max(weeks, figures.SUMMARY_WEEKS))
         window_end = calendar.day_start(last_week + calendar.WEEK, timezone)
-        rows = await database.fetch(
+        # Concurrent reads of a window share the statement (which begins after they ask).
+        rows = await database.fetch_shared(
             _WEEKS,
             couple_id=couple_id,
             first_week=read[0],
@@ -456,8 +573,25 @@ async def _compute(
         if (settings["timezone"], settings["week_starts"]) == (timezone, week_starts):
             break
         timezone, week_starts = settings["timezone"], settings["week_starts"]
+    raw, members = _rows_by_week(rows, read)
+    partners = tuple(partner for _, partner in sorted(members))
+    state = State(
+        timezone, week_starts, settings["created_at"], partners, _version(settings, partners)
+    )
+    return _WeeksRead(couple_id, settings, raw, state, last_week, window, read, window_end)
+
+
+def _compute(
+    found: _WeeksRead, viewer: uuid.UUID | None, *, weeks: int, basis: Basis | None
+) -> tuple[Computed, Basis]:
+    """The trends of the window, and the parts to compute its next version from. The
+    weeks of `basis` (the window's last computation) whose rows read the same are
+    taken as they are, up to the first that differs."""
+    settings, state, raw = found.settings, found.state, found.raw
+    couple_id, read, window = found.couple_id, found.read, found.window
+    timezone, week_starts = state.timezone, state.week_starts
     weights = Weights.of(settings)
-    version = _version(settings, state.partners)
+    version = state.version
     earlier = Tally(
         toward=settings["toward_before"],
         away=settings["away_before"],
@@ -465,19 +599,28 @@ async def _compute(
     )
     context = (*version[:-1], tuple(read), earlier)
     known = basis.weeks if basis is not None and basis.context == context else {}
-    rollups = Rollups.of(rows)
-    made = _made_by_week(rollups, read)
-    # The weeks before the first that changed keep their figures and JSON; from it on
-    # each week is computed again (its balance carries on from the week before).
+    # The weeks before the first whose rows changed keep what they made, their figures
+    # and JSON; from it on each week is computed again (its balance carries on from the
+    # week before).
     first = next(
         (
             index
             for index, week in enumerate(read)
-            if week not in known or known[week].made != made[week]
+            if week not in known or known[week].rows != raw[week]
         ),
         len(read),
     )
-    habits = rollups.habits(settings["last_activity_at"], timezone, state.created_at)
+    made = {week: known[week].made for week in read[:first]}
+    bid_rows: dict[date, list[RollupRow]] = {}
+    for week in read[first:]:
+        bid_rows[week], made[week] = _made(raw[week])
+    habits = _habits(
+        {week: m.checkins for week, m in made.items() if m.checkins is not None},
+        {week: m.activities for week, m in made.items() if m.activities is not None},
+        settings["last_activity_at"],
+        timezone,
+        state.created_at,
+    )
     habit_weeks = habits.weekly(read)
     balance_before = (
         known[read[first - 1]].figures["balance"]
@@ -486,13 +629,27 @@ async def _compute(
     )
     weekly = [known[week].figures for week in read[:first]] + figures.week_figures(
         read[first:],
-        rollups.bids,
+        [row for week in read[first:] for row in bid_rows[week]],
         state.partners,
         weights,
         balance_before=balance_before,
         habits=habit_weeks,
     )
-    summary = summarise(rollups.bids, window, read, state.partners, habits, habit_weeks)
+    recent = read[-figures.RECENT_WEEKS :]
+    recent_rows = [
+        row
+        for week in recent
+        for row in (bid_rows[week] if week in bid_rows else _made(raw[week])[0])
+    ]
+    summary = summary_of(
+        {week: made[week].bids for week in read},
+        recent_rows,
+        window,
+        read,
+        state.partners,
+        habits,
+        habit_weeks,
+    )
     # Built from values already typed: validating a year of weeks again would cost more
     # than computing them.
     trends = WeeklyTrends.model_construct(
@@ -515,7 +672,13 @@ async def _compute(
         ],
     )
     parts = {
-        week: Week(made[week], weekly[index], spans[index - shown] if index >= shown else None)
+        week: _week(
+            known.get(week) if index < first else None,
+            raw[week],
+            made[week],
+            weekly[index],
+            spans[index - shown] if index >= shown else None,
+        )
         for index, week in enumerate(read)
     }
     computed = Computed(
@@ -524,10 +687,9 @@ async def _compute(
         tag=content_tag(body),
         last_bid_at=settings["last_bid_at"],
         couple_since=state.created_at,
-        window_end=window_end,
+        window_end=found.window_end,
     )
-    key = (couple_id, version, weeks, last_week, viewer)
-    return key, computed, Basis(context, parts, body)
+    return computed, Basis(context, parts, body)
 
 
 def summarise(
@@ -545,13 +707,34 @@ def summarise(
     for row in counts:
         if row.week_start in rows_by_week:
             rows_by_week[row.week_start].append(row)
-    by_week = {week: figures.tally(rows) for week, rows in rows_by_week.items()}
     recent_start = read[-figures.RECENT_WEEKS]
+    return summary_of(
+        {week: figures.tally(rows) for week, rows in rows_by_week.items()},
+        [row for row in counts if recent_start <= row.week_start <= read[-1]],
+        window,
+        read,
+        partners,
+        habits,
+        habit_weeks,
+    )
+
+
+def summary_of(
+    by_week: dict[date, Tally],
+    recent_rows: Sequence[RollupRow],
+    window: Sequence[date],
+    read: Sequence[date],
+    partners: Sequence[uuid.UUID],
+    habits: Habits,
+    habit_weeks: HabitWeeks,
+) -> Summary:
+    """`summarise`, from each week's bids summed (`by_week`, every week of `read`) and
+    the rollup rows of its last RECENT_WEEKS weeks."""
     summary_weeks = read[-figures.SUMMARY_WEEKS :]
     return figures.summary(
         [by_week[week] for week in window],
         [(week, by_week[week]) for week in summary_weeks],
-        [row for row in counts if recent_start <= row.week_start <= read[-1]],
+        recent_rows,
         partners,
         [habit_weeks[week][0] for week in summary_weeks],
         habits.last_activity_on,

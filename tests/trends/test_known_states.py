@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.db import Database
+from api.trends import service
 from tests.activities.helpers import second
 from tests.bids.helpers import T0, iso, log_bid
 from tests.factories import Couple, make_couple
@@ -24,16 +25,19 @@ WEEK = {"weeks": 1, "end": T0.date().isoformat()}
 
 
 @pytest.fixture
-async def statements(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[Any]]:
-    """The couple-state statements the app runs (counted on their way to the database)."""
+async def statements(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[str]]:
+    """The statements that read the couple's state, in the order the app runs them
+    (counted on their way to the database): "state" alone, or "weeks", which reads it
+    with the weeks a computation needs."""
     if app.state.database.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no LISTEN: a worker reads the couple's state each time")
     await asyncio.wait_for(app.state.notices.listening.wait(), 10)
-    run: list[Any] = []
+    run: list[str] = []
     shared = Database.fetch_shared
+    names = {id(service._STATE): "state", id(service._WEEKS): "weeks"}
 
     async def counted(database: Database, statement: Any, **values: Any) -> Any:
-        run.append(values.get("couple_id"))
+        run.append(names[id(statement)])
         return await shared(database, statement, **values)
 
     monkeypatch.setattr(Database, "fetch_shared", counted)
@@ -57,7 +61,7 @@ async def test_an_unchanged_couple_is_read_from_memory(
 
     assert held.status_code == 304
     assert again.json() == first.json()
-    assert len(statements) == 1
+    assert statements == ["state", "weeks"]
 
 
 async def test_a_write_through_this_worker_is_read_at_once(
@@ -70,7 +74,26 @@ async def test_a_write_through_this_worker_is_read_at_once(
 
     assert after.status_code == 200
     assert after.json()["weeks"][-1]["toward"] == 1
-    assert len(statements) == 2
+    # Computed again: the state read with the weeks, in one statement.
+    assert statements == ["state", "weeks", "weeks"]
+
+
+async def test_a_read_after_a_write_is_refused_to_anyone_else(
+    client: httpx.AsyncClient, couple: Couple, statements: list[Any]
+) -> None:
+    """The state read with the weeks decides who may read, as the state read alone."""
+    await toward(client, couple)
+    await log_bid(client, couple, occurred_at=iso(T0), response="toward")
+    stranger = await make_couple(client)
+
+    refused = await client.get(
+        f"{couple.path}/trends/weekly", params=WEEK, headers=stranger.first.headers
+    )
+    after = await toward(client, couple)
+
+    assert refused.status_code == 404
+    assert after.status_code == 200
+    assert statements == ["state", "weeks", "weeks", "weeks"]
 
 
 async def test_a_write_through_another_worker_is_read_once_heard(
@@ -130,4 +153,5 @@ async def test_a_lost_connection_trusts_nothing(
     await toward(client, couple)
     await toward(client, couple)
 
-    assert len(statements) == 3
+    # The state each time, and the same version's trends from memory.
+    assert statements == ["state", "weeks", "state", "state"]

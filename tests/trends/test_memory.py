@@ -87,6 +87,14 @@ async def test_each_write_is_read_as_a_whole_computation_reads_it(
             couple.path, json={"weights": {"toward": 2}}, headers=couple.first.headers
         ),
         lambda: log_bid(client, couple, occurred_at=iso(LAST_WEEK), response="toward"),
+        # A new calendar: the weeks are read again in it, not in the one read before.
+        lambda: client.patch(
+            couple.path, json={"timezone": "Pacific/Kiritimati"}, headers=couple.first.headers
+        ),
+        lambda: client.patch(
+            couple.path, json={"week_starts": "sunday"}, headers=couple.first.headers
+        ),
+        lambda: log_bid(client, couple, occurred_at=iso(LAST_WEEK), response="against"),
     ]
     for write in writes:
         answer = await write()
@@ -157,3 +165,26 @@ async def test_the_body_from_each_weeks_json_is_the_models_json(
     assert built == trends.model_dump_json().encode()
     assert None not in spans
     assert [built[span[0] : span[1]] for span in spans if span is not None] == weeks
+
+
+async def test_the_weeks_rows_read_by_position_are_the_rows_read_by_name(
+    app: FastAPI, client: httpx.AsyncClient, couple: Couple
+) -> None:
+    """asyncpg's records are read by position (a third of the time by name): the
+    positions are those of the statement's columns."""
+    await log_bid(client, couple, occurred_at=iso(LAST_WEEK), response="toward")
+    await log_activity(client, couple, occurred_at=iso(LAST_WEEK))
+    read = [week.date() for week in (FIRST_WEEK, LAST_WEEK)]
+    rows = await app.state.database.fetch(
+        service._WEEKS,
+        couple_id=uuid.UUID(couple.id),
+        first_week=read[0] - timedelta(weeks=1),
+        last_week=read[1] + timedelta(weeks=1),
+        until=LAST_WEEK + timedelta(weeks=1),
+        viewer=uuid.UUID(couple.first.id),
+    )
+    by_name = [service._RAW_BY_NAME(dict(row.items())) for row in rows]
+
+    assert {row[0] for row in by_name} == {"couple", "member", "bids", "activities"}
+    if app.state.database.driver_pool is not None:
+        assert [service._RAW_BY_POSITION(row) for row in rows] == by_name
