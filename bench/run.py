@@ -8,7 +8,8 @@ simulated couples (simulation/simulator.py), one with 30,000 bids over two years
 300 over one: a read that costs O(weeks) answers both at about the same rate; the
 first again with the ETag a client holds, answered 304 with no body, and again each
 after a bid logged to it (computed afresh, with the memories on: only the weeks the
-bid changed), and each after a bid logged to another couple (answered from memory:
+bid changed; and the same taking gzip, as a phone does: each answer compressed
+afresh), and each after a bid logged to another couple (answered from memory:
 what reads after writes would run at were their computation free); whole syncs of a
 year of a couple from the changes feed, page by page (bench/changes.lua); the time
 from a write to its notice on the partner's open event stream; and a
@@ -482,19 +483,37 @@ def _read_trends(trend_couples: list[tuple[str, str, str]], note: str) -> list[R
     ]
 
 
-def _read_trends_after_writes(trend_couples: list[tuple[str, str, str]]) -> Result:
+def _check_gzip(path: str, token: str) -> None:
+    """Once before measuring: the answer comes gzip-compressed to a client that takes it."""
+    request = urllib.request.Request(BASE + path)
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Accept-Encoding", "gzip")
+    with urllib.request.urlopen(request) as response:
+        if response.headers["Content-Encoding"] != "gzip":
+            raise SystemExit(f"{path} did not come gzip-compressed")
+
+
+def _read_trends_after_writes(
+    trend_couples: list[tuple[str, str, str]], *, gzip: bool = False
+) -> Result:
     """The 52 weeks of the first couple, each read after a bid logged to it: the figures
-    computed afresh, with the memories on. The rate is of reads alone (half the
+    computed afresh, with the memories on; with `gzip`, the answer compressed, as for a
+    phone (each answer is new: compressed afresh). The rate is of reads alone (half the
     requests)."""
     name, couple_id, email = trend_couples[0]
+    extra = {"BENCH_WRITE_PATH": f"/api/v1/couples/{couple_id}/bids"}
+    token = _login(email)
+    if gzip:
+        extra["BENCH_GZIP"] = "1"
+        _check_gzip(f"/api/v1/couples/{couple_id}/trends/weekly?weeks=52", token)
     result = _wrk(
-        f"GET trends/weekly?weeks=52 ({name}), after each write",
+        f"GET trends/weekly?weeks=52 ({name}), after each write{', gzip' if gzip else ''}",
         f"/api/v1/couples/{couple_id}/trends/weekly?weeks=52",
         "write_then_read.lua",
-        _login(email),
+        token,
         SECONDS,
         timeout=10,
-        extra={"BENCH_WRITE_PATH": f"/api/v1/couples/{couple_id}/bids"},
+        extra=extra,
     )
     result.rate /= 2
     return result
@@ -772,6 +791,7 @@ def main() -> None:
         reads = _read_trends(trend_couples, "")
         held = _read_trends_held(trend_couples)
         after_writes = _read_trends_after_writes(trend_couples)
+        after_gzip = _read_trends_after_writes(trend_couples, gzip=True)
         after_other = _read_other_after_writes(trend_couples)
         feed, feed_note = _feed_year()
         notices = _notice_delays()
@@ -791,6 +811,7 @@ def main() -> None:
                 *reads,
                 held,
                 after_writes,
+                after_gzip,
                 after_other,
                 feed,
                 *caseload,
@@ -826,6 +847,11 @@ def main() -> None:
             f" ({batches.rate * BATCH_ITEMS / writes.rate:.1f} times)"
         )
         print(_after_writes_note(baseline, writes, after_writes, after_other))
+        print(
+            _after_writes_note(baseline, writes, after_gzip, after_other).replace(
+                "trends after each write:", "the same, gzip:", 1
+            )
+        )
         print(f"{feed_note}\n{notices}")
         stored = _count(env["DATABASE_URL"], _COUPLE_BIDS, couple["id"])
         answered = writes.answered - writes.failures

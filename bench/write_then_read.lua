@@ -7,6 +7,8 @@ local write_path = os.getenv("BENCH_WRITE_PATH")
 -- wrk.format's headers replace wrk.headers: each request names its own.
 local write_headers = {["Authorization"] = token, ["Content-Type"] = "application/json"}
 local read_headers = {["Authorization"] = read_token and ("Bearer " .. read_token) or token}
+-- With BENCH_GZIP the read takes gzip, as phones ask for it.
+if os.getenv("BENCH_GZIP") then read_headers["Accept-Encoding"] = "gzip" end
 local written = false
 
 function request()

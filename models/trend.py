@@ -47,6 +47,18 @@ class BidVersion(SQLModel, table=True):
     version: int = Field(default=0, sa_type=sa.BigInteger)
 
 
+class RollupWeek(SQLModel, table=True):
+    """Which transaction last wrote a couple's rollup rows of a week (alembic/versions/
+    0015, PostgreSQL only): a trends read after a write reads only the weeks written
+    since the snapshot of its window's last read."""
+
+    __tablename__ = "rollup_weeks"
+
+    couple_id: uuid.UUID = Field(foreign_key="couples.id", ondelete="CASCADE", primary_key=True)
+    week_start: date = Field(primary_key=True)
+    written: int = Field(sa_type=sa.BigInteger)
+
+
 class Benchmarks(BaseModel):
     masters_turn_toward: float
     disasters_turn_toward: float

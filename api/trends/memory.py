@@ -3,11 +3,12 @@
 - Whole answers, keyed by everything they depend on (`TrendsKey`): a read of a version
   of a couple's figures computed before is answered from memory.
 - For each window read (couple, weeks, last week, reader), the parts of its last
-  computation (`Basis`): each week's rollup rows as read and what they made, the
-  week's figures, and where its JSON is in the answer. A read after a write reads the
-  rows again, but makes objects, figures and JSON only of the weeks whose rows read
-  otherwise and of the weeks after them (the balance runs on): for a bid logged now,
-  the current week alone.
+  computation (`Basis`): what each week's rollup rows made, the week's figures, where
+  its JSON is in the answer, and the snapshot its rows were read in. A read after a
+  write reads again only the weeks written since that snapshot (PostgreSQL; on
+  SQLite, every week, compared with the rows kept), and makes figures and JSON only
+  of the weeks written and of the weeks after them (the balance runs on): for a bid
+  logged now, the current week alone.
 - Computations running: concurrent reads of the same version share one.
 
 With a size of 0 (`TRENDS_CACHE_SIZE`) nothing is remembered or shared: each read
@@ -23,7 +24,7 @@ from pydantic import TypeAdapter
 
 from api.core.cache import LRUCache, Shared
 from models import figures
-from models.figures import ActivityTally, CheckinTally, Tally
+from models.figures import ActivityTally, CheckinTally, RollupRow, Tally
 from models.trend import Flag, WeekFigures, WeeklyTrends
 
 
@@ -52,21 +53,23 @@ RawRow = tuple[Any, ...]
 
 @dataclass(frozen=True, slots=True)
 class Made:
-    """What one week's rollup rows make: the sum of its bids' rows, and its check-ins'
-    and activities' tallies (None: the week has none)."""
+    """What one week's rollup rows make: its bids' rows (one per responder) and their
+    sum, and its check-ins' and activities' tallies (None: the week has none)."""
 
-    bids: Tally
+    bids: list[RollupRow]
+    tally: Tally
     checkins: CheckinTally | None
     activities: ActivityTally | None
 
 
 @dataclass(frozen=True, slots=True)
 class Week:
-    """One week of a computation: its rollup rows as read (in the statement's order),
-    what they made, its figures, and where their JSON is in the answer's body when the
-    week is in the answer."""
+    """One week of a computation: its rollup rows as read (in the statement's order;
+    kept only where no snapshot tells which weeks were written since, SQLite), what
+    they made, its figures, and where their JSON is in the answer's body when the week
+    is in the answer."""
 
-    rows: tuple[RawRow, ...]
+    rows: tuple[RawRow, ...] | None
     made: Made
     figures: WeekFigures
     span: tuple[int, int] | None
@@ -82,6 +85,9 @@ class Basis:
     context: tuple[Any, ...]
     weeks: dict[date, Week]
     body: bytes  # the computed answer's own: no copy
+    # The snapshot its rows were read in (PostgreSQL's `pg_current_snapshot()`; None on
+    # SQLite): a read after it reads only the weeks written since.
+    snapshot: str | None = None
 
     def json_of(self, week: Week) -> bytes:
         """The week's JSON, as the last answer holds it."""

@@ -28,6 +28,7 @@ from api.trends.memory import (
     RawRow,
     Version,
     Week,
+    WindowKey,
     trends_body,
     week_json,
 )
@@ -185,7 +186,10 @@ _STATE = Statement(
 # row per rollup row of the weeks read (bids, check-ins and activities). A single
 # statement, so all of it comes from one snapshot; the couple's values come once, not
 # on every rollup row (a year of weeks is some 200 rows). The subqueries name no outer
-# column, so each runs once, whatever the plan.
+# column, so each runs once, whatever the plan. On PostgreSQL the couple's row names
+# the statement's snapshot; and a read after one of the window (`since` its snapshot)
+# reads the rollup rows only of the weeks written by transactions that read did not
+# see (alembic/versions/0015), each named by a row (`source` 'written').
 _COUPLE_COLUMNS = [
     "timezone",
     "week_starts",
@@ -198,59 +202,84 @@ _COUPLE_COLUMNS = [
     "against_before",
     "last_bid_at",
     "last_activity_at",
+    "snapshot",
 ]
-_WEEKS = Statement(
-    f"""
-    SELECT 'couple' AS source, c.timezone, c.week_starts,
-           {", ".join(f"c.{name}" for name in _WEIGHTS)}, c.created_at, c.updated_at,
-           (SELECT version FROM bid_versions WHERE couple_id = :couple_id) AS version,
-           earlier.toward AS toward_before, earlier.away AS away_before,
-           earlier.against AS against_before,
-           (SELECT occurred_at FROM bids
-            WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
-            ORDER BY occurred_at DESC LIMIT 1) AS last_bid_at,
-           (SELECT occurred_at FROM activities
-            WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
-            ORDER BY occurred_at DESC LIMIT 1) AS last_activity_at,
-           NULL AS week_start, {", ".join(f"NULL AS {name}" for name in _ROLLUP_COLUMNS)}
-    FROM couples AS c
-    CROSS JOIN (
-        SELECT coalesce(sum(toward), 0) AS toward, coalesce(sum(away), 0) AS away,
-               coalesce(sum(against), 0) AS against
-        FROM bid_weeks WHERE couple_id = :couple_id AND week_start < :first_week
-    ) AS earlier
-    WHERE c.id = :couple_id
+_IN_WINDOW = "couple_id = :couple_id AND week_start >= :first_week AND week_start <= :last_week"
+_WRITTEN_SINCE = f"""
+    SELECT week_start FROM rollup_weeks
+    WHERE {_IN_WINDOW} AND NOT pg_visible_in_snapshot(
+        CAST(CAST(written AS text) AS xid8), CAST(:since AS pg_snapshot))
+"""
+
+
+def _weeks_statement(snapshot: str, since: bool = False) -> Statement:
+    """`snapshot`: the expression of the couple's row's `snapshot`; `since`: the rows of
+    the weeks written since the snapshot `:since` only."""
+    # The weeks written as an array, which a plan made for any `:since` (a prepared
+    # statement's) looks up by the rollups' keys.
+    weeks = _IN_WINDOW + (f" AND week_start = ANY(ARRAY({_WRITTEN_SINCE}))" if since else "")
+    couple_nulls = ", ".join("NULL" for _ in _COUPLE_COLUMNS)
+    value_nulls = ", ".join("CAST(NULL AS integer)" for _ in _VALUES[1:])
+    written = f"""
     UNION ALL
-    SELECT 'member', {", ".join("NULL" for _ in _COUPLE_COLUMNS)}, CAST(NULL AS date),
-           m.user_id, m.slot, {", ".join("CAST(NULL AS integer)" for _ in _VALUES[1:])}
-    FROM couple_members AS m WHERE m.couple_id = :couple_id
-    UNION ALL
-    SELECT w.source, {", ".join("NULL" for _ in _COUPLE_COLUMNS)},
-           {", ".join(f"w.{name}" for name in ["week_start", *_ROLLUP_COLUMNS])}
-    FROM (
+    SELECT 'written', {couple_nulls}, w.week_start, CAST(NULL AS uuid),
+           CAST(NULL AS integer), {value_nulls}
+    FROM ({_WRITTEN_SINCE}) AS w
+    """
+    return Statement(
+        f"""
+        SELECT 'couple' AS source, c.timezone, c.week_starts,
+               {", ".join(f"c.{name}" for name in _WEIGHTS)}, c.created_at, c.updated_at,
+               (SELECT version FROM bid_versions WHERE couple_id = :couple_id) AS version,
+               earlier.toward AS toward_before, earlier.away AS away_before,
+               earlier.against AS against_before,
+               (SELECT occurred_at FROM bids
+                WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
+                ORDER BY occurred_at DESC LIMIT 1) AS last_bid_at,
+               (SELECT occurred_at FROM activities
+                WHERE couple_id = :couple_id AND deleted_at IS NULL AND occurred_at < :until
+                ORDER BY occurred_at DESC LIMIT 1) AS last_activity_at,
+               {snapshot} AS snapshot,
+               NULL AS week_start, {", ".join(f"NULL AS {name}" for name in _ROLLUP_COLUMNS)}
+        FROM couples AS c
+        CROSS JOIN (
+            SELECT coalesce(sum(toward), 0) AS toward, coalesce(sum(away), 0) AS away,
+                   coalesce(sum(against), 0) AS against
+            FROM bid_weeks WHERE couple_id = :couple_id AND week_start < :first_week
+        ) AS earlier
+        WHERE c.id = :couple_id
+        UNION ALL
+        SELECT 'member', {couple_nulls}, CAST(NULL AS date), m.user_id, m.slot, {value_nulls}
+        FROM couple_members AS m WHERE m.couple_id = :couple_id
+        {written if since else ""}
+        UNION ALL
+        SELECT w.source, {couple_nulls},
+               {", ".join(f"w.{name}" for name in ["week_start", *_ROLLUP_COLUMNS])}
+        FROM ({rollups_sql(weeks, SEEN_BY_VIEWER)}) AS w
+        """,
         {
-        rollups_sql(
-            "couple_id = :couple_id AND week_start >= :first_week AND week_start <= :last_week",
-            SEEN_BY_VIEWER,
-        )
-    }
-    ) AS w
-    """,
-    {
-        "couple_id": _UUID,
-        "first_week": _DATE,
-        "last_week": _DATE,
-        "until": _TIME,
-        "viewer": _UUID,
-    },
-    {
-        **ROLLUP_RESULT_TYPES,
-        "created_at": _TIME,
-        "updated_at": _TIME,
-        "last_bid_at": _TIME,
-        "last_activity_at": _TIME,
-    },
-)
+            "couple_id": _UUID,
+            "first_week": _DATE,
+            "last_week": _DATE,
+            "until": _TIME,
+            "viewer": _UUID,
+            "since": sa.String(),
+        },
+        {
+            **ROLLUP_RESULT_TYPES,
+            "created_at": _TIME,
+            "updated_at": _TIME,
+            "last_bid_at": _TIME,
+            "last_activity_at": _TIME,
+        },
+    )
+
+
+# SQLite's (which has no snapshots to name); PostgreSQL's, every week and the weeks
+# written since a snapshot.
+_WEEKS = _weeks_statement("NULL")
+_WEEKS_PG = _weeks_statement("CAST(pg_current_snapshot() AS text)")
+_WEEKS_SINCE = _weeks_statement("CAST(pg_current_snapshot() AS text)", since=True)
 
 _BANK = Statement(
     f"""
@@ -399,7 +428,7 @@ async def weekly_trends(
         # A change was heard since the state was read (a write, most often): it has to
         # be computed again, so the state is read with the weeks, in one statement.
         read = await _read_weeks(
-            database, couple_id, last[0], viewer, weeks=weeks, end=end, now=now
+            database, couple_id, last[0], viewer, weeks=weeks, end=end, now=now, bases=cache.bases
         )
         known.put(couple_id, mark, read.state)
         _check_reader(read.state, couple_id, reader)
@@ -412,7 +441,9 @@ async def weekly_trends(
         return computed, now
 
     async def compute() -> Computed:
-        read = await _read_weeks(database, couple_id, state, viewer, weeks=weeks, end=end, now=now)
+        read = await _read_weeks(
+            database, couple_id, state, viewer, weeks=weeks, end=end, now=now, bases=cache.bases
+        )
         return await _computed(cache, read, viewer, weeks=weeks, end=end, shared=False)
 
     if not cache.size:
@@ -439,7 +470,7 @@ async def _computed(
 
     async def compute() -> Computed:
         window = (read.couple_id, weeks, read.last_week, viewer)
-        computed, basis = _compute(read, viewer, weeks=weeks, basis=cache.bases.get(window))
+        computed, basis = _compute(read, viewer, weeks=weeks)
         cache.computed.put(key, computed)
         cache.bases.put(window, basis)
         return computed
@@ -472,24 +503,30 @@ _VALUE_SLICES = {
 
 def _rows_by_week(
     rows: Sequence[Record], weeks: Sequence[date]
-) -> tuple[dict[date, tuple[RawRow, ...]], list[tuple[int, uuid.UUID]]]:
+) -> tuple[dict[date, tuple[RawRow, ...]], list[tuple[int, uuid.UUID]], set[date]]:
     """Each week's rollup rows, in the statement's order (rows that read the same make
     the same figures; rows that read otherwise, even in another order, are computed
-    again); and the couple's partners, with their slots."""
+    again); the couple's partners, with their slots; and the weeks the statement names
+    as written since a snapshot."""
     by_week: dict[date, list[RawRow]] = {week: [] for week in weeks}
     members: list[tuple[int, uuid.UUID]] = []
+    written: set[date] = set()
     raw = _RAW_BY_NAME if rows and isinstance(rows[0], Mapping) else _RAW_BY_POSITION
     for row in map(raw, rows):
+        source = row[0]
+        if source == "written":
+            written.add(row[1])
+            continue
         found = by_week.get(row[1])
         if found is not None:
             found.append(row)
-        elif row[0] == "member":
+        elif source == "member":
             members.append((row[_VALUES_AT], row[_RESPONDER_AT]))
-    return {week: tuple(found) for week, found in by_week.items()}, members
+    return {week: tuple(found) for week, found in by_week.items()}, members, written
 
 
-def _made(rows: Sequence[RawRow]) -> tuple[list[RollupRow], Made]:
-    """A week's bids' rollup rows, and what its rows make."""
+def _made(rows: Sequence[RawRow]) -> Made:
+    """What a week's rows make."""
     bids: list[RollupRow] = []
     checkins = activities = None
     for row in rows:
@@ -501,12 +538,12 @@ def _made(rows: Sequence[RawRow]) -> tuple[list[RollupRow], Made]:
             checkins = CheckinTally.of(row[_VALUE_SLICES["checkins"]])
         elif source == "activities":
             activities = ActivityTally.of(row[_VALUE_SLICES["activities"]])
-    return bids, Made(figures.tally(bids), checkins, activities)
+    return Made(bids, figures.tally(bids), checkins, activities)
 
 
 def _week(
     kept: Week | None,
-    rows: tuple[RawRow, ...],
+    rows: tuple[RawRow, ...] | None,
     made: Made,
     computed: WeekFigures,
     span: tuple[int, int] | None,
@@ -527,9 +564,10 @@ def _couple_row(rows: Sequence[Record]) -> Record:
 
 @dataclass(frozen=True)
 class _WeeksRead:
-    """What `_WEEKS` read of a couple for a window: the rollup rows of each week read
-    (`raw`), the couple's row (`settings`) and state, and the window in the couple's
-    calendar as read."""
+    """What the weeks' statement read of a couple for a window: the rollup rows of each
+    week read (`raw`), the couple's row (`settings`) and state, the window in the
+    couple's calendar as read, what every week's figures depend on besides its own rows
+    (`context`), and the window's last computation (`basis`) when that still holds."""
 
     couple_id: uuid.UUID
     settings: Record
@@ -539,6 +577,17 @@ class _WeeksRead:
     window: list[date]
     read: list[date]
     window_end: datetime
+    earlier: Tally
+    context: tuple[Any, ...]
+    basis: Basis | None
+    # The weeks of `basis` that no transaction wrote since its read (None: not known;
+    # compare the rows); their rows were not read.
+    unchanged: set[date] | None
+
+
+# Reads of a window's weeks before its calendar is taken as read: a calendar changed
+# between two reads is read again in the new one.
+_READS = 3
 
 
 async def _read_weeks(
@@ -550,70 +599,102 @@ async def _read_weeks(
     weeks: int,
     end: date | None,
     now: datetime,
+    bases: LRUCache[WindowKey, Basis] | None = None,
 ) -> _WeeksRead:
     """The couple's weeks of the window, in the calendar of `guess` (a state read
     before): when the statement finds another (a new time zone re-buckets the weeks),
-    read again in that one. A 404 when the couple is gone."""
+    read again in that one. On PostgreSQL, with the window's last computation in
+    `bases`, only the weeks written since its read are read; the others are its own,
+    unless what they depend on changed, when all are read again. A 404 when the couple
+    is gone."""
     timezone, week_starts = guess.timezone, guess.week_starts
-    for _ in range(3):
+    postgresql = database.driver_pool is not None
+    for attempt in range(_READS):
+        final = attempt == _READS - 1
         last_week = calendar.week_of(end or calendar.local_date(now, timezone), week_starts)
         window = calendar.window(last_week, weeks)
         read = calendar.window(last_week, max(weeks, figures.SUMMARY_WEEKS))
         window_end = calendar.day_start(last_week + calendar.WEEK, timezone)
+        basis = None if bases is None else bases.get((couple_id, weeks, last_week, viewer))
+        since = basis.snapshot if basis is not None and postgresql and not attempt else None
+        statement = _WEEKS_SINCE if since else _WEEKS_PG if postgresql else _WEEKS
         # Concurrent reads of a window share the statement (which begins after they ask).
         rows = await database.fetch_shared(
-            _WEEKS,
+            statement,
             couple_id=couple_id,
             first_week=read[0],
             last_week=last_week,
             until=window_end,
             viewer=viewer,
+            since=since,
         )
         settings = _couple_row(rows)
-        if (settings["timezone"], settings["week_starts"]) == (timezone, week_starts):
-            break
-        timezone, week_starts = settings["timezone"], settings["week_starts"]
-    raw, members = _rows_by_week(rows, read)
-    partners = tuple(partner for _, partner in sorted(members))
-    state = State(
-        timezone, week_starts, settings["created_at"], partners, _version(settings, partners)
+        if (settings["timezone"], settings["week_starts"]) != (timezone, week_starts):
+            timezone, week_starts = settings["timezone"], settings["week_starts"]
+            if not final:
+                continue
+        raw, members, written = _rows_by_week(rows, read)
+        partners = tuple(partner for _, partner in sorted(members))
+        version = _version(settings, partners)
+        earlier = Tally(
+            toward=settings["toward_before"],
+            away=settings["away_before"],
+            against=settings["against_before"],
+        )
+        context = (*version[:-1], tuple(read), earlier)
+        if basis is not None and basis.context != context:
+            basis = None
+            if since:
+                continue  # not final: only the first read is of the weeks written
+        break
+    state = State(timezone, week_starts, settings["created_at"], partners, version)
+    return _WeeksRead(
+        couple_id,
+        settings,
+        raw,
+        state,
+        last_week,
+        window,
+        read,
+        window_end,
+        earlier,
+        context,
+        basis,
+        {week for week in read if week not in written} if since and basis is not None else None,
     )
-    return _WeeksRead(couple_id, settings, raw, state, last_week, window, read, window_end)
 
 
-def _compute(
-    found: _WeeksRead, viewer: uuid.UUID | None, *, weeks: int, basis: Basis | None
-) -> tuple[Computed, Basis]:
+def _compute(found: _WeeksRead, viewer: uuid.UUID | None, *, weeks: int) -> tuple[Computed, Basis]:
     """The trends of the window, and the parts to compute its next version from. The
-    weeks of `basis` (the window's last computation) whose rows read the same are
-    taken as they are, up to the first that differs."""
+    weeks of the window's last computation that are unchanged (written since by no
+    transaction, or read the same) are taken as they are, up to the first that is not."""
     settings, state, raw = found.settings, found.state, found.raw
     couple_id, read, window = found.couple_id, found.read, found.window
     timezone, week_starts = state.timezone, state.week_starts
+    basis, earlier, context = found.basis, found.earlier, found.context
     weights = Weights.of(settings)
-    version = state.version
-    earlier = Tally(
-        toward=settings["toward_before"],
-        away=settings["away_before"],
-        against=settings["against_before"],
-    )
-    context = (*version[:-1], tuple(read), earlier)
-    known = basis.weeks if basis is not None and basis.context == context else {}
-    # The weeks before the first whose rows changed keep what they made, their figures
+    known = basis.weeks if basis is not None else {}
+    # The weeks before the first written since the window's last read (or, with no
+    # snapshot to tell, whose rows read otherwise) keep what they made, their figures
     # and JSON; from it on each week is computed again (its balance carries on from the
-    # week before).
-    first = next(
-        (
-            index
-            for index, week in enumerate(read)
-            if week not in known or known[week].rows != raw[week]
-        ),
-        len(read),
-    )
-    made = {week: known[week].made for week in read[:first]}
-    bid_rows: dict[date, list[RollupRow]] = {}
-    for week in read[first:]:
-        bid_rows[week], made[week] = _made(raw[week])
+    # week before), from what a week not read this time made before.
+    unchanged = found.unchanged
+
+    def same(week: date) -> bool:
+        kept = known.get(week)
+        if kept is None:
+            return False
+        if unchanged is not None:
+            return week in unchanged
+        return kept.rows is not None and kept.rows == raw[week]
+
+    first = next((index for index, week in enumerate(read) if not same(week)), len(read))
+    made = {
+        week: known[week].made
+        if index < first or (unchanged is not None and week in unchanged)
+        else _made(raw[week])
+        for index, week in enumerate(read)
+    }
     habits = _habits(
         {week: m.checkins for week, m in made.items() if m.checkins is not None},
         {week: m.activities for week, m in made.items() if m.activities is not None},
@@ -629,20 +710,15 @@ def _compute(
     )
     weekly = [known[week].figures for week in read[:first]] + figures.week_figures(
         read[first:],
-        [row for week in read[first:] for row in bid_rows[week]],
+        [row for week in read[first:] for row in made[week].bids],
         state.partners,
         weights,
         balance_before=balance_before,
         habits=habit_weeks,
     )
-    recent = read[-figures.RECENT_WEEKS :]
-    recent_rows = [
-        row
-        for week in recent
-        for row in (bid_rows[week] if week in bid_rows else _made(raw[week])[0])
-    ]
+    recent_rows = [row for week in read[-figures.RECENT_WEEKS :] for row in made[week].bids]
     summary = summary_of(
-        {week: made[week].bids for week in read},
+        {week: made[week].tally for week in read},
         recent_rows,
         window,
         read,
@@ -674,7 +750,7 @@ def _compute(
     parts = {
         week: _week(
             known.get(week) if index < first else None,
-            raw[week],
+            raw[week] if found.settings["snapshot"] is None else None,
             made[week],
             weekly[index],
             spans[index - shown] if index >= shown else None,
@@ -689,7 +765,7 @@ def _compute(
         couple_since=state.created_at,
         window_end=found.window_end,
     )
-    return computed, Basis(context, parts, body)
+    return computed, Basis(context, parts, body, settings["snapshot"])
 
 
 def summarise(

@@ -28,13 +28,18 @@ WEEK = {"weeks": 1, "end": T0.date().isoformat()}
 async def statements(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[str]]:
     """The statements that read the couple's state, in the order the app runs them
     (counted on their way to the database): "state" alone, or "weeks", which reads it
-    with the weeks a computation needs."""
+    with the weeks a computation needs ("weeks since": those written since the window's
+    last read)."""
     if app.state.database.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no LISTEN: a worker reads the couple's state each time")
     await asyncio.wait_for(app.state.notices.listening.wait(), 10)
     run: list[str] = []
     shared = Database.fetch_shared
-    names = {id(service._STATE): "state", id(service._WEEKS): "weeks"}
+    names = {
+        id(service._STATE): "state",
+        id(service._WEEKS_PG): "weeks",
+        id(service._WEEKS_SINCE): "weeks since",
+    }
 
     async def counted(database: Database, statement: Any, **values: Any) -> Any:
         run.append(names[id(statement)])
@@ -42,6 +47,14 @@ async def statements(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> AsyncIter
 
     monkeypatch.setattr(Database, "fetch_shared", counted)
     yield run
+
+
+async def _heard(app: FastAPI, couple: Couple, since: int) -> None:
+    """Until this worker hears of a change of the couple after the mark `since`."""
+    for _ in range(500):
+        if not app.state.change_clock.unchanged(uuid.UUID(couple.id), since):
+            return
+        await asyncio.sleep(0.01)
 
 
 async def toward(client: httpx.AsyncClient, couple: Couple, **headers: str) -> httpx.Response:
@@ -74,8 +87,8 @@ async def test_a_write_through_this_worker_is_read_at_once(
 
     assert after.status_code == 200
     assert after.json()["weeks"][-1]["toward"] == 1
-    # Computed again: the state read with the weeks, in one statement.
-    assert statements == ["state", "weeks", "weeks"]
+    # Computed again: the state read with the weeks written since, in one statement.
+    assert statements == ["state", "weeks", "weeks since"]
 
 
 async def test_a_read_after_a_write_is_refused_to_anyone_else(
@@ -93,7 +106,8 @@ async def test_a_read_after_a_write_is_refused_to_anyone_else(
 
     assert refused.status_code == 404
     assert after.status_code == 200
-    assert statements == ["state", "weeks", "weeks", "weeks"]
+    # The stranger's read is of a window of their own: every week.
+    assert statements == ["state", "weeks", "weeks", "weeks since"]
 
 
 async def test_a_write_through_another_worker_is_read_once_heard(
@@ -114,15 +128,48 @@ async def test_a_write_through_another_worker_is_read_once_heard(
         ),
         {"couple": uuid.UUID(couple.id)},
     )
-    for _ in range(500):
-        if not app.state.change_clock.unchanged(uuid.UUID(couple.id), heard):
-            break
-        await asyncio.sleep(0.01)
+    await _heard(app, couple, heard)
 
     after = await toward(client, couple, **{"If-None-Match": first.headers["etag"]})
 
     assert after.status_code == 200
     assert (after.json()["weeks"][-1]["toward"], after.json()["weeks"][-1]["away"]) == (0, 1)
+
+
+async def test_a_write_that_commits_after_a_read_began_is_read_after_it(
+    client: httpx.AsyncClient,
+    couple: Couple,
+    conn: AsyncConnection,
+    app: FastAPI,
+    statements: list[Any],
+) -> None:
+    """A read after a write reads only the weeks written by transactions the window's
+    last read did not see: one still running then counts, whatever its place in the
+    order of transactions."""
+    await log_bid(client, couple, occurred_at=iso(T0), response="toward")
+    raw = await conn.get_raw_connection()
+    late = raw.driver_connection
+    assert late is not None
+    transaction = late.transaction()
+    await transaction.start()
+    await late.execute(
+        "UPDATE bids SET bidder_response = 'away', version = version + 1 WHERE couple_id = $1",
+        uuid.UUID(couple.id),
+    )
+    # A transaction that begins later and commits first: the late one is then below
+    # the newest the read sees, and still running.
+    other = await make_couple(client)
+    await log_bid(client, other, occurred_at=iso(T0), response="toward")
+    during = await toward(client, couple)
+    heard = app.state.change_clock.mark()
+    await transaction.commit()
+    await _heard(app, couple, heard)
+
+    after = await toward(client, couple)
+
+    assert (during.json()["weeks"][-1]["toward"], during.json()["weeks"][-1]["away"]) == (1, 0)
+    assert (after.json()["weeks"][-1]["toward"], after.json()["weeks"][-1]["away"]) == (0, 1)
+    assert statements == ["state", "weeks", "weeks since"]
 
 
 async def test_a_partner_who_just_joined_is_never_refused_from_memory(

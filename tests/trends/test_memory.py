@@ -175,16 +175,24 @@ async def test_the_weeks_rows_read_by_position_are_the_rows_read_by_name(
     await log_bid(client, couple, occurred_at=iso(LAST_WEEK), response="toward")
     await log_activity(client, couple, occurred_at=iso(LAST_WEEK))
     read = [week.date() for week in (FIRST_WEEK, LAST_WEEK)]
-    rows = await app.state.database.fetch(
-        service._WEEKS,
-        couple_id=uuid.UUID(couple.id),
-        first_week=read[0] - timedelta(weeks=1),
-        last_week=read[1] + timedelta(weeks=1),
-        until=LAST_WEEK + timedelta(weeks=1),
-        viewer=uuid.UUID(couple.first.id),
-    )
-    by_name = [service._RAW_BY_NAME(dict(row.items())) for row in rows]
+    postgresql = app.state.database.driver_pool is not None
+    statements = [service._WEEKS_PG, service._WEEKS_SINCE] if postgresql else [service._WEEKS]
+    for statement in statements:
+        rows = await app.state.database.fetch(
+            statement,
+            couple_id=uuid.UUID(couple.id),
+            first_week=read[0] - timedelta(weeks=1),
+            last_week=read[1] + timedelta(weeks=1),
+            until=LAST_WEEK + timedelta(weeks=1),
+            viewer=uuid.UUID(couple.first.id),
+            # Written since: the snapshot of a read before the writes.
+            since="1:1:",
+        )
+        by_name = [service._RAW_BY_NAME(dict(row.items())) for row in rows]
 
-    assert {row[0] for row in by_name} == {"couple", "member", "bids", "activities"}
-    if app.state.database.driver_pool is not None:
-        assert [service._RAW_BY_POSITION(row) for row in rows] == by_name
+        sources = {"couple", "member", "bids", "activities"}
+        assert {row[0] for row in by_name} == sources | (
+            {"written"} if statement is service._WEEKS_SINCE else set()
+        )
+        if postgresql:
+            assert [service._RAW_BY_POSITION(row) for row in rows] == by_name
