@@ -11,11 +11,12 @@
   concurrent writers commit in, since writers of one week take its row in turn. A week
   with no row has not been written since this migration, which is all a read kept in
   a worker's memory (never across a restart) needs.
-- Locks: every writer of a rollup bumps the couple's `bid_versions` row before it
-  commits. The trigger takes that row first, then the week's: a batch of activities
-  (which holds the version row from its first item on) and a bid write of the same
-  week (which holds the week's row from its rollup on) would otherwise each wait for
-  the other.
+- Locks: every write of a couple's bids, check-ins and activities takes the couple's
+  change stamp first (`couple_changes`, 0008), so writers of one couple take the rows
+  of `rollup_weeks` one at a time, after everything else they wait for.
+- The snapshots a worker keeps are of the database it reads: after a database is
+  restored or switched over, restart the workers (a snapshot from further on than the
+  database's own makes a read of every week, but one from another history need not).
 - SQLite has no transaction ids: the table is made (models and migrations agree) and
   nothing writes it; a read there reads every week, as before.
 
@@ -51,9 +52,6 @@ BEGIN
     ELSE
         changed := NEW;
     END IF;
-    -- The couple's count of writes first, which every writer takes before it commits:
-    -- taken here, before the week's row, by every writer, no two wait on each other.
-    PERFORM 1 FROM bid_versions WHERE couple_id = changed.couple_id FOR UPDATE;
     INSERT INTO rollup_weeks AS w (couple_id, week_start, written)
     VALUES (changed.couple_id, changed.week_start, pg_current_xact_id()::text::bigint)
     ON CONFLICT (couple_id, week_start) DO UPDATE SET written = excluded.written

@@ -424,7 +424,15 @@ async def weekly_trends(
     viewer = reader if isinstance(reader, uuid.UUID) else None
     last = None if known is None or not cache.size else known.last(couple_id)
     mark = None if known is None else known.clock.mark()
-    if last is not None and known is not None and not last[1] and mark is not None:
+    # (Not for someone the couple's state read last does not name: the read of the
+    # state alone tells them, or a partner who just joined, at less cost.)
+    if (
+        last is not None
+        and known is not None
+        and not last[1]
+        and mark is not None
+        and (viewer is None or viewer in last[0].partners)
+    ):
         # A change was heard since the state was read (a write, most often): it has to
         # be computed again, so the state is read with the weeks, in one statement.
         read = await _read_weeks(
@@ -562,6 +570,12 @@ def _couple_row(rows: Sequence[Record]) -> Record:
     raise not_found("couple")
 
 
+def _ahead(kept: str, current: str) -> bool:
+    """Whether the snapshot `kept` is further on than `current` (both
+    `xmin:xmax:xips`): it was not taken of this database's history."""
+    return int(kept.split(":")[1]) > int(current.split(":")[1])
+
+
 @dataclass(frozen=True)
 class _WeeksRead:
     """What the weeks' statement read of a couple for a window: the rollup rows of each
@@ -642,7 +656,10 @@ async def _read_weeks(
             against=settings["against_before"],
         )
         context = (*version[:-1], tuple(read), earlier)
-        if basis is not None and basis.context != context:
+        # A snapshot of another history (a database restored) tells nothing here.
+        if basis is not None and (
+            basis.context != context or (since and _ahead(since, settings["snapshot"]))
+        ):
             basis = None
             if since:
                 continue  # not final: only the first read is of the weeks written

@@ -96,6 +96,11 @@ def test_the_rollup_triggers_are_there_at_head(empty_database: str) -> None:
     assert _ROLLUP_TRIGGERS | {"bid_weeks_on_new_calendar"} <= _triggers(empty_database)
     dialect = "postgresql" if empty_database.startswith("postgres") else "sqlite"
     assert _HABIT_TRIGGERS[dialect] <= _triggers(empty_database)
+    if dialect == "postgresql":
+        written = {
+            f"{rollup}_written" for rollup in ("bid_weeks", "checkin_weeks", "activity_weeks")
+        }
+        assert written <= _triggers(empty_database)
 
 
 def _rows(now: datetime) -> dict[str, list[dict[str, Any]]]:

@@ -3,6 +3,7 @@ whatever the write, the answer is the one a computation of every week gives, byt
 byte, for either partner; and concurrent reads of one version compute once."""
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
@@ -196,3 +197,21 @@ async def test_the_weeks_rows_read_by_position_are_the_rows_read_by_name(
         )
         if postgresql:
             assert [service._RAW_BY_POSITION(row) for row in rows] == by_name
+
+
+async def test_a_snapshot_further_on_than_the_database_reads_every_week(
+    app: FastAPI, client: httpx.AsyncClient, couple: Couple
+) -> None:
+    """A worker's snapshot of another history (a database restored, or switched over to
+    one whose transaction ids are lower) names no week as written since: every week is
+    read again."""
+    if app.state.database.driver_pool is None:
+        pytest.skip("SQLite has no snapshots: every week is read each time")
+    await _check_both(app, client, couple)
+    bases = app.state.trends_cache.bases
+    for key, basis in list(bases._entries.items()):
+        bases.put(key, dataclasses.replace(basis, snapshot=f"{10**12}:{10**12}:"))
+
+    await log_bid(client, couple, occurred_at=iso(FIRST_WEEK), response="away")
+
+    await _check_both(app, client, couple)
