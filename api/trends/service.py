@@ -440,7 +440,7 @@ async def weekly_trends(
         )
         known.put(couple_id, mark, read.state)
         _check_reader(read.state, couple_id, reader)
-        return await _computed(cache, read, viewer, weeks=weeks, end=end), now
+        return await _computed(cache, read, viewer, weeks=weeks), now
     state = await _state(database, couple_id, reader, known)
     last_week = calendar.week_of(end or calendar.local_date(now, state.timezone), state.week_starts)
     key = (couple_id, state.version, weeks, last_week, viewer)
@@ -452,7 +452,7 @@ async def weekly_trends(
         read = await _read_weeks(
             database, couple_id, state, viewer, weeks=weeks, end=end, now=now, bases=cache.bases
         )
-        return await _computed(cache, read, viewer, weeks=weeks, end=end, shared=False)
+        return await _computed(cache, read, viewer, weeks=weeks, shared=False)
 
     if not cache.size:
         return await compute(), now
@@ -465,7 +465,6 @@ async def _computed(
     viewer: uuid.UUID | None,
     *,
     weeks: int,
-    end: date | None,
     shared: bool = True,
 ) -> Computed:
     """The trends of the weeks read: remembered, or computed from the window's last
