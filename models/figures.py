@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from typing import Self
 
 from models.couple import Weights
@@ -347,16 +348,25 @@ def fitted_change(weekly: Sequence[Tally]) -> tuple[float, float] | None:
     its t statistic (the slope
     over its binomial standard error). None with too few weeks or answers."""
     # (week, answered, toward) of each answered week: `answered` is a sum, taken once.
-    points = [
-        (x, answered, week.toward) for x, week in enumerate(weekly) if (answered := week.answered)
-    ]
-    answered = sum(count for _, count, _ in points)
+    # Two passes, each summing left to right from 0 as `sum` would: every trends read
+    # computes this, and a pass per sum cost twice the time for the same floats.
+    points = []
+    answered = weighted_x = toward_total = 0
+    for x, week in enumerate(weekly):
+        if count := week.answered:
+            points.append((x, count, week.toward))
+            answered += count
+            weighted_x += x * count
+            toward_total += week.toward
     if len(points) < DIRECTION_MIN_WEEKS or answered < DIRECTION_MIN_ANSWERED:
         return None
-    mean_x = sum(x * count for x, count, _ in points) / answered
-    rate = sum(toward for _, _, toward in points) / answered
-    spread = sum(count * (x - mean_x) ** 2 for x, count, _ in points)
-    slope = sum(count * (x - mean_x) * (toward / count) for x, count, toward in points) / spread
+    mean_x = weighted_x / answered
+    rate = toward_total / answered
+    spread = along = 0.0
+    for x, count, toward in points:
+        spread += count * (x - mean_x) ** 2
+        along += count * (x - mean_x) * (toward / count)
+    slope = along / spread
     variance = rate * (1 - rate)
     if variance == 0:
         # Every answer the same: no change, or none the data can tell apart from it.
@@ -384,10 +394,11 @@ def pursuer_distancer(
     fewer than half of them."""
     if len(partners) != 2:
         return None
-    received = {partner: Tally() for partner in partners}
+    answered_by: dict[uuid.UUID, list[RollupRow]] = {partner: [] for partner in partners}
     for row in recent:
-        if row.responder_id in received:
-            received[row.responder_id] = received[row.responder_id] + row
+        if row.responder_id in answered_by:
+            answered_by[row.responder_id].append(row)
+    received = {partner: tally(rows) for partner, rows in answered_by.items()}
     total = sum(counts.bids for counts in received.values())
     if total < PURSUIT_MIN_BIDS:
         return None
@@ -551,6 +562,16 @@ def _connection_falling(weekly: Sequence[CheckinTally]) -> Flag | None:
     )
 
 
+# Each trends read after a bid computes the summary again, while the check-ins it
+# draws on rarely changed: their flags (exact rational arithmetic) are kept, by counts.
+@lru_cache(maxsize=1024)
+def _checkin_flags(counts: tuple[tuple[int, ...], ...]) -> tuple[Flag | None, Flag | None]:
+    """`distancing-rising` and `connection-falling`, of the counts of the check-in
+    tallies of the last 2 * HABIT_WEEKS weeks (fewer: too few weeks for either)."""
+    weekly = [CheckinTally.of(week) for week in counts]
+    return _distancing_rising(weekly), _connection_falling(weekly)
+
+
 def _stress_and_turning_away(
     weekly: Sequence[CheckinTally], recent: Sequence[tuple[date, Tally]]
 ) -> Flag | None:
@@ -622,8 +643,7 @@ def summary(
     flags.extend(
         flag
         for flag in (
-            _distancing_rising(recent_checkins),
-            _connection_falling(recent_checkins),
+            *_checkin_flags(tuple(week.counts() for week in recent_checkins[-2 * HABIT_WEEKS :])),
             _stress_and_turning_away(recent_checkins, recent),
             None
             if recent_start is None

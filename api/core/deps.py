@@ -4,7 +4,8 @@ settings."""
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
+from starlette.requests import HTTPConnection
 
 from api.core import client_address as addresses
 from api.core.errors import Problem
@@ -13,10 +14,6 @@ from api.core.settings import Settings
 
 # Every route but the service checks is under it.
 API_PREFIX = "/api/v1"
-
-_bearer = HTTPBearer(
-    auto_error=False, description="An access token from `POST /api/v1/auth/login`."
-)
 
 
 async def settings(request: Request) -> Settings:
@@ -37,33 +34,41 @@ def account_gone() -> Problem:
     return unauthenticated("The account of this token no longer exists.")
 
 
-async def current_login(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> tuple[Caller, float]:
-    """The caller as the token states it, and when the token expires (a Unix time),
-    without a database round trip: the hot paths check couple membership in the query
-    that needs it anyway. (Settings are read from the app directly: one dependency
-    less on every authenticated request.)"""
-    if credentials is None:
-        raise unauthenticated()
-    found = read_access_token(credentials.credentials, request.app.state.settings)
-    if found is None:
-        raise unauthenticated("The access token is invalid or has expired.")
-    return found
+class _Login(HTTPBearer):
+    """The caller as the access token states it, and when the token expires (a Unix
+    time), without a database round trip: the hot paths check couple membership in
+    the query that needs it anyway. The bearer scheme itself, not a dependency on it:
+    FastAPI's cost is per dependency, and every authenticated request pays it."""
+
+    async def __call__(self, request: HTTPConnection) -> tuple[Caller, float]:  # type: ignore[override]
+        credentials = await super().__call__(request)
+        if credentials is None:
+            raise unauthenticated()
+        # (Settings are read from the app directly: one dependency less.)
+        found = read_access_token(credentials.credentials, request.app.state.settings)
+        if found is None:
+            raise unauthenticated("The access token is invalid or has expired.")
+        return found
 
 
-async def current_caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    return (await current_login(request, credentials))[0]
+class _Caller(_Login):
+    async def __call__(self, request: HTTPConnection) -> Caller:  # type: ignore[override]
+        return (await super().__call__(request))[0]
 
 
-CallerDep = Annotated[Caller, Depends(current_caller)]
+# Both are the OpenAPI document's one scheme, `HTTPBearer`, and answer 401 themselves.
+_SCHEME = "HTTPBearer"
+_DESCRIPTION = "An access token from `POST /api/v1/auth/login`."
+
+CallerDep = Annotated[
+    Caller, Depends(_Caller(scheme_name=_SCHEME, auto_error=False, description=_DESCRIPTION))
+]
 
 # For an answer that lasts, such as an event stream, which must end when the token does.
-LoginDep = Annotated[tuple[Caller, float], Depends(current_login)]
+LoginDep = Annotated[
+    tuple[Caller, float],
+    Depends(_Login(scheme_name=_SCHEME, auto_error=False, description=_DESCRIPTION)),
+]
 
 
 async def client_address(request: Request, settings: SettingsDep) -> str:

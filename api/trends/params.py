@@ -1,12 +1,14 @@
 """The query parameters of a trends read, shared by every route that serves trends:
 the partners' and the therapist's."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from pydantic import AfterValidator
 
+from api.core.db import Database
 from api.trends import service
 from api.trends.memory import TrendsCache
 from models.types import LocalDate
@@ -19,11 +21,22 @@ async def trends_cache(request: Request) -> TrendsCache:
 TrendsCacheDep = Annotated[TrendsCache, Depends(trends_cache)]
 
 
-async def known_states(request: Request) -> service.KnownStates:
-    return request.app.state.known_states  # type: ignore[no-any-return]
+@dataclass(frozen=True, slots=True)
+class TrendsReading:
+    """What a partner's trends read uses, in one dependency: FastAPI's cost is per
+    dependency, and this read is the one apps repeat after every write."""
+
+    database: Database
+    cache: TrendsCache
+    known: service.KnownStates
 
 
-KnownStatesDep = Annotated[service.KnownStates, Depends(known_states)]
+async def trends_reading(request: Request) -> TrendsReading:
+    state = request.app.state
+    return TrendsReading(state.database, state.trends_cache, state.known_states)
+
+
+TrendsReadingDep = Annotated[TrendsReading, Depends(trends_reading)]
 
 EARLIEST_END, LATEST_END = date(1900, 1, 1), date(2999, 12, 31)
 

@@ -13,8 +13,7 @@ from api.trends import service
 from api.trends.params import (
     TRENDS_DESCRIPTION,
     EndQuery,
-    KnownStatesDep,
-    TrendsCacheDep,
+    TrendsReadingDep,
     WeeksQuery,
 )
 from models import figures
@@ -32,14 +31,18 @@ router = APIRouter(prefix="/couples/{couple_id}", tags=["trends"], responses=pro
 async def weekly_trends(
     couple_id: uuid.UUID,
     caller: CallerDep,
-    database: DatabaseDep,
-    cache: TrendsCacheDep,
-    known: KnownStatesDep,
+    reading: TrendsReadingDep,
     weeks: WeeksQuery = figures.DEFAULT_WEEKS,
     end: EndQuery = None,
 ) -> Response:
     computed, now = await service.weekly_trends(
-        database, cache, couple_id, caller.id, weeks=weeks, end=end, known=known
+        reading.database,
+        reading.cache,
+        couple_id,
+        caller.id,
+        weeks=weeks,
+        end=end,
+        known=reading.known,
     )
     return private_json(*computed.representation(now))
 

@@ -215,19 +215,22 @@ _WRITTEN_SINCE = f"""
 def _weeks_statement(snapshot: str, since: bool = False) -> Statement:
     """`snapshot`: the expression of the couple's row's `snapshot`; `since`: the rows of
     the weeks written since the snapshot `:since` only."""
-    # The weeks written as an array, which a plan made for any `:since` (a prepared
-    # statement's) looks up by the rollups' keys.
-    weeks = _IN_WINDOW + (f" AND week_start = ANY(ARRAY({_WRITTEN_SINCE}))" if since else "")
+    # The weeks written, found once, as an array, which a plan made for any `:since` (a
+    # prepared statement's) looks up by the rollups' keys.
+    weeks = _IN_WINDOW + (
+        " AND week_start = ANY(ARRAY(SELECT week_start FROM written))" if since else ""
+    )
     couple_nulls = ", ".join("NULL" for _ in _COUPLE_COLUMNS)
     value_nulls = ", ".join("CAST(NULL AS integer)" for _ in _VALUES[1:])
     written = f"""
     UNION ALL
     SELECT 'written', {couple_nulls}, w.week_start, CAST(NULL AS uuid),
            CAST(NULL AS integer), {value_nulls}
-    FROM ({_WRITTEN_SINCE}) AS w
+    FROM written AS w
     """
     return Statement(
         f"""
+        {f"WITH written AS MATERIALIZED ({_WRITTEN_SINCE})" if since else ""}
         SELECT 'couple' AS source, c.timezone, c.week_starts,
                {", ".join(f"c.{name}" for name in _WEIGHTS)}, c.created_at, c.updated_at,
                (SELECT version FROM bid_versions WHERE couple_id = :couple_id) AS version,
@@ -587,8 +590,8 @@ class _WeeksRead:
     raw: dict[date, tuple[RawRow, ...]]
     state: State
     last_week: date
-    window: list[date]
-    read: list[date]
+    window: tuple[date, ...]
+    read: tuple[date, ...]
     window_end: datetime
     earlier: Tally
     context: tuple[Any, ...]
@@ -654,7 +657,7 @@ async def _read_weeks(
             away=settings["away_before"],
             against=settings["against_before"],
         )
-        context = (*version[:-1], tuple(read), earlier)
+        context = (*version[:-1], read, earlier)
         # A snapshot of another history (a database restored) tells nothing here.
         if basis is not None and (
             basis.context != context or (since and _ahead(since, settings["snapshot"]))
