@@ -1,6 +1,8 @@
 """`make bench`: the API on PostgreSQL with 2 workers, driven by wrk with 32 concurrent
 connections; every endpoint is reported beside `GET /healthz` measured in the same run,
-as a ratio, because these machines are shared and noisy.
+as a ratio, because these machines are shared and noisy: each row against healthz
+measured for a few seconds just before and just after it, as the machine's speed drifts
+within a run.
 
 Measured: bid writes (one couple, client-chosen ids) one by one and in batches of 500
 (`bids:batch`, reported in bids stored per second), 52 weeks of trends for two
@@ -47,7 +49,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
@@ -80,6 +82,8 @@ class Result:
     p99_ms: float
     failures: int
     answered: int
+    # The rate of GET /healthz around it (`Around`), which its ratio is taken against.
+    healthz: float = 0.0
 
 
 def _psql_url(database: str) -> str:
@@ -381,15 +385,55 @@ def _ratio(ratio: float) -> str:
     return f"{ratio:.2f}" if ratio >= 0.01 else f"{ratio:.2g}"
 
 
-def _report(baseline: Result, results: list[Result]) -> None:
+# GET /healthz for a few seconds before and after each measurement: a row is taken
+# against the healthz of its own minutes, not of minutes before (a shared machine's
+# speed drifts by a tenth and more within a run).
+AROUND_SECONDS = 3
+
+
+Measured = TypeVar("Measured", Result, list[Result])
+
+
+class Around:
+    """GET /healthz measured around each measurement, one after another: the healthz
+    after one is the healthz before the next."""
+
+    def __init__(self) -> None:
+        self.rates: list[float] = []
+        self.before = self._healthz()
+
+    def _healthz(self) -> float:
+        rate = _wrk("GET /healthz", "/healthz", "get.lua", None, AROUND_SECONDS).rate
+        self.rates.append(rate)
+        return rate
+
+    def restart(self) -> None:
+        """After the server restarted: its healthz from now on."""
+        self.before = self._healthz()
+
+    def __call__(self, measured: Measured) -> Measured:
+        """The results just measured, each with the mean healthz of before and after."""
+        after = self._healthz()
+        for result in measured if isinstance(measured, list) else [measured]:
+            result.healthz = (self.before + after) / 2
+        self.before = after
+        return measured
+
+
+def _report(baseline: Result, results: list[Result], around: Around) -> None:
     print(
         f"\n{'endpoint':<52} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'÷ healthz':>10}"
     )
     for result in [baseline, *results]:
         print(
             f"{result.name:<52} {result.rate:>9.0f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
-            f" {result.failures:>5} {_ratio(result.rate / baseline.rate):>10}"
+            f" {result.failures:>5} {_ratio(result.rate / result.healthz):>10}"
         )
+    print(
+        f"\n÷ healthz: against GET /healthz measured for {AROUND_SECONDS} s before and after"
+        f" each row (the mean of the two); it ran at {min(around.rates):.0f} to"
+        f" {max(around.rates):.0f} req/s ({baseline.rate:.0f} over {SECONDS} s above)"
+    )
 
 
 def _serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -544,12 +588,16 @@ def _read_other_after_writes(trend_couples: list[tuple[str, str, str]]) -> Resul
     return result
 
 
-def _after_writes_note(baseline: Result, writes: Result, after: Result, after_other: Result) -> str:
+def _per_healthz(result: Result) -> float:
+    return result.rate / result.healthz
+
+
+def _after_writes_note(writes: Result, after: Result, after_other: Result) -> str:
     """What a read after a write costs apart from its write: each pair of requests
     costs a write and a read, so the pairs' rate is bounded by the writes' own."""
-    pair, write = baseline.rate / after.rate, baseline.rate / writes.rate
+    pair, write = after.healthz / after.rate, writes.healthz / writes.rate
     read = 1 / (pair - write) if pair > write else float("inf")
-    remembered = baseline.rate / after_other.rate - write
+    remembered = after_other.healthz / after_other.rate - write
     fresh = pair - write
     return (
         f"trends after each write: each read alone (the pair's cost less a single"
@@ -786,23 +834,28 @@ def main() -> None:
 
         _wrk("warm-up", "/healthz", "get.lua", None, 3)
         baseline = _wrk("GET /healthz", "/healthz", "get.lua", None, SECONDS)
-        writes = _wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS)
-        batches = _push_batches(bids_path, first)
-        reads = _read_trends(trend_couples, "")
-        held = _read_trends_held(trend_couples)
-        after_writes = _read_trends_after_writes(trend_couples)
-        after_gzip = _read_trends_after_writes(trend_couples, gzip=True)
-        after_other = _read_other_after_writes(trend_couples)
+        baseline.healthz = baseline.rate
+        around = Around()
+        writes = around(_wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS))
+        batches = around(_push_batches(bids_path, first))
+        reads = around(_read_trends(trend_couples, ""))
+        held = around(_read_trends_held(trend_couples))
+        after_writes = around(_read_trends_after_writes(trend_couples))
+        after_gzip = around(_read_trends_after_writes(trend_couples, gzip=True))
+        after_other = around(_read_other_after_writes(trend_couples))
         feed, feed_note = _feed_year()
+        around(feed)
         notices = _notice_delays()
-        caseload = _read_caseload(seeded.caseload, "")
+        caseload = around(_read_caseload(seeded.caseload, ""))
         quiet_lists, flooded_lists, flood_answers = _lists_under_a_flood(bids_path, first)
+        around([quiet_lists, flooded_lists])
         # The same reads with the memories of computed trends and caseload readings off:
         # each request computes from the rollups, as the first read after a write does.
         _stop(server)
         server = _serve({**env, "TRENDS_CACHE_SIZE": "0", "CASELOAD_CACHE_SIZE": "0"})
-        computed = _read_trends(trend_couples, ", computed")
-        computed_caseload = _read_caseload(seeded.caseload, ", computed")
+        around.restart()
+        computed = around(_read_trends(trend_couples, ", computed"))
+        computed_caseload = around(_read_caseload(seeded.caseload, ", computed"))
         _report(
             baseline,
             [
@@ -820,6 +873,7 @@ def main() -> None:
                 *computed,
                 *computed_caseload,
             ],
+            around,
         )
         print(
             f"\nbid lists during the flood ÷ alone: {flooded_lists.rate / quiet_lists.rate:.2f};"
@@ -844,11 +898,13 @@ def main() -> None:
         print(
             f"batches: {batches.rate * BATCH_ITEMS:.0f} bids stored per second, against"
             f" {writes.rate:.0f} single creates per second"
-            f" ({batches.rate * BATCH_ITEMS / writes.rate:.1f} times)"
+            f" ({batches.rate * BATCH_ITEMS / writes.rate:.1f} times; each against the"
+            f" healthz around it,"
+            f" {_per_healthz(batches) * BATCH_ITEMS / _per_healthz(writes):.1f} times)"
         )
-        print(_after_writes_note(baseline, writes, after_writes, after_other))
+        print(_after_writes_note(writes, after_writes, after_other))
         print(
-            _after_writes_note(baseline, writes, after_gzip, after_other).replace(
+            _after_writes_note(writes, after_gzip, after_other).replace(
                 "trends after each write:", "the same, gzip:", 1
             )
         )
