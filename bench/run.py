@@ -49,7 +49,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
@@ -391,9 +391,6 @@ def _ratio(ratio: float) -> str:
 AROUND_SECONDS = 3
 
 
-Measured = TypeVar("Measured", Result, list[Result])
-
-
 class Around:
     """GET /healthz measured around each measurement, one after another: the healthz
     after one is the healthz before the next."""
@@ -407,17 +404,19 @@ class Around:
         self.rates.append(rate)
         return rate
 
-    def restart(self) -> None:
-        """After the server restarted: its healthz from now on."""
+    def renew(self, *, warm: bool = False) -> None:
+        """After something measured by no row (a check, or a restart: `warm`, run a
+        warm-up first): the healthz before the next row, from now."""
+        if warm:
+            _wrk("warm-up", "/healthz", "get.lua", None, AROUND_SECONDS)
         self.before = self._healthz()
 
-    def __call__(self, measured: Measured) -> Measured:
-        """The results just measured, each with the mean healthz of before and after."""
+    def __call__(self, result: Result) -> Result:
+        """The result just measured, with the mean healthz of before and after it."""
         after = self._healthz()
-        for result in measured if isinstance(measured, list) else [measured]:
-            result.healthz = (self.before + after) / 2
+        result.healthz = (self.before + after) / 2
         self.before = after
-        return measured
+        return result
 
 
 def _report(baseline: Result, results: list[Result], around: Around) -> None:
@@ -514,16 +513,21 @@ def _read_trends_held(trend_couples: list[tuple[str, str, str]]) -> Result:
     )
 
 
-def _read_trends(trend_couples: list[tuple[str, str, str]], note: str) -> list[Result]:
+def _read_trends(
+    trend_couples: list[tuple[str, str, str]], note: str, around: Around
+) -> list[Result]:
+    tokens = [_login(email) for _, _, email in trend_couples]
     return [
-        _wrk(
-            f"GET trends/weekly?weeks=52 ({name}{note})",
-            f"/api/v1/couples/{couple_id}/trends/weekly?weeks=52",
-            "get.lua",
-            _login(email),
-            SECONDS,
+        around(
+            _wrk(
+                f"GET trends/weekly?weeks=52 ({name}{note})",
+                f"/api/v1/couples/{couple_id}/trends/weekly?weeks=52",
+                "get.lua",
+                token,
+                SECONDS,
+            )
         )
-        for name, couple_id, email in trend_couples
+        for (name, couple_id, _), token in zip(trend_couples, tokens, strict=True)
     ]
 
 
@@ -730,13 +734,14 @@ def _check_caseload(token: str, small_token: str, couple_ids: set[str]) -> None:
     )
 
 
-def _read_caseload(couple_ids: set[str], note: str) -> list[Result]:
+def _read_caseload(couple_ids: set[str], note: str, around: Around) -> list[Result]:
     """A caseload read that computes every couple's figures takes tens of milliseconds
     of a worker, so CONNECTIONS queued requests wait longer than wrk's default timeout."""
     tokens = {email: _login(email) for email in (THERAPIST_EMAIL, SMALL_THERAPIST_EMAIL)}
     _check_caseload(tokens[THERAPIST_EMAIL], tokens[SMALL_THERAPIST_EMAIL], couple_ids)
+    around.renew()
     return [
-        _wrk(name + note, path, "get.lua", tokens[email], SECONDS, timeout=CASELOAD_TIMEOUT)
+        around(_wrk(name + note, path, "get.lua", tokens[email], SECONDS, timeout=CASELOAD_TIMEOUT))
         for name, email, path, _ in CASELOAD_READS
     ]
 
@@ -762,11 +767,15 @@ FLOOD_CONNECTIONS = 40
 LIST_CONNECTIONS = 4
 
 
-def _lists_under_a_flood(bids_path: str, token: str) -> tuple[Result, Result, str]:
+def _lists_under_a_flood(bids_path: str, token: str, around: Around) -> tuple[Result, Result, str]:
     """Bid lists alone, then the same lists while a flood of password hashes runs: each
-    hash is 64 MiB and tens of milliseconds of a core, and none holds a connection."""
+    hash is 64 MiB and tens of milliseconds of a core, and none holds a connection.
+    Both against the healthz around the lists alone (during the flood healthz measures
+    the flood, not the machine)."""
     name = f"GET /couples/{{id}}/bids ({LIST_CONNECTIONS} clients"
-    quiet = _wrk(name + ")", bids_path, "get.lua", token, SECONDS, connections=LIST_CONNECTIONS)
+    quiet = around(
+        _wrk(name + ")", bids_path, "get.lua", token, SECONDS, connections=LIST_CONNECTIONS)
+    )
     command, env = _wrk_command("/", "flood.lua", None, SECONDS + 2, 10, FLOOD_CONNECTIONS)
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as flood:
         time.sleep(1)  # the flood is under way before the lists are measured
@@ -779,6 +788,7 @@ def _lists_under_a_flood(bids_path: str, token: str) -> tuple[Result, Result, st
             connections=LIST_CONNECTIONS,
         )
         out, _ = flood.communicate()
+    flooded.healthz = quiet.healthz
     answers = re.search(r"^FLOOD(.*)$", out, re.MULTILINE)
     return quiet, flooded, answers.group(1).strip() if answers else "?"
 
@@ -838,7 +848,7 @@ def main() -> None:
         around = Around()
         writes = around(_wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS))
         batches = around(_push_batches(bids_path, first))
-        reads = around(_read_trends(trend_couples, ""))
+        reads = _read_trends(trend_couples, "", around)
         held = around(_read_trends_held(trend_couples))
         after_writes = around(_read_trends_after_writes(trend_couples))
         after_gzip = around(_read_trends_after_writes(trend_couples, gzip=True))
@@ -846,16 +856,15 @@ def main() -> None:
         feed, feed_note = _feed_year()
         around(feed)
         notices = _notice_delays()
-        caseload = around(_read_caseload(seeded.caseload, ""))
-        quiet_lists, flooded_lists, flood_answers = _lists_under_a_flood(bids_path, first)
-        around([quiet_lists, flooded_lists])
+        caseload = _read_caseload(seeded.caseload, "", around)
+        quiet_lists, flooded_lists, flood_answers = _lists_under_a_flood(bids_path, first, around)
         # The same reads with the memories of computed trends and caseload readings off:
         # each request computes from the rollups, as the first read after a write does.
         _stop(server)
         server = _serve({**env, "TRENDS_CACHE_SIZE": "0", "CASELOAD_CACHE_SIZE": "0"})
-        around.restart()
-        computed = around(_read_trends(trend_couples, ", computed"))
-        computed_caseload = around(_read_caseload(seeded.caseload, ", computed"))
+        around.renew(warm=True)
+        computed = _read_trends(trend_couples, ", computed", around)
+        computed_caseload = _read_caseload(seeded.caseload, ", computed", around)
         _report(
             baseline,
             [

@@ -48,7 +48,7 @@ def day_start(day: date, timezone: str) -> datetime:
 
 # A trends read makes two windows of up to 104 weeks: kept, each costs a lookup rather
 # than a date sum per week (measured: some 50 µs of a read after a write).
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def window(last_week: date, weeks: int) -> tuple[date, ...]:
     """The week starts of a window of `weeks` weeks ending with `last_week`, oldest first."""
     return tuple(last_week - WEEK * back for back in range(weeks - 1, -1, -1))

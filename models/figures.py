@@ -348,8 +348,8 @@ def fitted_change(weekly: Sequence[Tally]) -> tuple[float, float] | None:
     its t statistic (the slope
     over its binomial standard error). None with too few weeks or answers."""
     # (week, answered, toward) of each answered week: `answered` is a sum, taken once.
-    # Two passes, each summing left to right from 0 as `sum` would: every trends read
-    # computes this, and a pass per sum cost twice the time for the same floats.
+    # The integer sums in one pass (exact, in any order); the float sums by `sum`, which
+    # from Python 3.12 on compensates its rounding, as the production image's does.
     points = []
     answered = weighted_x = toward_total = 0
     for x, week in enumerate(weekly):
@@ -362,11 +362,8 @@ def fitted_change(weekly: Sequence[Tally]) -> tuple[float, float] | None:
         return None
     mean_x = weighted_x / answered
     rate = toward_total / answered
-    spread = along = 0.0
-    for x, count, toward in points:
-        spread += count * (x - mean_x) ** 2
-        along += count * (x - mean_x) * (toward / count)
-    slope = along / spread
+    spread = sum(count * (x - mean_x) ** 2 for x, count, _ in points)
+    slope = sum(count * (x - mean_x) * (toward / count) for x, count, toward in points) / spread
     variance = rate * (1 - rate)
     if variance == 0:
         # Every answer the same: no change, or none the data can tell apart from it.
@@ -563,7 +560,8 @@ def _connection_falling(weekly: Sequence[CheckinTally]) -> Flag | None:
 
 
 # Each trends read after a bid computes the summary again, while the check-ins it
-# draws on rarely changed: their flags (exact rational arithmetic) are kept, by counts.
+# draws on rarely changed: their flags (exact rational arithmetic) are kept, by counts,
+# and shared by the answers (a `Flag` is frozen).
 @lru_cache(maxsize=1024)
 def _checkin_flags(counts: tuple[tuple[int, ...], ...]) -> tuple[Flag | None, Flag | None]:
     """`distancing-rising` and `connection-falling`, of the counts of the check-in

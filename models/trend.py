@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 from typing_extensions import TypedDict
 
@@ -147,6 +147,9 @@ class FlagCode(StrEnum):
 
 
 class Flag(BaseModel):
+    # Frozen: one flag may sit in many answers (models/figures.py keeps some).
+    model_config = ConfigDict(frozen=True)
+
     code: FlagCode
     detail: str
 

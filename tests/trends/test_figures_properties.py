@@ -2,6 +2,7 @@
 running balance, the fitted change and the direction it gives, and the flags of
 check-ins and shared time against the rules' reference (tests/trends/rules.py)."""
 
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -248,6 +249,31 @@ def test_fitted_change_needs_its_minimums_and_fits_every_answer(
     declining = amount <= -0.10 and t <= -2.0
     expected = "improving" if improving else "declining" if declining else "steady"
     assert figures.direction(change) == expected
+
+
+def summed_fit(weekly: Sequence[figures.Tally]) -> tuple[float, float] | None:
+    """`fitted_change` as the formula reads, one `sum` a term: its floats are those of
+    the trends answers served before (whatever Python's `sum` does with floats)."""
+    points = [(x, week.answered, week.toward) for x, week in enumerate(weekly) if week.answered]
+    answered = sum(count for _, count, _ in points)
+    if len(points) < figures.DIRECTION_MIN_WEEKS or answered < figures.DIRECTION_MIN_ANSWERED:
+        return None
+    mean_x = sum(x * count for x, count, _ in points) / answered
+    rate = sum(toward for _, _, toward in points) / answered
+    spread = sum(count * (x - mean_x) ** 2 for x, count, _ in points)
+    slope = sum(count * (x - mean_x) * (toward / count) for x, count, toward in points) / spread
+    variance = rate * (1 - rate)
+    if variance == 0:
+        return 0.0, 0.0
+    return slope * (points[-1][0] - points[0][0]), slope / math.sqrt(variance / spread)
+
+
+@maths_settings
+@given(weekly=weekly_tallies(max_weeks=60))
+def test_fitted_change_gives_the_floats_of_the_formula(weekly: list[figures.Tally]) -> None:
+    # Exactly: a direction on its threshold (a change of 0.1, t of 2) must not turn
+    # with how the sums are taken, nor an answer's ETag change with no figure changed.
+    assert figures.fitted_change(weekly) == summed_fit(weekly)
 
 
 @st.composite
