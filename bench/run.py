@@ -395,9 +395,10 @@ class Around:
     """GET /healthz measured around each measurement, one after another: the healthz
     after one is the healthz before the next."""
 
-    def __init__(self) -> None:
-        self.rates: list[float] = []
-        self.before = self._healthz()
+    def __init__(self, baseline: Result) -> None:
+        """`baseline`: the healthz just measured, the one before the first row."""
+        self.rates = [baseline.rate]
+        self.before = baseline.rate
 
     def _healthz(self) -> float:
         rate = _wrk("GET /healthz", "/healthz", "get.lua", None, AROUND_SECONDS).rate
@@ -419,6 +420,10 @@ class Around:
         return result
 
 
+def _per_healthz(result: Result) -> float:
+    return result.rate / result.healthz
+
+
 def _report(baseline: Result, results: list[Result], around: Around) -> None:
     print(
         f"\n{'endpoint':<52} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'÷ healthz':>10}"
@@ -426,7 +431,7 @@ def _report(baseline: Result, results: list[Result], around: Around) -> None:
     for result in [baseline, *results]:
         print(
             f"{result.name:<52} {result.rate:>9.0f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f}"
-            f" {result.failures:>5} {_ratio(result.rate / result.healthz):>10}"
+            f" {result.failures:>5} {_ratio(_per_healthz(result)):>10}"
         )
     print(
         f"\n÷ healthz: against GET /healthz measured for {AROUND_SECONDS} s before and after"
@@ -590,10 +595,6 @@ def _read_other_after_writes(trend_couples: list[tuple[str, str, str]]) -> Resul
     )
     result.rate /= 2
     return result
-
-
-def _per_healthz(result: Result) -> float:
-    return result.rate / result.healthz
 
 
 def _after_writes_note(writes: Result, after: Result, after_other: Result) -> str:
@@ -845,7 +846,7 @@ def main() -> None:
         _wrk("warm-up", "/healthz", "get.lua", None, 3)
         baseline = _wrk("GET /healthz", "/healthz", "get.lua", None, SECONDS)
         baseline.healthz = baseline.rate
-        around = Around()
+        around = Around(baseline)
         writes = around(_wrk("POST /couples/{id}/bids", bids_path, "post_bid.lua", first, SECONDS))
         batches = around(_push_batches(bids_path, first))
         reads = _read_trends(trend_couples, "", around)
