@@ -96,14 +96,18 @@ _INSERT = RowsStatement(
 
 # A batch's items on PostgreSQL (`create_bids`): all of them in one statement that
 # commits on its own, or none. Writers of one couple take its change stamp in turn
-# (alembic/versions/0008), from their first row to their commit: so the stamp is held
-# only while the database inserts, not also while the worker, busy with other requests,
-# comes back to send a COMMIT (`make bench`, whose batches all go to one couple, stored
-# a fifth more bids a second so). The items go in only when every one joins the
-# couple's partners (the caller one of them, the couple not dissolved, each bidder a
-# partner). Else, or when an id is taken (a plain insert: the unique violation undoes
-# the statement), or when an erasure made the partners' check fail, nothing is stored
+# (alembic/versions/0008), from their first row to their commit: so a batch that goes
+# in this way holds it only while the database inserts, not also while the worker,
+# busy with other requests, comes back to send a COMMIT (`make bench`, whose batches
+# all go to one couple, stored a fifth more bids a second so). The items go in only
+# when every one joins the couple's partners (the caller one of them, the couple not
+# dissolved, each bidder a partner). Else, or when an id is taken (a plain insert: the
+# unique violation undoes the statement), or when an erasure that committed after the
+# statement began made the partners' check fail (alembic/versions/0014: the statement
+# read the partners before its change stamp waited for the erasure), nothing is stored
 # and the transaction of `create_bids` finds out why, or that the batch was a replay.
+# As for `_INSERT`, the couple's `dissolved_at` is read as the statement began: only an
+# erasure dissolves a couple, and it replaces the partner, which the check sees.
 # The partners are MATERIALIZED so that a generic plan (the driver prepares statements)
 # reads them once, not once per item.
 _ITEM_COLUMNS = [name for name in _INSERT.names if name not in {"couple_id", "caller_id", "now"}]
@@ -143,9 +147,14 @@ _INSERT_ALL = Statement(
         "now": _bids.c.created_at.type,
     },
 )
-# What undoes `_INSERT_ALL` for `create_bids` to look into: an id taken, or a partner
-# gone (the statement trigger of alembic/versions/0014, or the couple's foreign key).
-_NOT_ALL_INSERTED = (asyncpg.UniqueViolationError, asyncpg.ForeignKeyViolationError)
+# What undoes `_INSERT_ALL` for `create_bids` to look into: an id taken, a partner gone
+# (the statement trigger of alembic/versions/0014, or the couple's foreign key), or a
+# deadlock with a batch of another couple that holds some of the same ids.
+_NOT_ALL_INSERTED = (
+    asyncpg.UniqueViolationError,
+    asyncpg.ForeignKeyViolationError,
+    asyncpg.DeadlockDetectedError,
+)
 
 
 class ResponseFilter(StrEnum):
@@ -378,9 +387,11 @@ async def _insert_all(
     rows: list[dict[str, Any]],
     now: datetime,
 ) -> list[tuple[Record, bool]] | None:
-    """Every row stored, by `_INSERT_ALL`, or None when it stored none."""
+    """Every row stored, by `_INSERT_ALL`, or None when it stored none. On a connection
+    of the request pool, as the transaction of `create_bids` would be: waiting for the
+    couple's change stamp, it holds none of those the hot path's statements share."""
     try:
-        inserted = await database.write(
+        inserted = await database.write_apart(
             _INSERT_ALL,
             couple_id=couple_id,
             caller_id=caller_id,

@@ -208,6 +208,18 @@ class Database:
         arguments = statement.arguments(values)
         return list(await self.driver_pool.fetch(statement.postgresql, *arguments))
 
+    async def write_apart(self, statement: Statement, **values: Any) -> list[Record]:
+        """`write`, on a connection of the request pool rather than the driver's: for a
+        write that may wait for a lock (a couple's change stamp) and must not take one of
+        the connections every request's hot-path statements share. On PostgreSQL the
+        statement still runs on the driver, with no transaction around it: it commits
+        on its own."""
+        async with self.engine.connect() as conn:
+            found = await statement.fetch(conn, **values)
+            if conn.in_transaction():  # SQLite, which began one
+                await conn.commit()
+        return found
+
     async def fetch_shared(self, statement: Statement, **values: Any) -> list[Record]:
         """`fetch`, shared with concurrent requests for the same values (api/core/sql.py)."""
         key = (statement, *values.items())
