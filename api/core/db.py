@@ -214,11 +214,10 @@ class Database:
         the connections every request's hot-path statements share. On PostgreSQL the
         statement still runs on the driver, with no transaction around it: it commits
         on its own."""
+        if self.driver_pool is None:
+            return await self.write(statement, **values)
         async with self.engine.connect() as conn:
-            found = await statement.fetch(conn, **values)
-            if conn.in_transaction():  # SQLite, which began one
-                await conn.commit()
-        return found
+            return await statement.fetch(conn, **values)
 
     async def fetch_shared(self, statement: Statement, **values: Any) -> list[Record]:
         """`fetch`, shared with concurrent requests for the same values (api/core/sql.py)."""
