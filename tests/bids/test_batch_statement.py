@@ -24,6 +24,7 @@ from tests.bids.helpers import T0, listed_ids
 from tests.bids.test_batch import item, push
 from tests.factories import Couple, Person, make_couple
 from tests.http import assert_problem, client_from
+from tests.locks import waiting_for_locks
 
 
 @pytest.fixture
@@ -76,19 +77,6 @@ async def insert_bid(conn: AsyncConnection, couple: Couple, bid_id: str, **ids: 
             "now": now,
         },
     )
-
-
-async def waits_for_a_lock(conn: AsyncConnection, sessions: int = 1) -> None:
-    """Until so many sessions of this database wait for a lock."""
-    query = sa.text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    for _ in range(500):
-        if (await conn.execute(query)).scalar_one() >= sessions:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"fewer than {sessions} sessions waited for a lock")
 
 
 async def test_every_item_goes_in_by_the_statement(
@@ -177,7 +165,7 @@ async def test_an_id_another_couples_create_holds_waits_for_its_outcome(
         transaction = await writer.begin()
         await insert_bid(writer, other, late["id"])
         pushed = asyncio.create_task(push(client, couple, batch))
-        await waits_for_a_lock(watching)
+        await waiting_for_locks(watching)
         await (transaction.commit() if commits else transaction.rollback())
         answer = await pushed
     if commits:
@@ -217,7 +205,7 @@ async def test_an_erasure_that_commits_while_the_batch_waits_leaves_nothing(
             {"id": uuid.UUID(couple.id)},
         )
         pushed = asyncio.create_task(push(client, couple, [item(), item()]))
-        await waits_for_a_lock(watching)
+        await waiting_for_locks(watching)
         await transaction.commit()
         answer = await pushed
     assert assert_problem(answer, 409)["type"] == "urn:toward:problem:couple-dissolved"
@@ -238,7 +226,7 @@ async def test_batches_waiting_for_their_couple_leave_other_couples_writes_alone
             transaction = await holder.begin()
             await insert_bid(holder, waiting, str(uuid.uuid4()))
             batches = [asyncio.create_task(push(client, waiting, [item()])) for _ in range(2)]
-            await waits_for_a_lock(watching, sessions=2)
+            await waiting_for_locks(watching, sessions=2)
             created = await client.post(
                 other.bids, json={"kind": "humor"}, headers=other.first.headers
             )

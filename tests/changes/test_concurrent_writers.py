@@ -17,6 +17,7 @@ from tests.activities.helpers import second
 from tests.bids.helpers import log_bid
 from tests.changes.helpers import Replica, count, page
 from tests.factories import Couple, Person, register
+from tests.locks import waiting_for_locks
 
 
 @pytest.fixture
@@ -26,19 +27,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     made = create_engine(database_url, poolclass=sa.pool.NullPool)
     yield made
     await made.dispose()
-
-
-async def _blocked(conn: AsyncConnection) -> None:
-    """Until a session of this database waits for a lock."""
-    query = sa.text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    for _ in range(500):
-        if (await conn.execute(query)).scalar_one() > 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("no session waits for a lock")
 
 
 async def _late_note(
@@ -77,7 +65,7 @@ async def test_a_change_committed_late_is_not_skipped(
     await held.wait()
     # The partner's create comes after the late change took its place: it waits for it.
     writer = asyncio.create_task(log_bid(client, couple, couple.second))
-    await _blocked(conn)
+    await waiting_for_locks(conn)
     before = await page(client, couple, couple.first, cursor=phone.cursor)
     assert count(before) == 0
     assert not writer.done()
