@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from api.core.errors import busy
-from api.core.sql import Batcher, Coalescer, Overloaded, Record, RowsStatement, Statement
+from api.core.sql import Batcher, Coalescer, Current, Overloaded, Record, RowsStatement, Statement
 from models.calendar import week_start_of_stored
 from models.vocabulary import effective_response
 
@@ -219,10 +219,13 @@ class Database:
         async with self.engine.connect() as conn:
             return await statement.fetch(conn, **values)
 
-    async def fetch_shared(self, statement: Statement, **values: Any) -> list[Record]:
-        """`fetch`, shared with concurrent requests for the same values (api/core/sql.py)."""
+    async def fetch_shared(
+        self, statement: Statement, *, current: Current | None = None, **values: Any
+    ) -> list[Record]:
+        """`fetch`, shared with concurrent requests for the same values; with `current`,
+        joining one running while it says so (api/core/sql.py)."""
         key = (statement, *values.items())
-        return await self._coalescer.read(key, lambda: self.fetch(statement, **values))
+        return await self._coalescer.read(key, lambda: self.fetch(statement, **values), current)
 
     async def run_row(self, statement: RowsStatement, **values: Any) -> Record | None:
         """One request's row through a `RowsStatement`, as a transaction of its own. On

@@ -371,29 +371,60 @@ def _fail(batch: list[Submitted], error: Exception) -> None:
             future.set_exception(error)
 
 
+class Current:
+    """When a running read is still as good as a new one: `mark` is taken before it is sent,
+    `holds(mark)` asks whether nothing it may have missed has happened since (None:
+    nothing is known, so no read is joined)."""
+
+    def __init__(self, mark: Callable[[], Any], holds: Callable[[Any], bool]) -> None:
+        self.mark = mark
+        self._holds = holds
+
+    def holds(self, mark: Any) -> bool:
+        return mark is not None and self._holds(mark)
+
+
 class Coalescer:
     """Concurrent reads of the same thing share one statement: a read that arrives
     while another of the same key runs waits for the next one, which starts after it
-    arrived, so it still sees every write that finished before it asked."""
+    arrived, so it still sees every write that finished before it asked.
+
+    A read may instead join the one running when its caller says that one is still
+    current (`Current`): for reads that trust what this worker has heard of changes
+    (api/core/notices.py), a statement that began after the last change heard sees
+    every change a statement begun now would."""
 
     def __init__(self) -> None:
         self._waiting: dict[Any, list[asyncio.Future[list[Record]]]] = {}
-        self._running: set[Any] = set()
+        self._running: dict[Any, tuple[list[asyncio.Future[list[Record]]], Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak ones
 
-    async def read(self, key: Any, fetch: Callable[[], Awaitable[list[Record]]]) -> list[Record]:
+    async def read(
+        self,
+        key: Any,
+        fetch: Callable[[], Awaitable[list[Record]]],
+        current: Current | None = None,
+    ) -> list[Record]:
         future: asyncio.Future[list[Record]] = asyncio.get_running_loop().create_future()
+        running = self._running.get(key)
+        if running is not None and current is not None and current.holds(running[1]):
+            running[0].append(future)
+            return await future
         self._waiting.setdefault(key, []).append(future)
         if key not in self._running:
-            self._running.add(key)
-            task = asyncio.get_running_loop().create_task(self._run(key, fetch))
+            self._running[key] = ([], None)
+            task = asyncio.get_running_loop().create_task(self._run(key, fetch, current))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return await future
 
-    async def _run(self, key: Any, fetch: Callable[[], Awaitable[list[Record]]]) -> None:
+    async def _run(
+        self, key: Any, fetch: Callable[[], Awaitable[list[Record]]], current: Current | None
+    ) -> None:
         try:
             while waiting := self._waiting.pop(key, None):
+                # Taken before the statement is sent: a change heard after may not be in it.
+                self._running[key] = (waiting, None if current is None else current.mark())
                 try:
                     result = await fetch()
                 except Exception as error:
@@ -409,4 +440,4 @@ class Coalescer:
                         if not future.done():
                             future.set_result(result)
         finally:
-            self._running.discard(key)
+            del self._running[key]

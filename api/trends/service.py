@@ -5,7 +5,9 @@ version before are answered from memory, others are computed from the couple's r
 rows for the weeks asked for: only the weeks whose rows changed since the window's
 last computation, and concurrent reads of one version compute once
 (api/trends/memory.py). A read after a change the worker heard of (a write, most
-often) reads the state with the weeks, in one statement: it would compute anyway."""
+often) reads the state with the weeks, in one statement: it would compute anyway; and
+joins such a read of the window running when nothing of the couple has been heard since
+it was sent (api/core/notices.py: what the worker has heard is what its reads trust)."""
 
 import operator
 import uuid
@@ -21,7 +23,7 @@ from api.core.conditional import content_tag
 from api.core.db import Database
 from api.core.errors import not_found
 from api.core.notices import ChangeClock
-from api.core.sql import Record, Statement
+from api.core.sql import Current, Record, Statement
 from api.trends.memory import (
     Basis,
     Made,
@@ -370,6 +372,11 @@ class KnownStates:
             return None
         return found[1], self.clock.unchanged(couple_id, found[0])
 
+    def current(self, couple_id: uuid.UUID) -> Current:
+        """A read of the couple running is as good as a new one while nothing of it has
+        been heard since it was sent, as a state read then is trusted."""
+        return Current(self.clock.mark, lambda mark: self.clock.unchanged(couple_id, mark))
+
     def put(self, couple_id: uuid.UUID, mark: int | None, state: State | None) -> None:
         if mark is not None and state is not None:
             self._states.put(couple_id, (mark, state))
@@ -439,7 +446,15 @@ async def weekly_trends(
         # A change was heard since the state was read (a write, most often): it has to
         # be computed again, so the state is read with the weeks, in one statement.
         read = await _read_weeks(
-            database, couple_id, last[0], viewer, weeks=weeks, end=end, now=now, bases=cache.bases
+            database,
+            couple_id,
+            last[0],
+            viewer,
+            weeks=weeks,
+            end=end,
+            now=now,
+            bases=cache.bases,
+            current=known.current(couple_id),
         )
         known.put(couple_id, mark, read.state)
         _check_reader(read.state, couple_id, reader)
@@ -453,7 +468,15 @@ async def weekly_trends(
 
     async def compute() -> Computed:
         read = await _read_weeks(
-            database, couple_id, state, viewer, weeks=weeks, end=end, now=now, bases=cache.bases
+            database,
+            couple_id,
+            state,
+            viewer,
+            weeks=weeks,
+            end=end,
+            now=now,
+            bases=cache.bases,
+            current=None if known is None else known.current(couple_id),
         )
         return await _computed(cache, read, viewer, weeks=weeks, shared=False)
 
@@ -616,6 +639,7 @@ async def _read_weeks(
     end: date | None,
     now: datetime,
     bases: LRUCache[WindowKey, Basis] | None = None,
+    current: Current | None = None,
 ) -> _WeeksRead:
     """The couple's weeks of the window, in the calendar of `guess` (a state read
     before): when the statement finds another (a new time zone re-buckets the weeks),
@@ -634,9 +658,11 @@ async def _read_weeks(
         basis = None if bases is None else bases.get((couple_id, weeks, last_week, viewer))
         since = basis.snapshot if basis is not None and postgresql and not attempt else None
         statement = _WEEKS_SINCE if since else _WEEKS_PG if postgresql else _WEEKS
-        # Concurrent reads of a window share the statement (which begins after they ask).
+        # Concurrent reads of a window share the statement: one that begins after they
+        # ask, or (`current`) one running that began after the couple's last change heard.
         rows = await database.fetch_shared(
             statement,
+            current=current,
             couple_id=couple_id,
             first_week=read[0],
             last_week=last_week,

@@ -1,12 +1,16 @@
 """Concurrent reads of the same key share one statement, and none of them sees a state
-older than its own request."""
+older than its own request, or, for a read that trusts what the worker has heard, older
+than the last change of its couple heard before it."""
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
 
-from api.core.sql import Coalescer, Record
+from api.core.notices import ChangeClock
+from api.core.sql import Coalescer, Current, Record
+from api.trends.service import KnownStates
 
 
 class Source:
@@ -71,3 +75,70 @@ async def test_a_cancelled_reader_does_not_disturb_the_others() -> None:
     assert await readers[2] == [{"run": 1}]
     with pytest.raises(asyncio.CancelledError):
         await readers[1]
+
+
+def _current(clock: ChangeClock, couple_id: uuid.UUID) -> Current:
+    return KnownStates(clock, 10).current(couple_id)
+
+
+async def _sent() -> None:
+    """Until the reads asked for have run as far as they can: the first is sent."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+async def test_a_read_joins_the_running_one_while_nothing_of_the_couple_is_heard() -> None:
+    coalescer, source, clock = Coalescer(), Source(), ChangeClock()
+    clock.listening(True)
+    couple, other = uuid.uuid4(), uuid.uuid4()
+    source.gate.clear()
+    first = asyncio.create_task(coalescer.read("couple", source.fetch, _current(clock, couple)))
+    await _sent()  # running, held at the gate
+    clock.heard(other)  # another couple's change tells nothing of this one
+    joined = asyncio.create_task(coalescer.read("couple", source.fetch, _current(clock, couple)))
+    await _sent()
+    clock.heard(couple)  # the running read may have missed this change
+    after = asyncio.create_task(coalescer.read("couple", source.fetch, _current(clock, couple)))
+    await _sent()
+    source.gate.set()
+    assert await first == [{"run": 1}]
+    assert await joined == [{"run": 1}]
+    assert await after == [{"run": 2}]
+    assert source.runs == 2
+
+
+@pytest.mark.parametrize("listening", [False, None])
+async def test_no_read_joins_while_the_worker_is_not_listening(listening: bool | None) -> None:
+    """Not listening, or listening no more since the running read was sent (the
+    connection lost: whatever came meanwhile is unknown)."""
+    coalescer, source, clock = Coalescer(), Source(), ChangeClock()
+    couple = uuid.uuid4()
+    clock.listening(listening is None)
+    source.gate.clear()
+    first = asyncio.create_task(coalescer.read("couple", source.fetch, _current(clock, couple)))
+    await _sent()
+    if listening is None:
+        clock.listening(False)
+        clock.listening(True)
+    later = asyncio.create_task(coalescer.read("couple", source.fetch, _current(clock, couple)))
+    await _sent()
+    source.gate.set()
+    assert (await first, await later) == ([{"run": 1}], [{"run": 2}])
+
+
+async def test_a_failed_read_fails_those_that_joined_it() -> None:
+    coalescer, source, clock = Coalescer(), Source(), ChangeClock()
+    clock.listening(True)
+    couple = uuid.uuid4()
+    source.gate.clear()
+    source.fail = ConnectionError("database gone")
+    reads = [
+        asyncio.create_task(coalescer.read("couple", source.fetch, _current(clock, couple)))
+        for _ in range(3)
+    ]
+    await _sent()
+    source.gate.set()
+    for read in reads:
+        with pytest.raises(ConnectionError):
+            await read
+    assert source.runs == 1

@@ -202,3 +202,52 @@ async def test_a_lost_connection_trusts_nothing(
 
     # The state each time, and the same version's trends from memory.
     assert statements == ["state", "weeks", "state", "state"]
+
+
+async def test_reads_after_a_write_share_the_running_read_until_a_change_is_heard(
+    client: httpx.AsyncClient,
+    couple: Couple,
+    statements: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read that comes while another of the same weeks runs joins it when nothing of
+    the couple has been heard since it was sent; after a write heard meanwhile, it waits
+    for a read of its own, which holds that write."""
+    await toward(client, couple)
+    await log_bid(client, couple, occurred_at=iso(T0), response="toward")
+    gate, sent = asyncio.Event(), asyncio.Event()
+    fetch = Database.fetch
+    runs: list[Any] = []
+
+    async def held(database: Database, statement: Any, **values: Any) -> Any:
+        """The weeks since, read and then held before they are answered."""
+        rows = await fetch(database, statement, **values)
+        if statement is service._WEEKS_SINCE:
+            runs.append(statement)
+            sent.set()
+            await gate.wait()
+        return rows
+
+    monkeypatch.setattr(Database, "fetch", held)
+    first = asyncio.create_task(toward(client, couple))
+    await asyncio.wait_for(sent.wait(), 10)
+    joined = asyncio.create_task(toward(client, couple))
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert [(await read).json()["weeks"][-1]["toward"] for read in (first, joined)] == [1, 1]
+    assert statements == ["state", "weeks", "weeks since", "weeks since"]
+    assert len(runs) == 1  # the two reads asked, one statement ran
+
+    gate.clear()
+    sent.clear()
+    await log_bid(client, couple, occurred_at=iso(T0), response="toward")
+    running = asyncio.create_task(toward(client, couple))
+    await asyncio.wait_for(sent.wait(), 10)
+    await log_bid(client, couple, occurred_at=iso(T0), response="toward")
+    later = asyncio.create_task(toward(client, couple))
+    await asyncio.sleep(0.05)
+    gate.set()
+
+    assert (await running).json()["weeks"][-1]["toward"] == 2
+    assert (await later).json()["weeks"][-1]["toward"] == 3
+    assert len(runs) == 3
