@@ -3,6 +3,7 @@ tombstones. The weekly rollup and `bid_versions` follow from triggers (migration
 nothing here counts."""
 
 import hashlib
+import operator
 import uuid
 from datetime import datetime
 from typing import Any
@@ -81,6 +82,16 @@ def _values(
 _ID_TAKEN = "An activity with this id exists already, created with another body or deleted."
 
 
+def _replays(existing: Record, values: dict[str, Any]) -> bool:
+    """Whether the create of `values` is a replay of the one that stored `existing`."""
+    return (
+        existing["couple_id"] == values["couple_id"]
+        and existing["logged_by"] == values["logged_by"]
+        and existing["request_digest"] == values["request_digest"]
+        and existing["deleted_at"] is None
+    )
+
+
 async def _insert(conn: AsyncConnection, values: dict[str, Any]) -> tuple[Record, bool] | None:
     """The stored activity and whether it was created now (False: a replay of the same
     create); None when its id is taken by another create or a deleted activity."""
@@ -97,13 +108,7 @@ async def _insert(conn: AsyncConnection, values: dict[str, Any]) -> tuple[Record
     existing = (
         await conn.execute(sa.select(_activities).where(_activities.c.id == values["id"]))
     ).first()
-    if (
-        existing is not None
-        and existing.couple_id == values["couple_id"]
-        and existing.logged_by == values["logged_by"]
-        and existing.request_digest == values["request_digest"]
-        and existing.deleted_at is None
-    ):
+    if existing is not None and _replays(existing._mapping, values):
         replayed: Record = existing._mapping
         return replayed, False
     return None
@@ -125,18 +130,46 @@ async def create_activities(
 ) -> list[tuple[Record, bool]]:
     """Every item stored as `create_activity` stores it, or (the request's transaction
     rolled back) none, with the problems of all bad items at once, each naming its
-    item's `index`. Items are few and rare: one statement each."""
+    item's `index`. One insert of every item (and a read of the ids it found taken),
+    whatever their number: the couple's change stamp, which the first row stored takes,
+    is held until the request commits, not across a round trip per item."""
     now = utcnow()
     rows, errors = each_item(items, lambda body: _values(couple_id, caller_id, body, now))
     if errors:
         raise invalid_items(errors)
+    # An id sent twice is stored once, by its first item; the next is a replay of it or
+    # a conflict, as it would be sent alone after it. In the order of the ids, so that two
+    # batches that share ids wait for each other rather than deadlock.
+    first = sorted(
+        {values["id"]: values for values in reversed(rows)}.values(), key=operator.itemgetter("id")
+    )
+    inserted = {
+        row.id: row._mapping
+        for row in await conn.execute(
+            insert_or_skip(conn, _activities).returning(*_activities.c), first
+        )
+    }
+    taken = [values["id"] for values in first if values["id"] not in inserted]
+    existing = (
+        {
+            row.id: row._mapping
+            for row in await conn.execute(sa.select(_activities).where(_activities.c.id.in_(taken)))
+        }
+        if taken
+        else {}
+    )
     results: list[tuple[Record, bool]] = []
     for index, values in enumerate(rows):
-        stored = await _insert(conn, values)
-        if stored is None:
-            errors.append(FieldError(field=f"items.{index}.id", message=_ID_TAKEN, index=index))
+        created = inserted.pop(values["id"], None)
+        if created is not None:
+            existing[values["id"]] = created
+            results.append((created, True))
+            continue
+        found = existing.get(values["id"])
+        if found is not None and _replays(found, values):
+            results.append((found, False))
         else:
-            results.append(stored)
+            errors.append(FieldError(field=f"items.{index}.id", message=_ID_TAKEN, index=index))
     if errors:
         raise Problem(409, _ID_TAKEN, code="id-conflict", errors=errors)
     return results

@@ -2,18 +2,26 @@
 at once. Every item stored or none; each stored, and replayed, as a single create;
 every bad item named by its index."""
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.core.db import create_engine
+from models.activity import Activity
 from models.bid import MAX_BATCH
 from tests.activities.helpers import T0, iso, listed_ids, post_activity, second, weeks_of
 from tests.batches import check_replays
 from tests.factories import Couple, Person, make_couple
 from tests.http import assert_problem
+from tests.locks import waiting_for_locks
+from tests.statements import sent_statements
 from tests.therapists.helpers import grant_both, new_therapist
 
 
@@ -85,6 +93,48 @@ async def test_one_bad_item_in_the_middle_stores_nothing(
     assert await listed_ids(client, couple) == [taken["id"]]
 
 
+async def test_an_id_sent_twice_is_stored_once(client: httpx.AsyncClient, couple: Couple) -> None:
+    """As if each item were sent alone, in order: the second of the same body is a replay
+    of the first, the second of another body a conflict."""
+    twice = item(note="dinner")
+    pushed = await push(client, couple, [twice, item(), twice])
+    assert pushed.status_code == 201, pushed.text
+    answered = pushed.json()["items"]
+    assert [entry["created"] for entry in answered] == [True, True, False]
+    assert answered[2]["activity"] == answered[0]["activity"]
+    assert sorted(await listed_ids(client, couple)) == sorted(
+        [twice["id"], answered[1]["activity"]["id"]]
+    )
+    clash = item()
+    refused = await push(client, couple, [item(), clash, {**clash, "note": "another"}])
+    assert [error["index"] for error in assert_problem(refused, 409, "items.2.id")["errors"]] == [2]
+    assert len(await listed_ids(client, couple)) == 2
+
+
+async def test_a_full_batch_takes_as_few_statements_as_one_item(
+    client: httpx.AsyncClient, couple: Couple, app: FastAPI, conn: AsyncConnection
+) -> None:
+    """Not a statement per item: the couple's writes wait for a batch's commit, which
+    must not wait for hundreds of round trips."""
+
+    async def statements(items: list[dict[str, Any]]) -> int:
+        with sent_statements(app) as seen:
+            pushed = await push(client, couple, items)
+        assert pushed.status_code == 201, pushed.text
+        assert len(pushed.json()["items"]) == len(items)
+        return len(seen)
+
+    one = await statements([item()])
+    full = await statements([item() for _ in range(MAX_BATCH)])
+
+    assert full == one
+    activities = Activity.__table__  # type: ignore[attr-defined]
+    stored = await conn.execute(
+        sa.select(sa.func.count()).where(activities.c.couple_id == uuid.UUID(couple.id))
+    )
+    assert stored.scalar_one() == MAX_BATCH + 1
+
+
 async def test_the_batch_has_bounds(client: httpx.AsyncClient, couple: Couple) -> None:
     assert_problem(await push(client, couple, []), 422, "items")
     too_many = [item() for _ in range(MAX_BATCH + 1)]
@@ -105,3 +155,50 @@ async def test_only_the_couples_partners_push(
     # As with single creates, a couple still waiting for its second partner may log.
     alone = await make_couple(client, joined=False)
     assert (await push(client, alone, [item()])).status_code == 201
+
+
+async def test_batches_that_share_ids_in_another_order_do_not_deadlock(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    """Two couples' batches with two ids in common, in the other order, one held up
+    between them (a third transaction holds an id it sends). Were each stored in the
+    order sent, each would hold one shared id and wait for the other's: the database
+    ends one with a deadlock, a 500. In the order of the ids, one stores every item and
+    the other is refused at the two."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("SQLite runs one write transaction at a time")
+    ours, theirs, third = [await make_couple(client) for _ in range(3)]
+    # Ids in this order: x, then the one held, then y.
+    x, held, y = (item(id=str(uuid.UUID(int=n << 124 | uuid.uuid4().int >> 4))) for n in (1, 2, 3))
+    engine = create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        async with engine.connect() as holder, engine.connect() as watcher:
+            watching = await watcher.execution_options(isolation_level="AUTOCOMMIT")
+            transaction = await holder.begin()
+            await holder.execute(
+                sa.insert(Activity.__table__).values(  # type: ignore[attr-defined]
+                    id=uuid.UUID(held["id"]),
+                    couple_id=uuid.UUID(third.id),
+                    logged_by=uuid.UUID(third.first.id),
+                    kind="date_night",
+                    occurred_at=T0,
+                    version=1,
+                    request_digest="0" * 64,
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+            first = asyncio.create_task(push(client, ours, [x, held, y]))
+            await waiting_for_locks(watching)
+            second_ = asyncio.create_task(push(client, theirs, [y, x]))
+            await waiting_for_locks(watching, sessions=2)
+            await transaction.rollback()
+            pushed = [await first, await second_]
+    finally:
+        await engine.dispose()
+
+    assert sorted(response.status_code for response in pushed) == [201, 409], [
+        response.text for response in pushed
+    ]
+    refused = next(response for response in pushed if response.status_code == 409)
+    assert [error["index"] for error in refused.json()["errors"]] == [0, 1]

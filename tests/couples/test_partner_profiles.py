@@ -7,11 +7,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from tests.couples.helpers import COUPLES, create, join, partners_of, read
 from tests.factories import Couple, Person, register
 from tests.http import assert_problem
+from tests.statements import sent_statements
 from tests.therapists.helpers import CASELOAD, export_of, grant_both, new_therapist, trends_of
 from tests.users.helpers import ME
 
@@ -141,17 +141,8 @@ async def test_the_list_reads_every_partner_in_the_same_statements(client, app: 
     ana = await register(client, "Ana")
 
     async def statements_of_the_list() -> tuple[int, list[str]]:
-        seen: list[str] = []
-
-        def on_execute(*args: Any) -> None:
-            seen.append(args[2])
-
-        engine = app.state.database.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", on_execute)
-        try:
+        with sent_statements(app) as seen:
             response = await client.get(COUPLES, headers=ana.headers)
-        finally:
-            event.remove(engine, "before_cursor_execute", on_execute)
         assert response.status_code == 200, response.text
         return len(response.json()["items"]), seen
 
