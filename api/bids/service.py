@@ -67,8 +67,9 @@ _INSERT = RowsStatement(
     JOIN couples ON couples.id = caller.couple_id AND couples.dissolved_at IS NULL
     WHERE rows_.bidder_id IN (caller.user_id, other.user_id)
     -- Rows in couple order: the triggers lock each couple's counters as its first row
-    -- comes, so concurrent batches take them in one order and cannot deadlock.
-    ORDER BY caller.couple_id
+    -- comes, so concurrent batches take them in one order and cannot deadlock; and so,
+    -- within a couple, in the order of their ids, which another batch may hold.
+    ORDER BY caller.couple_id, rows_.id
     ON CONFLICT (id) DO NOTHING
     RETURNING id, responder_id
     """,
@@ -109,7 +110,8 @@ _INSERT = RowsStatement(
 # As for `_INSERT`, the couple's `dissolved_at` is read as the statement began: only an
 # erasure dissolves a couple, and it replaces the partner, which the check sees.
 # The partners are MATERIALIZED so that a generic plan (the driver prepares statements)
-# reads them once, not once per item.
+# reads them once, not once per item. Rows go in in the order of their ids, as `_INSERT`
+# puts them: batches that share ids wait for each other rather than deadlock.
 _ITEM_COLUMNS = [name for name in _INSERT.names if name not in {"couple_id", "caller_id", "now"}]
 _INSERT_ALL = Statement(
     f"""
@@ -138,6 +140,7 @@ _INSERT_ALL = Statement(
            responder_style, 1, request_digest, :now, :now, NULL
     FROM joined
     WHERE (SELECT count(*) FROM joined) = (SELECT count(*) FROM rows_)
+    ORDER BY id
     RETURNING id, responder_id
     """,
     {

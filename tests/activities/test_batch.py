@@ -2,7 +2,6 @@
 at once. Every item stored or none; each stored, and replayed, as a single create;
 every bad item named by its index."""
 
-import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -17,10 +16,9 @@ from api.core.db import create_engine
 from models.activity import Activity
 from models.bid import MAX_BATCH
 from tests.activities.helpers import T0, iso, listed_ids, post_activity, second, weeks_of
-from tests.batches import check_replays
+from tests.batches import check_no_deadlock, check_replays
 from tests.factories import Couple, Person, make_couple
 from tests.http import assert_problem
-from tests.locks import waiting_for_locks
 from tests.statements import sent_statements
 from tests.therapists.helpers import grant_both, new_therapist
 
@@ -160,45 +158,35 @@ async def test_only_the_couples_partners_push(
 async def test_batches_that_share_ids_in_another_order_do_not_deadlock(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
-    """Two couples' batches with two ids in common, in the other order, one held up
-    between them (a third transaction holds an id it sends). Were each stored in the
-    order sent, each would hold one shared id and wait for the other's: the database
-    ends one with a deadlock, a 500. In the order of the ids, one stores every item and
-    the other is refused at the two."""
+    """Stored in the order of their ids (tests/batches.py); were they not, one batch
+    would end in a deadlock, a 500."""
     if not database_url.startswith("postgres"):
         pytest.skip("SQLite runs one write transaction at a time")
     ours, theirs, third = [await make_couple(client) for _ in range(3)]
-    # Ids in this order: x, then the one held, then y.
-    x, held, y = (item(id=str(uuid.UUID(int=n << 124 | uuid.uuid4().int >> 4))) for n in (1, 2, 3))
+
+    async def hold(conn: AsyncConnection, activity_id: str) -> None:
+        await conn.execute(
+            sa.insert(Activity.__table__).values(  # type: ignore[attr-defined]
+                id=uuid.UUID(activity_id),
+                couple_id=uuid.UUID(third.id),
+                logged_by=uuid.UUID(third.first.id),
+                kind="date_night",
+                occurred_at=T0,
+                version=1,
+                request_digest="0" * 64,
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+
     engine = create_engine(database_url, poolclass=sa.pool.NullPool)
     try:
-        async with engine.connect() as holder, engine.connect() as watcher:
-            watching = await watcher.execution_options(isolation_level="AUTOCOMMIT")
-            transaction = await holder.begin()
-            await holder.execute(
-                sa.insert(Activity.__table__).values(  # type: ignore[attr-defined]
-                    id=uuid.UUID(held["id"]),
-                    couple_id=uuid.UUID(third.id),
-                    logged_by=uuid.UUID(third.first.id),
-                    kind="date_night",
-                    occurred_at=T0,
-                    version=1,
-                    request_digest="0" * 64,
-                    created_at=T0,
-                    updated_at=T0,
-                )
-            )
-            first = asyncio.create_task(push(client, ours, [x, held, y]))
-            await waiting_for_locks(watching)
-            second_ = asyncio.create_task(push(client, theirs, [y, x]))
-            await waiting_for_locks(watching, sessions=2)
-            await transaction.rollback()
-            pushed = [await first, await second_]
+        await check_no_deadlock(
+            engine,
+            hold,
+            lambda items: push(client, ours, items),
+            lambda items: push(client, theirs, items),
+            item,
+        )
     finally:
         await engine.dispose()
-
-    assert sorted(response.status_code for response in pushed) == [201, 409], [
-        response.text for response in pushed
-    ]
-    refused = next(response for response in pushed if response.status_code == 409)
-    assert [error["index"] for error in refused.json()["errors"]] == [0, 1]

@@ -20,6 +20,7 @@ from api.core.settings import Settings
 from api.main import create_app
 from models.base import utcnow
 from models.bid import BidCreate
+from tests.batches import check_no_deadlock
 from tests.bids.helpers import T0, listed_ids
 from tests.bids.test_batch import item, push
 from tests.factories import Couple, Person, make_couple
@@ -234,3 +235,45 @@ async def test_batches_waiting_for_their_couple_leave_other_couples_writes_alone
             assert not any(batch.done() for batch in batches)
             await transaction.rollback()
             assert [(await batch).status_code for batch in batches] == [201, 201]
+
+
+@pytest.mark.parametrize("statement", [True, False])
+async def test_batches_that_share_ids_in_another_order_do_not_deadlock(
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    statement: bool,
+) -> None:
+    """Stored in the order of their ids (tests/batches.py), by the statement or by the
+    transaction: by the transaction, a deadlock would be a 500; by the statement, a
+    second's wait for the database to find it, then the transaction."""
+    raised: list[BaseException] = []
+    if statement:
+        write_apart = Database.write_apart
+
+        async def watched(database: Database, *args: Any, **values: Any) -> Any:
+            try:
+                return await write_apart(database, *args, **values)
+            except Exception as error:
+                raised.append(error)
+                raise
+
+        monkeypatch.setattr(Database, "write_apart", watched)
+    else:
+
+        async def none(*args: Any) -> None:
+            return None
+
+        monkeypatch.setattr(service, "_insert_all", none)
+    ours, theirs, third = [await make_couple(client) for _ in range(3)]
+    await check_no_deadlock(
+        engine,
+        lambda conn, bid_id: insert_bid(conn, third, bid_id),
+        lambda items: push(client, ours, items),
+        lambda items: push(client, theirs, items),
+        item,
+    )
+    # By the statement, the batch refused met a taken id, not a deadlock.
+    assert [type(error).__name__ for error in raised] == (
+        ["UniqueViolationError"] if statement else []
+    )
