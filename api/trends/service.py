@@ -466,6 +466,9 @@ async def weekly_trends(
     if computed is not None:
         return computed, now
 
+    # Never joining a read of the weeks running (`current`): the state may have been read
+    # from the database just now, with a write committed before it that no notice has
+    # told of yet, and the weeks must be at least as new.
     async def compute() -> Computed:
         read = await _read_weeks(
             database,
@@ -476,7 +479,6 @@ async def weekly_trends(
             end=end,
             now=now,
             bases=cache.bases,
-            current=None if known is None else known.current(couple_id),
         )
         return await _computed(cache, read, viewer, weeks=weeks, shared=False)
 

@@ -126,19 +126,24 @@ async def test_no_read_joins_while_the_worker_is_not_listening(listening: bool |
     assert (await first, await later) == ([{"run": 1}], [{"run": 2}])
 
 
-async def test_a_failed_read_fails_those_that_joined_it() -> None:
+async def test_a_failed_read_fails_those_that_joined_it_and_a_cancelled_one_leaves() -> None:
     coalescer, source, clock = Coalescer(), Source(), ChangeClock()
     clock.listening(True)
     couple = uuid.uuid4()
     source.gate.clear()
     source.fail = ConnectionError("database gone")
-    reads = [
+    first = asyncio.create_task(coalescer.read("couple", source.fetch, _current(clock, couple)))
+    await _sent()
+    joined = [
         asyncio.create_task(coalescer.read("couple", source.fetch, _current(clock, couple)))
         for _ in range(3)
     ]
     await _sent()
+    joined[1].cancel()
     source.gate.set()
-    for read in reads:
+    for read in (first, joined[0], joined[2]):
         with pytest.raises(ConnectionError):
             await read
-    assert source.runs == 1
+    with pytest.raises(asyncio.CancelledError):
+        await joined[1]
+    assert source.runs == 1  # the three joined the first read: none ran again

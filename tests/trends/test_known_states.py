@@ -57,6 +57,36 @@ async def _heard(app: FastAPI, couple: Couple, since: int) -> None:
         await asyncio.sleep(0.01)
 
 
+def hold_reads(
+    monkeypatch: pytest.MonkeyPatch, statement: Any
+) -> tuple[asyncio.Event, asyncio.Event, list[Any]]:
+    """Each run of `statement`, once read, held before it is answered until the first
+    event is set; the second is set when a run is held; the list has one entry a run."""
+    gate, sent, runs = asyncio.Event(), asyncio.Event(), []
+    fetch = Database.fetch
+
+    async def held(database: Database, run: Any, **values: Any) -> Any:
+        rows = await fetch(database, run, **values)
+        if run is statement:
+            runs.append(run)
+            sent.set()
+            await gate.wait()
+        return rows
+
+    monkeypatch.setattr(Database, "fetch", held)
+    return gate, sent, runs
+
+
+async def _asked(statements: list[str], count: int) -> None:
+    """Until the app has asked for `count` statements: the last one asked has joined a
+    read running or waits for its own (the coalescer decides as it is asked)."""
+    for _ in range(1000):
+        if len(statements) >= count:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"the app asked for {len(statements)} statements, not {count}")
+
+
 async def toward(client: httpx.AsyncClient, couple: Couple, **headers: str) -> httpx.Response:
     return await client.get(
         f"{couple.path}/trends/weekly",
@@ -215,24 +245,11 @@ async def test_reads_after_a_write_share_the_running_read_until_a_change_is_hear
     for a read of its own, which holds that write."""
     await toward(client, couple)
     await log_bid(client, couple, occurred_at=iso(T0), response="toward")
-    gate, sent = asyncio.Event(), asyncio.Event()
-    fetch = Database.fetch
-    runs: list[Any] = []
-
-    async def held(database: Database, statement: Any, **values: Any) -> Any:
-        """The weeks since, read and then held before they are answered."""
-        rows = await fetch(database, statement, **values)
-        if statement is service._WEEKS_SINCE:
-            runs.append(statement)
-            sent.set()
-            await gate.wait()
-        return rows
-
-    monkeypatch.setattr(Database, "fetch", held)
+    gate, sent, runs = hold_reads(monkeypatch, service._WEEKS_SINCE)
     first = asyncio.create_task(toward(client, couple))
     await asyncio.wait_for(sent.wait(), 10)
     joined = asyncio.create_task(toward(client, couple))
-    await asyncio.sleep(0.05)
+    await _asked(statements, 4)
     gate.set()
     assert [(await read).json()["weeks"][-1]["toward"] for read in (first, joined)] == [1, 1]
     assert statements == ["state", "weeks", "weeks since", "weeks since"]
@@ -245,9 +262,39 @@ async def test_reads_after_a_write_share_the_running_read_until_a_change_is_hear
     await asyncio.wait_for(sent.wait(), 10)
     await log_bid(client, couple, occurred_at=iso(T0), response="toward")
     later = asyncio.create_task(toward(client, couple))
-    await asyncio.sleep(0.05)
+    await _asked(statements, 6)
     gate.set()
 
     assert (await running).json()["weeks"][-1]["toward"] == 2
     assert (await later).json()["weeks"][-1]["toward"] == 3
     assert len(runs) == 3
+
+
+async def test_a_read_of_the_state_afresh_never_joins_an_older_read_of_the_weeks(
+    client: httpx.AsyncClient,
+    couple: Couple,
+    app: FastAPI,
+    statements: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read that finds nothing of the couple in memory reads its state from the
+    database, which holds every write committed before it asked, heard of or not: its
+    weeks come from a statement sent after it asked, never from one running before."""
+    await log_bid(client, couple, occurred_at=iso(T0), response="toward")
+    known = app.state.known_states
+    monkeypatch.setattr(known, "get", lambda couple_id: None)
+    monkeypatch.setattr(known, "last", lambda couple_id: None)
+    gate, sent, _ = hold_reads(monkeypatch, service._WEEKS_PG)
+    running = asyncio.create_task(toward(client, couple))
+    await asyncio.wait_for(sent.wait(), 10)
+    # A write this worker does not hear of, as one through another worker whose notice
+    # is still on its way.
+    monkeypatch.setattr(app.state.change_clock, "heard", lambda couple_id: None)
+    await log_bid(client, couple, occurred_at=iso(T0), response="toward")
+    later = asyncio.create_task(toward(client, couple))
+    await _asked(statements, 4)
+    gate.set()
+
+    assert (await running).json()["weeks"][-1]["toward"] == 1
+    assert (await later).json()["weeks"][-1]["toward"] == 2
+    assert statements == ["state", "weeks", "state", "weeks"]
