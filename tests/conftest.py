@@ -19,7 +19,7 @@ import hypothesis
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from alembic import command
 from api.core.db import create_engine
@@ -143,6 +143,15 @@ async def conn(database_url: str) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as connection:
         yield await connection.execution_options(isolation_level="AUTOCOMMIT")
     await engine.dispose()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of the test's own beside the app's, with no pool: for transactions held
+    open while the app's requests run (locks, late commits)."""
+    made = create_engine(database_url, poolclass=sa.pool.NullPool)
+    yield made
+    await made.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,19 @@
 """Waiting, in a test, for the app's sessions to wait for a lock (PostgreSQL)."""
 
 import asyncio
+import os
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+def postgresql_only(reason: str) -> pytest.MarkDecorator:
+    """Skips on SQLite, for `reason`."""
+    return pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"), reason=reason
+    )
+
 
 _WAITING = sa.text(
     "SELECT count(*) FROM pg_stat_activity"

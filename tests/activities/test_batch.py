@@ -10,9 +10,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.core.db import create_engine
 from models.activity import Activity
 from models.bid import MAX_BATCH
 from tests.activities.helpers import T0, iso, listed_ids, post_activity, second, weeks_of
@@ -156,7 +155,7 @@ async def test_only_the_couples_partners_push(
 
 
 async def test_batches_that_share_ids_in_another_order_do_not_deadlock(
-    client: httpx.AsyncClient, database_url: str
+    client: httpx.AsyncClient, database_url: str, engine: AsyncEngine
 ) -> None:
     """Stored in the order of their ids (tests/batches.py); were they not, one batch
     would end in a deadlock, a 500."""
@@ -179,14 +178,10 @@ async def test_batches_that_share_ids_in_another_order_do_not_deadlock(
             )
         )
 
-    engine = create_engine(database_url, poolclass=sa.pool.NullPool)
-    try:
-        await check_no_deadlock(
-            engine,
-            hold,
-            lambda items: push(client, ours, items),
-            lambda items: push(client, theirs, items),
-            item,
-        )
-    finally:
-        await engine.dispose()
+    await check_no_deadlock(
+        engine,
+        hold,
+        lambda items: push(client, ours, items),
+        lambda items: push(client, theirs, items),
+        item,
+    )

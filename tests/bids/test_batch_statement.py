@@ -5,7 +5,6 @@ on the way; when it stores none, the batch's transaction finds out why."""
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.bids import service
-from api.core.db import Database, create_engine
+from api.core.db import Database
 from api.core.settings import Settings
 from api.main import create_app
 from models.base import utcnow
@@ -25,16 +24,9 @@ from tests.bids.helpers import T0, listed_ids
 from tests.bids.test_batch import item, push
 from tests.factories import Couple, Person, make_couple
 from tests.http import assert_problem, client_from
-from tests.locks import waiting_for_locks
+from tests.locks import postgresql_only, waiting_for_locks
 
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    if not database_url.startswith("postgres"):
-        pytest.skip("SQLite stores a batch in the transaction that checks it")
-    made = create_engine(database_url, poolclass=sa.pool.NullPool)
-    yield made
-    await made.dispose()
+pytestmark = postgresql_only("SQLite stores a batch in the transaction that checks it")
 
 
 def rows_of(couple: Couple, caller: Person, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:

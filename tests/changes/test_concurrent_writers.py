@@ -4,29 +4,19 @@ never skipped, and a reader paging while both partners write gets every change o
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.core.db import create_engine
 from tests.activities.helpers import second
 from tests.bids.helpers import log_bid
 from tests.changes.helpers import Replica, count, page
 from tests.factories import Couple, Person, register
-from tests.locks import waiting_for_locks
+from tests.locks import postgresql_only, waiting_for_locks
 
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    if not database_url.startswith("postgres"):
-        pytest.skip("SQLite has one writer at a time: nothing commits late")
-    made = create_engine(database_url, poolclass=sa.pool.NullPool)
-    yield made
-    await made.dispose()
+pytestmark = postgresql_only("SQLite has one writer at a time: nothing commits late")
 
 
 async def _late_note(

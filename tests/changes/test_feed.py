@@ -8,11 +8,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.changes.position import Position
 from api.changes.service import purge_tombstones
-from api.core.db import create_engine
 from tests.activities.helpers import delete_activity, log_activity, second
 from tests.bids.helpers import log_bid
 from tests.changes.helpers import Replica, changes_of, count, page
@@ -374,18 +373,14 @@ async def test_another_couple_and_its_therapist_get_404(
 
 
 async def test_a_feed_read_does_not_wait_for_a_writer(
-    client: httpx.AsyncClient, couple: Couple, database_url: str
+    client: httpx.AsyncClient, couple: Couple, database_url: str, engine: AsyncEngine
 ) -> None:
     """On SQLite, a transaction that holds the write lock does not hold back a sync."""
     if database_url.startswith("postgres"):
         pytest.skip("PostgreSQL readers never wait for writers")
-    engine = create_engine(database_url, poolclass=sa.pool.NullPool)
-    try:
-        async with engine.connect() as writer:
-            await writer.begin()
-            await writer.execute(sa.text("UPDATE couples SET name = 'held'"))
-            answer = await asyncio.wait_for(page(client, couple, couple.first), 5)
-            assert answer["couple"]["name"] != "held"
-            await writer.rollback()
-    finally:
-        await engine.dispose()
+    async with engine.connect() as writer:
+        await writer.begin()
+        await writer.execute(sa.text("UPDATE couples SET name = 'held'"))
+        answer = await asyncio.wait_for(page(client, couple, couple.first), 5)
+        assert answer["couple"]["name"] != "held"
+        await writer.rollback()

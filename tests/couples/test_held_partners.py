@@ -4,13 +4,10 @@ couple; on PostgreSQL a partner's call holds the couple's row in share mode unti
 transaction ends, and no one else's does."""
 
 import uuid
-from collections.abc import AsyncIterator
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.core.db import create_engine
 from api.core.errors import Problem
 from api.couples.service import held_partner_ids
 from models.base import utcnow
@@ -18,13 +15,6 @@ from models.couple import Couple as CoupleRow
 from tests.factories import Couple, Person
 
 _couples: sa.Table = CoupleRow.__table__  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, poolclass=sa.pool.NullPool)
-    yield engine
-    await engine.dispose()
 
 
 async def row_held(engine: AsyncEngine, couple_id: uuid.UUID) -> bool:
