@@ -92,6 +92,7 @@ _INSERT = RowsStatement(
     },
     {"id": _bids.c.id.type, "responder_id": _bids.c.responder_id.type},
     key="id",
+    group="couple_id",
 )
 
 

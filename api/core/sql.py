@@ -153,9 +153,11 @@ class RowsStatement:
         columns: Mapping[str, sa.types.TypeEngine[Any]],
         result_types: Mapping[str, sa.types.TypeEngine[Any]],
         key: str,
+        group: str | None = None,
     ) -> None:
         self.names = list(columns)
         self.key = key
+        self.group = group
         self.template = template
         self.columns = columns
         self.result_types = result_types
@@ -242,7 +244,10 @@ class Batcher:
     `timeout` seconds. A row whose request gave up while it waited is taken out and
     never sent; one whose batch was already sent may still be stored, so its request
     is not told it was: a retry with the same key finds the stored row when the key is
-    unique in its table (the bid insert then returns no row: a replay)."""
+    unique in its table (the bid insert then returns no row: a replay).
+
+    Of a statement with a `group` (a bid's couple), a batch holds rows of groups no
+    other batch being sent holds: the rest wait for the next, and go in it together."""
 
     def __init__(
         self,
@@ -260,6 +265,8 @@ class Batcher:
         # Insertion-ordered, so rows go in the order they came; keyed by the request's
         # future, so a request that gives up takes its row out in one step.
         self.pending: dict[asyncio.Future[Record | None], dict[str, Any]] = {}
+        # The statement's groups (`RowsStatement.group`) in the batches being sent.
+        self.in_flight: set[Any] = set()
         self.arrived = asyncio.Event()
         self.flushers = [asyncio.create_task(self._flush_forever()) for _ in range(flushers)]
 
@@ -296,29 +303,37 @@ class Batcher:
             task.cancel()
         await asyncio.gather(*self.flushers, return_exceptions=True)
 
-    def _take(self) -> list[Submitted]:
-        key = self.statement.key
+    def _take(self) -> tuple[list[Submitted], set[Any]]:
+        """The next batch, and its groups. A row of a group in a batch being sent waits
+        for the next: writers of one group (a couple's bids) take its lock in turn
+        (alembic/versions/0008), so two batches of it at once would only wait for
+        each other, and rows that wait for one batch go in the next together."""
+        key, group = self.statement.key, self.statement.group
         batch: list[Submitted] = []
         later: dict[asyncio.Future[Record | None], dict[str, Any]] = {}
         seen: set[Any] = set()
+        groups: set[Any] = set()
         for future, values in self.pending.items():
             if future.done():
                 continue  # its request gave up or was cancelled
-            if values[key] in seen:
+            if values[key] in seen or (group is not None and values[group] in self.in_flight):
                 later[future] = values
             else:
                 batch.append((values, future))
                 seen.add(values[key])
+                if group is not None:
+                    groups.add(values[group])
         self.pending = later
-        if later:
+        self.in_flight |= groups
+        if later and batch:
             self.arrived.set()
-        return batch
+        return batch, groups
 
     async def _flush_forever(self) -> None:
         while True:
             await self.arrived.wait()
             self.arrived.clear()
-            batch = self._take()
+            batch, groups = self._take()
             if not batch:
                 continue
             try:
@@ -331,6 +346,10 @@ class Batcher:
                 _fail(batch, Overloaded(MAYBE_STORED))
             except Exception as error:  # a flusher outlives any one batch
                 _fail(batch, error)
+            finally:
+                self.in_flight -= groups
+                if self.pending:
+                    self.arrived.set()
 
     async def _flush(self, batch: list[Submitted]) -> None:
         key = self.statement.key

@@ -138,15 +138,17 @@ async def test_past_the_write_timeout_bids_get_503_and_retries_store_each_once(
             async with _couple_locked(database_url, couple.id):
                 first = post(bodies[0])
                 await _blocked(admin, 1)
+                # The couple's batch is stuck on the lock: its next row waits for it,
+                # while another couple's goes at once.
                 second = post(bodies[1])
-                await _blocked(admin, 2)  # each flusher has a batch stuck on the lock
-                _assert_busy(await first)
-                _assert_busy(await second)
-                # The lock still holds, but the flushers gave up on those batches.
                 elsewhere = await client.post(
                     other.bids, json={"kind": "play"}, headers=other.first.headers
                 )
                 assert elsewhere.status_code == 201, elsewhere.text
+                assert not second.done()
+                _assert_busy(await first)
+                _assert_busy(await second)
+                assert await _stored(admin, [bodies[1]["id"]]) == {}  # never sent
             retries = [
                 await client.post(couple.bids, json=body, headers=couple.first.headers)
                 for body in bodies
@@ -166,7 +168,7 @@ async def test_past_the_queue_limit_a_bid_is_refused_at_once_storing_nothing(
         _admin(database_url) as admin,
     ):
         couple = await make_couple(client)
-        bodies = _bodies(5)
+        bodies = _bodies(4)
 
         def post(body: dict[str, str]) -> "asyncio.Task[httpx.Response]":
             return asyncio.create_task(
@@ -175,23 +177,31 @@ async def test_past_the_queue_limit_a_bid_is_refused_at_once_storing_nothing(
 
         async with asyncio.timeout(HANG):
             async with _couple_locked(database_url, couple.id):
-                sent = [post(bodies[0])]
-                await _blocked(admin, 1)
-                sent.append(post(bodies[1]))
-                await _blocked(admin, 2)  # both flushers are stuck: what comes now waits
-                waiting = [post(body) for body in bodies[2:]]  # one more than the limit
+                sent = post(bodies[0])
+                await _blocked(admin, 1)  # in flight: what comes now for the couple waits
+                waiting = [post(body) for body in bodies[1:]]  # one more than the limit
                 done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 [refused] = done  # the others wait on: their timeout is far off
                 _assert_busy(refused.result())
-                refused_body = bodies[2 + waiting.index(refused)]
+                refused_body = bodies[1 + waiting.index(refused)]
                 assert await _stored(admin, [refused_body["id"]]) == {}
-            answers = [await task for task in sent + waiting if task is not refused]
-            assert [answer.status_code for answer in answers] == [201] * 4
+            answers = [await task for task in [sent, *waiting] if task is not refused]
+            assert [answer.status_code for answer in answers] == [201] * 3
             retry = await client.post(couple.bids, json=refused_body, headers=couple.first.headers)
             assert retry.status_code == 201, retry.text
         assert await _stored(admin, [body["id"] for body in bodies]) == {
             body["id"]: 1 for body in bodies
         }
+        # The two rows that waited for the couple's batch went in together, after it.
+        stamps = {
+            str(row["id"]): row["change_seq"]
+            for row in await admin.fetch(
+                "SELECT id, change_seq FROM bids WHERE id = ANY($1::uuid[])",
+                [uuid.UUID(body["id"]) for body in bodies],
+            )
+        }
+        waited = {stamps[body["id"]] for body in bodies[1:] if body is not refused_body}
+        assert len(waited) == 1 and waited.pop() > stamps[bodies[0]["id"]]
 
 
 def _bid_row(couple_id: uuid.UUID, caller_id: uuid.UUID) -> dict[str, Any]:
