@@ -45,7 +45,6 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 # `change_seq` is the database's to set (alembic/versions/0008).
 _INSERTED = [column for column in _bids.c if column.name != "change_seq"]
 _COLUMNS = ", ".join(column.name for column in _INSERTED)
-_PERCEPTION_COLUMNS = ("bidder_response", "bidder_style", "responder_response", "responder_style")
 # The hot path, one statement (api/core/sql.py): the couple's membership check, that it
 # is not dissolved, the responder (the bidder's partner) and the insert. No row back
 # means: not a partner, no second partner yet, a dissolved couple, a bidder outside the
@@ -112,7 +111,9 @@ _INSERT = RowsStatement(
 # erasure dissolves a couple, and it replaces the partner, which the check sees.
 # The partners are MATERIALIZED so that a generic plan (the driver prepares statements)
 # reads them once, not once per item. Rows go in in the order of their ids, as `_INSERT`
-# puts them: batches that share ids wait for each other rather than deadlock.
+# puts them: batches that share ids wait for each other rather than deadlock. What comes
+# back is how many went in, with the partners (each responder is its bidder's partner),
+# not a row per item: hundreds of rows to send and decode.
 _ITEM_COLUMNS = [name for name in _INSERT.names if name not in {"couple_id", "caller_id", "now"}]
 _INSERT_ALL = Statement(
     f"""
@@ -134,15 +135,18 @@ _INSERT_ALL = Statement(
                     THEN partners.caller_id ELSE partners.other_id END AS responder_id
         FROM rows_
         JOIN partners ON rows_.bidder_id IN (partners.caller_id, partners.other_id)
+    ),
+    inserted AS (
+        INSERT INTO bids ({_COLUMNS})
+        SELECT id, :couple_id, bidder_id, responder_id, :caller_id, occurred_at, kind,
+               channel, note, private, repair, bidder_response, bidder_style,
+               responder_response, responder_style, 1, request_digest, :now, :now, NULL
+        FROM joined
+        WHERE (SELECT count(*) FROM joined) = (SELECT count(*) FROM rows_)
+        ORDER BY id
+        RETURNING 1
     )
-    INSERT INTO bids ({_COLUMNS})
-    SELECT id, :couple_id, bidder_id, responder_id, :caller_id, occurred_at, kind, channel,
-           note, private, repair, bidder_response, bidder_style, responder_response,
-           responder_style, 1, request_digest, :now, :now, NULL
-    FROM joined
-    WHERE (SELECT count(*) FROM joined) = (SELECT count(*) FROM rows_)
-    ORDER BY id
-    RETURNING id, responder_id
+    SELECT (SELECT count(*) FROM inserted) AS inserted, caller_id, other_id FROM partners
     """,
     {
         **{name: postgresql.ARRAY(_INSERT.columns[name]) for name in _ITEM_COLUMNS},
@@ -177,24 +181,24 @@ def _check_occurred_at(occurred_at: datetime, now: datetime) -> None:
 
 def _public_fields(row: Record, viewer_id: uuid.UUID) -> BidFields:
     """The fields of `BidPublic`, as `viewer_id` sees the bid, not yet validated."""
+    bidder_response, responder_response = row["bidder_response"], row["responder_response"]
     perceptions: list[PerceptionFields] = []
-    if row["bidder_response"] is not None:
+    if bidder_response is not None:
         perceptions.append(
             {
                 "partner_id": row["bidder_id"],
-                "response": row["bidder_response"],
+                "response": bidder_response,
                 "style": row["bidder_style"],
             }
         )
-    if row["responder_response"] is not None:
+    if responder_response is not None:
         perceptions.append(
             {
                 "partner_id": row["responder_id"],
-                "response": row["responder_response"],
+                "response": responder_response,
                 "style": row["responder_style"],
             }
         )
-    both = row["bidder_response"] is not None and row["responder_response"] is not None
     hidden = row["private"] and row["logged_by"] != viewer_id
     return {
         "id": row["id"],
@@ -209,8 +213,8 @@ def _public_fields(row: Record, viewer_id: uuid.UUID) -> BidFields:
         "private": row["private"],
         "repair": row["repair"],
         "perceptions": perceptions,
-        "response": effective_response(row["bidder_response"], row["responder_response"]),
-        "agreement": (row["bidder_response"] == row["responder_response"]) if both else None,
+        "response": effective_response(bidder_response, responder_response),
+        "agreement": bidder_response == responder_response if len(perceptions) == 2 else None,
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }
@@ -270,21 +274,26 @@ def _insert_values(
     bidder_id = body.bidder_id or caller_id
     occurred_at = body.occurred_at or now
     _check_occurred_at(occurred_at, now)
-    role = "bidder" if caller_id == bidder_id else "responder"
+    # The caller's own perception, as the bidder's or the responder's. `_value_`, not
+    # `value`: a batch reads thousands of these, and the property costs five times more.
+    response = None if body.response is None else body.response._value_
+    style = None if body.style is None else body.style._value_
+    by_bidder = caller_id == bidder_id
     return {
-        **dict.fromkeys(_PERCEPTION_COLUMNS),
         "id": bid_id,
         "couple_id": couple_id,
         "caller_id": caller_id,
         "bidder_id": bidder_id,
         "occurred_at": occurred_at,
-        "kind": body.kind.value,
-        "channel": body.channel.value if body.channel else None,
+        "kind": body.kind._value_,
+        "channel": None if body.channel is None else body.channel._value_,
         "note": body.note,
         "private": body.private,
         "repair": body.repair,
-        f"{role}_response": body.response.value if body.response else None,
-        f"{role}_style": body.style.value if body.style else None,
+        "bidder_response": response if by_bidder else None,
+        "bidder_style": style if by_bidder else None,
+        "responder_response": None if by_bidder else response,
+        "responder_style": None if by_bidder else style,
         "request_digest": request_digest(body, bidder_id),
         "now": now,
     }
@@ -395,19 +404,28 @@ async def _insert_all(
     of the request pool, as the transaction of `create_bids` would be: waiting for the
     couple's change stamp, it holds none of those the hot path's statements share."""
     try:
-        inserted = await database.write_apart(
+        found = await database.write_apart(
             _INSERT_ALL,
             couple_id=couple_id,
             caller_id=caller_id,
             now=now,
-            **{name: [row[name] for row in rows] for name in _ITEM_COLUMNS},
+            **{name: _column(rows, name) for name in _ITEM_COLUMNS},
         )
     except _NOT_ALL_INSERTED:
         return None
-    if not inserted:
+    if not found or found[0]["inserted"] != len(rows):
         return None
-    responders = {row["id"]: row["responder_id"] for row in inserted}
-    return [(_created(row, responders[row["id"]]), True) for row in rows]
+    caller, other = found[0]["caller_id"], found[0]["other_id"]
+    partner_of = {caller: other, other: caller}
+    return [(_created(row, partner_of[row["bidder_id"]]), True) for row in rows]
+
+
+def _column(rows: list[dict[str, Any]], name: str) -> list[Any]:
+    """A column of the rows for `unnest`, which pads a shorter array with NULLs: none at
+    all when every row's is NULL (a batch's notes, channels and styles often are), so
+    that the driver does not encode hundreds of them."""
+    column = [row[name] for row in rows]
+    return column if any(value is not None for value in column) else []
 
 
 _ID_TAKEN = "A bid with this id exists already, created with another body or deleted."
