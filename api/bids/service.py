@@ -111,7 +111,9 @@ _INSERT = RowsStatement(
 # erasure dissolves a couple, and it replaces the partner, which the check sees.
 # The partners are MATERIALIZED so that a generic plan (the driver prepares statements)
 # reads them once, not once per item. Rows go in in the order of their ids, as `_INSERT`
-# puts them: batches that share ids wait for each other rather than deadlock. What comes
+# puts them: batches that share ids wait for each other rather than deadlock. The couple's
+# change stamp is taken once, for every row (alembic/versions/0016), and only when every
+# item joins the partners: a batch that stores nothing takes none. What comes
 # back is how many went in, with the partners (each responder is its bidder's partner),
 # not a row per item: hundreds of rows to send and decode.
 _ITEM_COLUMNS = [name for name in _INSERT.names if name not in {"couple_id", "caller_id", "now"}]
@@ -136,13 +138,17 @@ _INSERT_ALL = Statement(
         FROM rows_
         JOIN partners ON rows_.bidder_id IN (partners.caller_id, partners.other_id)
     ),
+    stamp AS MATERIALIZED (
+        SELECT toward_change_stamp(:couple_id, true) AS seq
+        WHERE (SELECT count(*) FROM joined) = (SELECT count(*) FROM rows_)
+    ),
     inserted AS (
-        INSERT INTO bids ({_COLUMNS})
+        INSERT INTO bids ({_COLUMNS}, change_seq)
         SELECT id, :couple_id, bidder_id, responder_id, :caller_id, occurred_at, kind,
                channel, note, private, repair, bidder_response, bidder_style,
-               responder_response, responder_style, 1, request_digest, :now, :now, NULL
-        FROM joined
-        WHERE (SELECT count(*) FROM joined) = (SELECT count(*) FROM rows_)
+               responder_response, responder_style, 1, request_digest, :now, :now, NULL,
+               stamp.seq
+        FROM joined CROSS JOIN stamp
         ORDER BY id
         RETURNING 1
     )

@@ -87,12 +87,22 @@ async def test_every_item_goes_in_by_the_statement(
     assert all(created for _, created in stored)
     assert stored[1][0]["responder_id"] == uuid.UUID(couple.first.id)
     assert sorted(await listed_ids(client, couple)) == sorted(body["id"] for body in bodies)
-    # One transaction: one value of the couple's change sequence for all its rows.
+    # One transaction: one value of the couple's change sequence for all its rows, the
+    # couple's latest (taken by the statement, not by the row trigger: 0016).
     seqs = await conn.execute(
         sa.text("SELECT DISTINCT change_seq FROM bids WHERE couple_id = :couple"),
         {"couple": uuid.UUID(couple.id)},
     )
-    assert len(seqs.all()) == 1
+    assert seqs.scalars().all() == [await _couple_seq(conn, couple)]
+
+
+async def _couple_seq(conn: AsyncConnection, couple: Couple) -> int:
+    """How far the couple's change sequence has run: 0 before its first write."""
+    found = await conn.execute(
+        sa.text("SELECT seq FROM couple_changes WHERE couple_id = :couple"),
+        {"couple": uuid.UUID(couple.id)},
+    )
+    return found.scalar_one_or_none() or 0
 
 
 async def test_nothing_goes_in_when_any_item_cannot(
@@ -112,9 +122,11 @@ async def test_nothing_goes_in_when_any_item_cannot(
         "the same id twice": (couple.first, [twice := item(), twice]),
         "a caller outside the couple": (stranger, [item()]),
     }
+    seq = await _couple_seq(conn, couple)
     for name, (caller, bodies) in refused.items():
         assert await insert_all(app, couple, caller, bodies) is None, name
     assert await listed_ids(client, couple) == [taken["id"]]
+    assert await _couple_seq(conn, couple) == seq  # a batch that stored nothing took none
     dissolved = await make_couple(client)
     await conn.execute(
         sa.text("UPDATE couples SET dissolved_at = now() WHERE id = :id"),
