@@ -99,7 +99,8 @@ class Bid(SQLModel, table=True):
     # A deleted bid stays as a tombstone for offline clients' sync.
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The couple's change sequence at this row's last write (alembic/versions/0008).
-    # Set by the database alone: no insert names it.
+    # Set by the database: an insert names it only with a value its own transaction
+    # took (a batch's statement, alembic/versions/0016).
     change_seq: int | None = Field(
         default=None,
         nullable=False,

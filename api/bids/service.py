@@ -42,7 +42,8 @@ MAX_FUTURE = timedelta(minutes=5)
 # Backfilling any real history fits; the driver would read year 1 as -infinity.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
-# `change_seq` is the database's to set (alembic/versions/0008).
+# `change_seq` is the database's to set (alembic/versions/0008): only `_INSERT_ALL`
+# names it, with the stamp it takes itself (alembic/versions/0016).
 _INSERTED = [column for column in _bids.c if column.name != "change_seq"]
 _COLUMNS = ", ".join(column.name for column in _INSERTED)
 # The hot path, one statement (api/core/sql.py): the couple's membership check, that it
