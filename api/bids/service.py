@@ -112,9 +112,9 @@ _INSERT = RowsStatement(
 # erasure dissolves a couple, and it replaces the partner, which the check sees.
 # The partners are MATERIALIZED so that a generic plan (the driver prepares statements)
 # reads them once, not once per item. Rows go in in the order of their ids, as `_INSERT`
-# puts them: batches that share ids wait for each other rather than deadlock. The couple's
-# change stamp is taken once, for every row (alembic/versions/0016), and only when every
-# item joins the partners: a batch that stores nothing takes none. What comes
+# puts them: batches that share ids wait for each other rather than deadlock. The
+# couple's change stamp is taken once, for every row (alembic/versions/0016), and only
+# when every item joins the partners: a batch that stores nothing takes none. What comes
 # back is how many went in, with the partners (each responder is its bidder's partner),
 # not a row per item: hundreds of rows to send and decode.
 _ITEM_COLUMNS = [name for name in _INSERT.names if name not in {"couple_id", "caller_id", "now"}]
